@@ -1,0 +1,52 @@
+"""Build audience: apply one campaign's rule, consent and control split to D's scores."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from campaignflow.jobcli import add_date_argument, job_main
+from campaignflow.lake import PartitionRef
+from campaignflow.runtime import Runtime
+
+
+def contacts_as_of(rt: Runtime, ds: str) -> pd.DataFrame | None:
+    """Latest contact and consent record per customer, from raw customers up to D."""
+    from campaignflow.audience import latest_contacts
+
+    return latest_contacts(rt.lake.read_range("raw", "customers", end=ds))
+
+
+def run(rt: Runtime, ds: str, campaign: str) -> dict[str, Any]:
+    from campaignflow.audience import build_audience
+    from campaignflow.campaigns import load_campaign
+
+    spec = load_campaign(Path(rt.settings.campaigns_dir) / f"{campaign}.yaml")
+    scores = rt.lake.read_frame(PartitionRef("scores", "customer", ds))
+    features = rt.lake.read_frame(PartitionRef("features", "customer", ds))
+    scored = scores.merge(features, on="customer_id", how="left")
+    audience, stats = build_audience(spec, scored, contacts_as_of(rt, ds))
+    rt.lake.write_frame(PartitionRef("audiences", spec.name, ds), audience,
+                        {"campaign": spec.name, "stats": stats.to_dict(), "model_version": scores["model_version"].iloc[0]
+                         if len(scores) else None})
+    return {"dt": ds, "campaign": spec.name, **stats.to_dict()}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_date_argument(parser)
+    parser.add_argument("--campaign", required=True, help="campaign name (file campaigns/<name>.yaml)")
+
+
+def run_args(args: argparse.Namespace) -> dict[str, Any]:
+    return run(Runtime.from_settings(), args.date, args.campaign)
+
+
+def main(argv: list[str] | None = None) -> int:
+    return job_main(__doc__ or "", add_arguments, run_args, argv)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,58 @@
+"""Build features: per-customer point-in-time features as of D (Spark), into features/customer/dt=D."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from campaignflow.jobcli import add_date_argument, job_main
+from campaignflow.lake import PartitionRef
+from campaignflow.runtime import Runtime
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame
+
+
+def extract(rt: Runtime, ds: str) -> dict[str, DataFrame | None]:
+    """Committed raw tables up to D (None for a table the shop does not export)."""
+    from campaignflow.spark import read_table
+
+    tables = {name: read_table(rt.lake, "raw", name, end=ds) for name in ("orders", "events", "customers")}
+    if tables["orders"] is None:
+        raise FileNotFoundError(f"no committed raw orders on or before {ds} in {rt.lake.uri}")
+    return tables
+
+
+def transform(tables: dict[str, DataFrame | None], ds: str) -> DataFrame:
+    from campaignflow.features import customer_features
+
+    orders = tables["orders"]
+    assert orders is not None
+    return customer_features(orders, tables["events"], tables["customers"], date.fromisoformat(ds))
+
+
+def run(rt: Runtime, ds: str) -> dict[str, Any]:
+    from campaignflow.spark import write_partition
+
+    tables = extract(rt, ds)
+    absent = sorted(name for name, frame in tables.items() if frame is None)
+    manifest = write_partition(rt.lake, PartitionRef("features", "customer", ds), transform(tables, ds),
+                               {"absent_tables": absent})
+    return {"dt": ds, "customers": manifest["rows"], "absent_tables": absent}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_date_argument(parser)
+
+
+def run_args(args: argparse.Namespace) -> dict[str, Any]:
+    return run(Runtime.from_settings(), args.date)
+
+
+def main(argv: list[str] | None = None) -> int:
+    return job_main(__doc__ or "", add_arguments, run_args, argv)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

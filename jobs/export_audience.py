@@ -1,0 +1,53 @@
+"""Export audience: publish a campaign's treatment group, hashed, to each destination with a manifest."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from campaignflow.jobcli import add_date_argument, job_main
+from campaignflow.lake import PartitionRef
+from campaignflow.runtime import Runtime
+
+
+def run(rt: Runtime, ds: str, campaign: str) -> dict[str, Any]:
+    from jobs.build_audience import contacts_as_of
+    from campaignflow.campaigns import load_campaign
+    from campaignflow.destinations import export_rows, to_csv_bytes
+
+    spec = load_campaign(Path(rt.settings.campaigns_dir) / f"{campaign}.yaml")
+    audience_ref = PartitionRef("audiences", spec.name, ds)
+    audience = rt.lake.read_frame(audience_ref)
+    stats = rt.lake.manifest(audience_ref)["meta"]["stats"]
+    treatment = audience[audience["group"] == "treatment"]
+    contacts = contacts_as_of(rt, ds)
+    exported = []
+    for dest in spec.destinations:
+        rows = export_rows(treatment, contacts, dest)
+        ref = PartitionRef(dest.name, spec.name, ds)
+        rt.exports.write_files(ref, {"audience.csv": to_csv_bytes(rows)}, len(rows), {
+            "campaign": spec.name, "destination": dest.name, "format": dest.format,
+            "identifiers": list(dest.identifiers), "treatment": stats["treatment"], "control": stats["control"],
+            "notes": stats.get("notes", []),
+        })
+        exported.append({"destination": dest.name, "rows": len(rows),
+                         "uri": rt.exports.store.full_uri(f"{ref.key}/audience.csv")})
+    return {"dt": ds, "campaign": spec.name, "exports": exported}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_date_argument(parser)
+    parser.add_argument("--campaign", required=True, help="campaign name (file campaigns/<name>.yaml)")
+
+
+def run_args(args: argparse.Namespace) -> dict[str, Any]:
+    return run(Runtime.from_settings(), args.date, args.campaign)
+
+
+def main(argv: list[str] | None = None) -> int:
+    return job_main(__doc__ or "", add_arguments, run_args, argv)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,31 @@
+"""Ingest: type one day's landing export into the staging zone (unparseable values reject the batch)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from campaignflow.ingestion import stage_day
+from campaignflow.jobcli import add_date_argument, job_main
+from campaignflow.runtime import Runtime
+
+
+def run(rt: Runtime, ds: str) -> dict[str, Any]:
+    result = stage_day(rt.landing, rt.lake, ds)
+    return {"dt": ds, "rows": result.rows, "absent_tables": result.missing}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_date_argument(parser)
+
+
+def run_args(args: argparse.Namespace) -> dict[str, Any]:
+    return run(Runtime.from_settings(), args.date)
+
+
+def main(argv: list[str] | None = None) -> int:
+    return job_main(__doc__ or "", add_arguments, run_args, argv)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

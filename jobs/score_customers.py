@@ -1,0 +1,40 @@
+"""Score customers: churn probability and band for every customer as of D, with the champion model."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from campaignflow.jobcli import add_date_argument, job_main
+from campaignflow.lake import PartitionRef
+from campaignflow.runtime import Runtime
+
+
+def run(rt: Runtime, ds: str) -> dict[str, Any]:
+    from campaignflow import churn
+
+    version = churn.champion_version(rt.lake, ds)
+    if version is None:
+        raise RuntimeError(f"no churn model trained on or before {ds}: run train_churn for {ds} first")
+    model = churn.load(rt.lake, version)
+    features = rt.lake.read_frame(PartitionRef("features", "customer", ds))
+    scores = churn.score(model, features)
+    rt.lake.write_frame(PartitionRef("scores", "customer", ds), scores, {"model_version": version})
+    return {"dt": ds, "customers": len(scores), "model_version": version,
+            "bands": scores["churn_band"].value_counts().sort_index().to_dict()}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_date_argument(parser)
+
+
+def run_args(args: argparse.Namespace) -> dict[str, Any]:
+    return run(Runtime.from_settings(), args.date)
+
+
+def main(argv: list[str] | None = None) -> int:
+    return job_main(__doc__ or "", add_arguments, run_args, argv)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

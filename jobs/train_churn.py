@@ -1,0 +1,67 @@
+"""Train churn: make sure a churn model trained on or before D exists; train one at D if not.
+
+Training is point in time: features as of T = D - horizon, labels from orders in (T, D].
+"""
+
+from __future__ import annotations
+
+import argparse
+from datetime import date, timedelta
+from typing import Any
+
+from campaignflow.jobcli import add_date_argument, job_main
+from campaignflow.lake import PartitionRef
+from campaignflow.runtime import Runtime
+
+
+def run(rt: Runtime, ds: str, force: bool = False) -> dict[str, Any]:
+    from campaignflow import churn
+
+    existing = churn.champion_version(rt.lake, ds)
+    if existing and not force:
+        model = churn.load(rt.lake, existing)
+        return {"dt": ds, "model_version": existing, "trained": False, "metrics": model.metrics}
+    training = training_set(rt, ds)
+    model = churn.train(training, rt.settings.seed, version=ds)
+    churn.save(rt.lake, model, {"horizon_days": rt.settings.churn_horizon_days,
+                                "features_as_of": training["as_of"].iloc[0]})
+    return {"dt": ds, "model_version": ds, "trained": True, "metrics": model.metrics}
+
+
+def training_set(rt: Runtime, ds: str) -> Any:
+    """Features as of T joined to churn labels at T, committing both partitions."""
+    from jobs import build_features
+    from campaignflow.features import churn_labels
+    from campaignflow.spark import read_table, write_partition
+
+    horizon = rt.settings.churn_horizon_days
+    t = (date.fromisoformat(ds) - timedelta(days=horizon)).isoformat()
+    feature_ref = PartitionRef("features", "customer", t)
+    if not rt.lake.is_committed(feature_ref):
+        build_features.run(rt, t)
+    orders = read_table(rt.lake, "raw", "orders", end=ds)
+    if orders is None or not rt.lake.committed_dates("raw", "orders", end=t):
+        raise RuntimeError(f"cannot train at {ds}: no raw orders on or before {t} (D - {horizon} days); "
+                           "load more history (campaignflow load-history) or shorten CAMPAIGNFLOW_CHURN_HORIZON_DAYS")
+    label_ref = PartitionRef("labels", f"churn_h{horizon}", t)
+    write_partition(rt.lake, label_ref, churn_labels(orders, date.fromisoformat(t), horizon))
+    labels = rt.lake.read_frame(label_ref)
+    features = rt.lake.read_frame(feature_ref)
+    return features.merge(labels[["customer_id", "churned"]], on="customer_id", how="inner")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_date_argument(parser)
+    parser.add_argument("--force", action="store_true", help="train a new model at D even if one exists")
+
+
+def run_args(args: argparse.Namespace) -> dict[str, Any]:
+    return run(Runtime.from_settings(), args.date, force=args.force)
+
+
+def main(argv: list[str] | None = None) -> int:
+    return job_main(__doc__ or "", add_arguments, run_args, argv)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,78 @@
+"""Runtime settings: where the lake, landing zone and exports live, and pipeline parameters.
+
+Everything comes from the environment (or Airflow connections in a deployment), never from code.
+One setting, ``CAMPAIGNFLOW_LAKE``, moves the whole pipeline to a new location.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ENV_PREFIX = "CAMPAIGNFLOW_"
+
+
+def project_root() -> Path:
+    """The repository root (this package lives in ``plugins/campaignflow``)."""
+    return Path(__file__).resolve().parents[2]
+
+
+def default_home() -> Path:
+    return project_root() / "var"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Pipeline settings; build with :meth:`from_env`.
+
+    Attributes:
+        lake_uri: root of the lake (raw, features, scores, audiences, models): a directory or s3://.
+        landing_uri: where the shop's nightly exports arrive (defaults to ``<lake>/landing``).
+        exports_uri: where audience files are published (defaults to ``<lake>/exports``).
+        s3_endpoint_url: endpoint of an S3-compatible store (None: AWS).
+        churn_horizon_days: a customer is churned at D if no order in (D, D+H].
+        campaigns_dir: folder of campaign YAML specs.
+        seed: seed for every random choice the pipeline makes (splits, model training).
+    """
+
+    lake_uri: str
+    landing_uri: str
+    exports_uri: str
+    s3_endpoint_url: str | None = None
+    churn_horizon_days: int = 90
+    campaigns_dir: str = field(default_factory=lambda: str(project_root() / "campaigns"))
+    seed: int = 7
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        home = Path(env.get(f"{ENV_PREFIX}HOME", str(default_home()))).resolve()
+        lake = _absolute(env.get(f"{ENV_PREFIX}LAKE", str(home / "lake")))
+        horizon = int(env.get(f"{ENV_PREFIX}CHURN_HORIZON_DAYS", "90"))
+        if horizon < 1:
+            raise ValueError(f"{ENV_PREFIX}CHURN_HORIZON_DAYS must be >= 1, got {horizon}")
+        return cls(
+            lake_uri=lake,
+            landing_uri=_absolute(env.get(f"{ENV_PREFIX}LANDING", join_uri(lake, "landing"))),
+            exports_uri=_absolute(env.get(f"{ENV_PREFIX}EXPORTS", join_uri(lake, "exports"))),
+            s3_endpoint_url=env.get(f"{ENV_PREFIX}S3_ENDPOINT_URL") or env.get("AWS_ENDPOINT_URL") or None,
+            churn_horizon_days=horizon,
+            campaigns_dir=env.get(f"{ENV_PREFIX}CAMPAIGNS_DIR", str(project_root() / "campaigns")),
+            seed=int(env.get(f"{ENV_PREFIX}SEED", "7")),
+        )
+
+
+def join_uri(base: str, *parts: str) -> str:
+    """Join path parts onto a directory or s3:// URI."""
+    out = base.rstrip("/")
+    for part in parts:
+        out = f"{out}/{part.strip('/')}"
+    return out
+
+
+def _absolute(uri: str) -> str:
+    if "://" in uri:
+        return uri.rstrip("/")
+    return str(Path(uri).expanduser().resolve())

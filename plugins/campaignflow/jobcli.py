@@ -1,0 +1,41 @@
+"""Shared command-line plumbing for jobs: every job runs the same way from the CLI and from a DAG."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from datetime import date
+from typing import Any
+
+
+def iso_date(text: str) -> str:
+    """argparse type: an ISO date (YYYY-MM-DD), returned as the same string."""
+    try:
+        return date.fromisoformat(text).isoformat()
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from err
+
+
+def add_date_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--date", required=True, type=iso_date, help="logical date D (YYYY-MM-DD) of the partition")
+
+
+def setup_logging(verbose: bool = False) -> None:
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("great_expectations", "py4j", "botocore", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def job_main(description: str, add_arguments: Callable[[argparse.ArgumentParser], None],
+             run: Callable[[argparse.Namespace], Any], argv: Sequence[str] | None = None) -> int:
+    """Standalone entry point of a job module (``python jobs/x.py`` or ``spark-submit jobs/x.py``)."""
+    parser = argparse.ArgumentParser(description=description)
+    add_arguments(parser)
+    args = parser.parse_args(argv)
+    setup_logging()
+    sys.stdout.write(json.dumps(run(args), indent=2, default=str) + "\n")
+    return 0

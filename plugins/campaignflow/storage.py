@@ -1,0 +1,173 @@
+"""Object storage behind one small interface: a local directory or an S3-compatible bucket.
+
+Business code never branches on the backend: it gets an :class:`ObjectStore` from :func:`open_store`
+and speaks in keys relative to the store's root.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import Any
+
+
+class ObjectStore(ABC):
+    """Keys are '/'-separated paths relative to the store root."""
+
+    uri: str
+
+    @abstractmethod
+    def read_bytes(self, key: str) -> bytes: ...
+
+    @abstractmethod
+    def write_bytes(self, key: str, data: bytes) -> None: ...
+
+    @abstractmethod
+    def exists(self, key: str) -> bool: ...
+
+    @abstractmethod
+    def list(self, prefix: str) -> list[str]:
+        """All keys under ``prefix`` (recursive), sorted."""
+
+    @abstractmethod
+    def delete_prefix(self, prefix: str) -> None: ...
+
+    @abstractmethod
+    def move(self, src: str, dst: str) -> None:
+        """Move one object (rename where the backend can)."""
+
+    def list_dirs(self, prefix: str) -> list[str]:
+        """Immediate child 'directories' of ``prefix``, sorted names."""
+        prefix = prefix.rstrip("/") + "/"
+        names = {k[len(prefix) :].split("/", 1)[0] for k in self.list(prefix) if "/" in k[len(prefix) :]}
+        return sorted(names)
+
+    def spark_path(self, key: str) -> str:
+        """A path Spark can read (a local path, or s3a:// on a cluster with the s3a jars)."""
+        return f"{self.uri}/{key}"
+
+    def full_uri(self, key: str) -> str:
+        return f"{self.uri}/{key}"
+
+
+class LocalStore(ObjectStore):
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root).resolve()
+        self.uri = str(self.root)
+
+    def _path(self, key: str) -> Path:
+        return self.root / key
+
+    def read_bytes(self, key: str) -> bytes:
+        return self._path(key).read_bytes()
+
+    def write_bytes(self, key: str, data: bytes) -> None:
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+
+    def exists(self, key: str) -> bool:
+        return self._path(key).exists()
+
+    def list(self, prefix: str) -> list[str]:
+        base = self._path(prefix)
+        if base.is_file():
+            return [prefix]
+        if not base.is_dir():
+            return []
+        return sorted(str(p.relative_to(self.root)) for p in base.rglob("*") if p.is_file())
+
+    def list_dirs(self, prefix: str) -> list[str]:
+        base = self._path(prefix)
+        return sorted(p.name for p in base.iterdir() if p.is_dir()) if base.is_dir() else []
+
+    def delete_prefix(self, prefix: str) -> None:
+        path = self._path(prefix)
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.exists():
+            path.unlink()
+
+    def move(self, src: str, dst: str) -> None:
+        target = self._path(dst)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(self._path(src), target)
+
+    def local_dir(self, key: str) -> Path:
+        """A real directory for writers that need one (Spark)."""
+        path = self._path(key)
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def spark_path(self, key: str) -> str:
+        return str(self._path(key))
+
+
+class S3Store(ObjectStore):
+    """An S3 bucket (AWS or any S3-compatible server via ``endpoint_url``)."""
+
+    def __init__(self, uri: str, endpoint_url: str | None = None, client: Any = None) -> None:
+        import boto3  # heavy: only when S3 is used
+
+        rest = uri.removeprefix("s3://")
+        self.bucket, _, prefix = rest.partition("/")
+        self.prefix = prefix.strip("/")
+        self.uri = f"s3://{self.bucket}" + (f"/{self.prefix}" if self.prefix else "")
+        self.client = client or boto3.client("s3", endpoint_url=endpoint_url)
+
+    def _key(self, key: str) -> str:
+        return f"{self.prefix}/{key}" if self.prefix else key
+
+    def read_bytes(self, key: str) -> bytes:
+        body: bytes = self.client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"].read()
+        return body
+
+    def write_bytes(self, key: str, data: bytes) -> None:
+        self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data)
+
+    def exists(self, key: str) -> bool:
+        from botocore.exceptions import ClientError
+
+        try:
+            self.client.head_object(Bucket=self.bucket, Key=self._key(key))
+        except ClientError as err:
+            if err.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound"):
+                return False
+            raise
+        return True
+
+    def list(self, prefix: str) -> list[str]:
+        full = self._key(prefix)
+        strip = len(self.prefix) + 1 if self.prefix else 0
+        keys: list[str] = []
+        for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=full):
+            keys.extend(obj["Key"][strip:] for obj in page.get("Contents", []))
+        return sorted(keys)
+
+    def delete_prefix(self, prefix: str) -> None:
+        keys = [self._key(k) for k in self.list(prefix)]
+        for start in range(0, len(keys), 1000):
+            chunk = [{"Key": k} for k in keys[start : start + 1000]]
+            self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": chunk})
+
+    def move(self, src: str, dst: str) -> None:
+        self.client.copy_object(
+            Bucket=self.bucket, Key=self._key(dst), CopySource={"Bucket": self.bucket, "Key": self._key(src)}
+        )
+        self.client.delete_object(Bucket=self.bucket, Key=self._key(src))
+
+    def spark_path(self, key: str) -> str:
+        return f"s3a://{self.bucket}/{self._key(key)}"
+
+
+def open_store(uri: str, endpoint_url: str | None = None) -> ObjectStore:
+    """The store for a URI: ``s3://bucket/prefix`` or a local directory path."""
+    if uri.startswith("s3://"):
+        return S3Store(uri, endpoint_url=endpoint_url)
+    if "://" in uri and not uri.startswith("file://"):
+        raise ValueError(f"unsupported storage URI {uri!r}: use a local path or s3://bucket/prefix")
+    return LocalStore(uri.removeprefix("file://"))
