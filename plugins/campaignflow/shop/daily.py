@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from campaignflow.schemas import EVENT_TYPES
-from campaignflow.shop.calendar import seasonality
+from campaignflow.shop.seasonality import seasonality
 from campaignflow.shop.population import CATEGORIES, CATEGORY_P, Catalogue, Population, contact_details
 
 # Share of each behaviour event type; email events come from campaigns the shop already sends.
