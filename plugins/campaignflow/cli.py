@@ -110,6 +110,24 @@ def cmd_demo(args: argparse.Namespace) -> dict[str, Any]:
     return {"generated": gen, "history": loaded, **run}
 
 
+def cmd_doctor(args: argparse.Namespace) -> dict[str, Any]:
+    """Versions of the moving parts, Java, and where torch would run."""
+    from importlib.metadata import version
+
+    from campaignflow.config import Settings
+    from campaignflow.device import torch_device
+    from campaignflow.spark import java_major_version
+
+    report: dict[str, Any] = {"python": sys.version.split()[0], "java_major": java_major_version()}
+    for dist in ("apache-airflow", "pyspark", "great-expectations", "lightgbm", "torch", "pandas", "pyarrow", "boto3"):
+        report[dist] = version(dist)
+    report["torch_device"] = torch_device()
+    report["settings"] = vars(Settings.from_env())
+    if not report["java_major"] or report["java_major"] < 17:
+        raise RuntimeError(f"Spark needs Java 17+, found {report['java_major']}: install openjdk-17-jre-headless")
+    return report
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="campaignflow", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
@@ -157,6 +175,10 @@ def build_parser() -> argparse.ArgumentParser:
                              description="Row counts per stage, model metrics, audiences and export files for a date.")
     summary.add_argument("--date", required=True, type=iso_date, help="logical date (YYYY-MM-DD)")
     summary.set_defaults(func=cmd_summary)
+
+    doctor = sub.add_parser("doctor", help="check the installation (versions, Java, torch device)",
+                            description="Print versions of Airflow, Spark, GX, LightGBM, torch; check Java 17; show settings.")
+    doctor.set_defaults(func=cmd_doctor)
 
     demo = sub.add_parser("demo", help="generate a shop and run the pipeline for its last days",
                           description="Generate a sample shop, load its history, run the last days through Airflow.")

@@ -8,6 +8,7 @@ Nothing in ``raw`` is touched by a rejected batch.
 
 from __future__ import annotations
 
+import csv
 import io
 import logging
 from collections.abc import Sequence
@@ -44,22 +45,22 @@ class StageResult:
 
 
 def read_csv_text(data: bytes) -> pd.DataFrame:
-    """All columns as strings, plus ``_row`` (file line number; the header is line 1)."""
-    table = pacsv.read_csv(
-        io.BytesIO(data),
-        convert_options=pacsv.ConvertOptions(column_types={}, strings_can_be_null=False,
-                                             auto_dict_encode=False, quoted_strings_can_be_null=False),
-        read_options=pacsv.ReadOptions(autogenerate_column_names=False),
-    )
-    frame = table.cast(_all_strings(table.schema)).to_pandas()
-    frame[ROW_COLUMN] = range(2, len(frame) + 2)
-    return frame
+    """All columns as text exactly as written, plus ``_row`` (file line; the header is line 1).
 
-
-def _all_strings(schema: Any) -> Any:
+    No type inference: "007" stays "007" and "N/A" stays "N/A", so typing and its errors are ours.
+    """
     import pyarrow as pa
 
-    return pa.schema([pa.field(f.name, pa.string()) for f in schema])
+    header = next(csv.reader(io.StringIO(data.split(b"\n", 1)[0].decode("utf-8-sig"))), [])
+    table = pacsv.read_csv(
+        io.BytesIO(data),
+        convert_options=pacsv.ConvertOptions(column_types={name: pa.string() for name in header},
+                                             null_values=[""], strings_can_be_null=True,
+                                             quoted_strings_can_be_null=True),
+    )
+    frame = table.to_pandas()
+    frame[ROW_COLUMN] = range(2, len(frame) + 2)
+    return frame
 
 
 def landing_files(landing: ObjectStore, dt: str) -> dict[str, str]:

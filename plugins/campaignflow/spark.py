@@ -40,9 +40,12 @@ def get_spark() -> SparkSession:
                            "or set JAVA_HOME")
     from pyspark.sql import SparkSession
 
+    master = os.environ.get("CAMPAIGNFLOW_SPARK_MASTER", "local[2]")
+    if master.startswith("local"):
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # in-process: no need for a routable address
     builder = (
         SparkSession.builder.appName("campaignflow")
-        .master(os.environ.get("CAMPAIGNFLOW_SPARK_MASTER", "local[2]"))
+        .master(master)
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.shuffle.partitions", os.environ.get("CAMPAIGNFLOW_SHUFFLE_PARTITIONS", "4"))
         .config("spark.ui.enabled", "false")

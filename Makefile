@@ -1,0 +1,61 @@
+# campaignflow — `make demo` and `make test` are the whole quickstart; both set up .venv if needed.
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.campaignflow-installed
+
+export CAMPAIGNFLOW_HOME ?= $(CURDIR)/var
+export AIRFLOW_HOME ?= $(CAMPAIGNFLOW_HOME)/airflow
+export AIRFLOW__CORE__DAGS_FOLDER ?= $(CURDIR)/dags
+export AIRFLOW__CORE__PLUGINS_FOLDER ?= $(CURDIR)/plugins
+export AIRFLOW__CORE__LOAD_EXAMPLES ?= False
+export GX_ANALYTICS_ENABLED ?= False
+
+PYTEST_ARGS ?=
+
+.PHONY: setup demo test test-fast lint style bench bench-generate airflow lock clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml constraints/constraints-py3.11.txt scripts/install.sh scripts/install_torch.sh
+	bash scripts/install.sh
+
+## demo: generate a sample shop, load its history, run the daily DAG for its last 3 days, print results
+demo: setup
+	$(BIN)/campaignflow demo
+
+## test: the whole suite (unit, data, model, DAG integrity, S3 over HTTP, end to end through Airflow)
+test: setup
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## test-fast: skip the slow end-to-end checks
+test-fast: setup
+	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
+
+lint: setup
+	$(BIN)/ruff check plugins jobs dags tests bench
+	$(BIN)/ruff check dags --select AIR
+	$(BIN)/mypy
+
+style: setup
+	$(BIN)/ruff check --fix plugins jobs dags tests bench
+	$(BIN)/ruff format plugins jobs dags tests bench
+
+## bench: benchmarks (numbers go into the README); BENCH_CUSTOMERS/BENCH_DAYS scale the generator run
+bench: setup
+	$(BIN)/python bench/bench_generate.py --customers $${BENCH_CUSTOMERS:-1000000} --days $${BENCH_DAYS:-365}
+	$(BIN)/python bench/bench_features.py
+
+## airflow: the Airflow UI (api-server, scheduler, dag-processor) on the same data as `make demo`
+airflow: setup
+	$(BIN)/airflow db migrate >/dev/null
+	@echo "Airflow UI: http://localhost:8080  (login: see $(AIRFLOW_HOME)/simple_auth_manager_passwords.json.generated)"
+	$(BIN)/airflow standalone
+
+## lock: refresh the constraints file from the current .venv
+lock:
+	{ head -3 constraints/constraints-py3.11.txt; $(BIN)/pip freeze --exclude-editable | grep -viE '^(torch|campaignflow)[=@ ]'; } > constraints/.new
+	mv constraints/.new constraints/constraints-py3.11.txt
+
+clean:
+	rm -rf var .pytest_cache .mypy_cache .ruff_cache

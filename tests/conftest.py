@@ -1,0 +1,57 @@
+"""Shared fixtures. Airflow reads its config at import, so its environment is set here, first."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+_SESSION_HOME = Path(tempfile.mkdtemp(prefix="campaignflow-tests-"))
+os.environ["CAMPAIGNFLOW_HOME"] = str(_SESSION_HOME)
+for key in ("CAMPAIGNFLOW_LAKE", "CAMPAIGNFLOW_LANDING", "CAMPAIGNFLOW_EXPORTS", "CAMPAIGNFLOW_S3_ENDPOINT_URL",
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"):
+    os.environ.pop(key, None)
+os.environ["AIRFLOW_HOME"] = str(_SESSION_HOME / "airflow")
+os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "True"
+
+from campaignflow.airflow_runner import configure_airflow_env  # noqa: E402
+
+configure_airflow_env()
+
+from campaignflow.lake import Lake  # noqa: E402
+from campaignflow.runtime import Runtime  # noqa: E402
+from campaignflow.shop.generate import ShopSpec, generate_shop  # noqa: E402
+from campaignflow.storage import LocalStore  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def lake(tmp_path: Path) -> Lake:
+    return Lake(LocalStore(tmp_path / "lake"))
+
+
+@pytest.fixture
+def runtime_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Runtime]:
+    """Settings pointing at a fresh lake under tmp_path (what tasks read from the environment)."""
+    monkeypatch.setenv("CAMPAIGNFLOW_LAKE", str(tmp_path / "lake"))
+    monkeypatch.setenv("CAMPAIGNFLOW_CAMPAIGNS_DIR", str(ROOT / "campaigns"))
+    yield Runtime.from_settings()
+
+
+def make_shop(root: Path, customers: int = 300, days: int = 40, start: date = date(2024, 1, 1), seed: int = 3,
+              **kw: object) -> tuple[LocalStore, LocalStore]:
+    landing, truth = LocalStore(root / "landing"), LocalStore(root / "truth")
+    generate_shop(ShopSpec(customers=customers, days=days, start=start, seed=seed, **kw), landing, truth)  # type: ignore[arg-type]
+    return landing, truth
+
+
+@pytest.fixture(scope="session")
+def spark():  # type: ignore[no-untyped-def]
+    from campaignflow.spark import get_spark
+
+    return get_spark()
