@@ -135,6 +135,12 @@ def _rule_text(kind: str, kwargs: dict[str, Any]) -> str:
         return f"record dated after the partition day or more than {int(kwargs['max_value'])} day(s) before it"
     if kind == "expect_compound_columns_to_be_unique":
         return "be unique within the day"
-    words = kind.removeprefix("expect_column_values_to_").replace("_", " ")
-    bounds = {k: kwargs[k] for k in ("min_value", "max_value", "value_set") if k in kwargs}
-    return f"{words} {bounds}" if bounds else words
+    if kind == "expect_column_values_to_be_between":
+        return f"be between {_num(kwargs['min_value'])} and {_num(kwargs['max_value'])}"
+    if kind == "expect_column_values_to_be_in_set":
+        return f"be one of {', '.join(map(str, kwargs['value_set']))}"
+    return kind.removeprefix("expect_column_values_to_").replace("_", " ")
+
+
+def _num(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)

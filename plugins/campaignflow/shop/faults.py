@@ -23,8 +23,8 @@ def inject(tables: dict[str, pd.DataFrame], faults: set[str], rate: float,
     out = {name: frame.copy() for name, frame in tables.items()}
     orders, events = out["orders"], out["events"]
 
-    def pick(frame: pd.DataFrame) -> np.ndarray:
-        k = max(1, int(round(rate * len(frame)))) if len(frame) else 0
+    def pick(frame: pd.DataFrame, at_least: int = 1) -> np.ndarray:
+        k = min(len(frame), max(at_least, int(round(rate * len(frame)))))
         return np.sort(rng.choice(len(frame), k, replace=False))
 
     if "duplicates" in faults and len(orders):
@@ -38,9 +38,9 @@ def inject(tables: dict[str, pd.DataFrame], faults: set[str], rate: float,
             if len(frame):
                 frame.loc[frame.index[pick(frame)], "customer_id"] = None
     if "malformed" in faults and len(orders):
-        orders["amount"] = orders["amount"].astype(object)
-        orders["order_ts"] = orders["order_ts"].astype(object)
-        rows = pick(orders)
+        orders["amount"] = orders["amount"].map(str)  # text columns, as in a hand-edited export
+        orders["order_ts"] = orders["order_ts"].dt.strftime("%Y-%m-%dT%H:%M:%S")
+        rows = pick(orders, at_least=2)  # both kinds of damage, however small the day
         half = len(rows) // 2
         orders.loc[orders.index[rows[:half]], "order_ts"] = "31/02/2024 25:61"
         orders.loc[orders.index[rows[half:]], "amount"] = "N/A"
