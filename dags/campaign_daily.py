@@ -46,8 +46,12 @@ def _reject_without_retry(err: Exception) -> None:
     catchup=False,
     max_active_runs=1,
     tags=["campaignflow", "daily", "campaigns"],
-    default_args={"retries": 2, "retry_delay": timedelta(minutes=1), "retry_exponential_backoff": True,
-                  "max_retry_delay": timedelta(minutes=15)},
+    default_args={
+        "retries": 2,
+        "retry_delay": timedelta(minutes=1),
+        "retry_exponential_backoff": True,
+        "max_retry_delay": timedelta(minutes=15),
+    },
     doc_md=__doc__,
 )
 def campaign_daily() -> None:

@@ -29,9 +29,15 @@ def run(rt: Runtime, ds: str, campaign: str) -> dict[str, Any]:
     features = rt.lake.read_frame(PartitionRef("features", "customer", ds))
     scored = scores.merge(features, on="customer_id", how="left")
     audience, stats = build_audience(spec, scored, contacts_as_of(rt, ds))
-    rt.lake.write_frame(PartitionRef("audiences", spec.name, ds), audience,
-                        {"campaign": spec.name, "stats": stats.to_dict(), "model_version": scores["model_version"].iloc[0]
-                         if len(scores) else None})
+    rt.lake.write_frame(
+        PartitionRef("audiences", spec.name, ds),
+        audience,
+        {
+            "campaign": spec.name,
+            "stats": stats.to_dict(),
+            "model_version": scores["model_version"].iloc[0] if len(scores) else None,
+        },
+    )
     return {"dt": ds, "campaign": spec.name, **stats.to_dict()}
 
 

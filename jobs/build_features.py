@@ -37,8 +37,9 @@ def run(rt: Runtime, ds: str) -> dict[str, Any]:
 
     tables = extract(rt, ds)
     absent = sorted(name for name, frame in tables.items() if frame is None)
-    manifest = write_partition(rt.lake, PartitionRef("features", "customer", ds), transform(tables, ds),
-                               {"absent_tables": absent})
+    manifest = write_partition(
+        rt.lake, PartitionRef("features", "customer", ds), transform(tables, ds), {"absent_tables": absent}
+    )
     return {"dt": ds, "customers": manifest["rows"], "absent_tables": absent}
 
 

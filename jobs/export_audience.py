@@ -12,9 +12,9 @@ from campaignflow.runtime import Runtime
 
 
 def run(rt: Runtime, ds: str, campaign: str) -> dict[str, Any]:
-    from jobs.build_audience import contacts_as_of
     from campaignflow.campaigns import load_campaign
     from campaignflow.destinations import export_rows, to_csv_bytes
+    from jobs.build_audience import contacts_as_of
 
     spec = load_campaign(Path(rt.settings.campaigns_dir) / f"{campaign}.yaml")
     audience_ref = PartitionRef("audiences", spec.name, ds)
@@ -26,13 +26,23 @@ def run(rt: Runtime, ds: str, campaign: str) -> dict[str, Any]:
     for dest in spec.destinations:
         rows = export_rows(treatment, contacts, dest)
         ref = PartitionRef(dest.name, spec.name, ds)
-        rt.exports.write_files(ref, {"audience.csv": to_csv_bytes(rows)}, len(rows), {
-            "campaign": spec.name, "destination": dest.name, "format": dest.format,
-            "identifiers": list(dest.identifiers), "treatment": stats["treatment"], "control": stats["control"],
-            "notes": stats.get("notes", []),
-        })
-        exported.append({"destination": dest.name, "rows": len(rows),
-                         "uri": rt.exports.store.full_uri(f"{ref.key}/audience.csv")})
+        rt.exports.write_files(
+            ref,
+            {"audience.csv": to_csv_bytes(rows)},
+            len(rows),
+            {
+                "campaign": spec.name,
+                "destination": dest.name,
+                "format": dest.format,
+                "identifiers": list(dest.identifiers),
+                "treatment": stats["treatment"],
+                "control": stats["control"],
+                "notes": stats.get("notes", []),
+            },
+        )
+        exported.append(
+            {"destination": dest.name, "rows": len(rows), "uri": rt.exports.store.full_uri(f"{ref.key}/audience.csv")}
+        )
     return {"dt": ds, "campaign": spec.name, "exports": exported}
 
 

@@ -24,8 +24,9 @@ def landing_dates(rt: Runtime, start: str | None, end: str | None) -> list[str]:
     return [d for d in sorted(days) if rt.landing.exists(f"dt={d}/_SUCCESS")]
 
 
-def run(rt: Runtime, start: str | None, end: str | None,
-        progress: Callable[[Iterable[str]], Iterable[str]] = lambda it: it) -> dict[str, Any]:
+def run(
+    rt: Runtime, start: str | None, end: str | None, progress: Callable[[Iterable[str]], Iterable[str]] = lambda it: it
+) -> dict[str, Any]:
     dates = landing_dates(rt, start, end)
     if not dates:
         raise FileNotFoundError(f"no landing days in {rt.landing.uri} between {start or '-'} and {end or '-'}")

@@ -20,8 +20,12 @@ def run(rt: Runtime, ds: str) -> dict[str, Any]:
     features = rt.lake.read_frame(PartitionRef("features", "customer", ds))
     scores = churn.score(model, features)
     rt.lake.write_frame(PartitionRef("scores", "customer", ds), scores, {"model_version": version})
-    return {"dt": ds, "customers": len(scores), "model_version": version,
-            "bands": scores["churn_band"].value_counts().sort_index().to_dict()}
+    return {
+        "dt": ds,
+        "customers": len(scores),
+        "model_version": version,
+        "bands": scores["churn_band"].value_counts().sort_index().to_dict(),
+    }
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -23,16 +23,17 @@ def run(rt: Runtime, ds: str, force: bool = False) -> dict[str, Any]:
         return {"dt": ds, "model_version": existing, "trained": False, "metrics": model.metrics}
     training = training_set(rt, ds)
     model = churn.train(training, rt.settings.seed, version=ds)
-    churn.save(rt.lake, model, {"horizon_days": rt.settings.churn_horizon_days,
-                                "features_as_of": training["as_of"].iloc[0]})
+    churn.save(
+        rt.lake, model, {"horizon_days": rt.settings.churn_horizon_days, "features_as_of": training["as_of"].iloc[0]}
+    )
     return {"dt": ds, "model_version": ds, "trained": True, "metrics": model.metrics}
 
 
 def training_set(rt: Runtime, ds: str) -> Any:
     """Features as of T joined to churn labels at T, committing both partitions."""
-    from jobs import build_features
     from campaignflow.features import churn_labels
     from campaignflow.spark import read_table, write_partition
+    from jobs import build_features
 
     horizon = rt.settings.churn_horizon_days
     t = (date.fromisoformat(ds) - timedelta(days=horizon)).isoformat()
@@ -41,8 +42,10 @@ def training_set(rt: Runtime, ds: str) -> Any:
         build_features.run(rt, t)
     orders = read_table(rt.lake, "raw", "orders", end=ds)
     if orders is None or not rt.lake.committed_dates("raw", "orders", end=t):
-        raise RuntimeError(f"cannot train at {ds}: no raw orders on or before {t} (D - {horizon} days); "
-                           "load more history (campaignflow load-history) or shorten CAMPAIGNFLOW_CHURN_HORIZON_DAYS")
+        raise RuntimeError(
+            f"cannot train at {ds}: no raw orders on or before {t} (D - {horizon} days); "
+            "load more history (campaignflow load-history) or shorten CAMPAIGNFLOW_CHURN_HORIZON_DAYS"
+        )
     label_ref = PartitionRef("labels", f"churn_h{horizon}", t)
     write_partition(rt.lake, label_ref, churn_labels(orders, date.fromisoformat(t), horizon))
     labels = rt.lake.read_frame(label_ref)

@@ -12,8 +12,13 @@ import pytest
 
 _SESSION_HOME = Path(tempfile.mkdtemp(prefix="campaignflow-tests-"))
 os.environ["CAMPAIGNFLOW_HOME"] = str(_SESSION_HOME)
-for key in ("CAMPAIGNFLOW_LAKE", "CAMPAIGNFLOW_LANDING", "CAMPAIGNFLOW_EXPORTS", "CAMPAIGNFLOW_S3_ENDPOINT_URL",
-            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"):
+for key in (
+    "CAMPAIGNFLOW_LAKE",
+    "CAMPAIGNFLOW_LANDING",
+    "CAMPAIGNFLOW_EXPORTS",
+    "CAMPAIGNFLOW_S3_ENDPOINT_URL",
+    "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN",
+):
     os.environ.pop(key, None)
 os.environ["AIRFLOW_HOME"] = str(_SESSION_HOME / "airflow")
 os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "True"
@@ -43,8 +48,9 @@ def runtime_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Run
     yield Runtime.from_settings()
 
 
-def make_shop(root: Path, customers: int = 300, days: int = 40, start: date = date(2024, 1, 1), seed: int = 3,
-              **kw: object) -> tuple[LocalStore, LocalStore]:
+def make_shop(
+    root: Path, customers: int = 300, days: int = 40, start: date = date(2024, 1, 1), seed: int = 3, **kw: object
+) -> tuple[LocalStore, LocalStore]:
     landing, truth = LocalStore(root / "landing"), LocalStore(root / "truth")
     generate_shop(ShopSpec(customers=customers, days=days, start=start, seed=seed, **kw), landing, truth)  # type: ignore[arg-type]
     return landing, truth
@@ -55,3 +61,19 @@ def spark():  # type: ignore[no-untyped-def]
     from campaignflow.spark import get_spark
 
     return get_spark()
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    from tests.s3server import s3_server
+
+    with s3_server() as endpoint:
+        yield endpoint
+
+
+@pytest.fixture
+def s3_bucket(s3_endpoint: str) -> Iterator[str]:
+    from tests.s3server import bucket
+
+    with bucket(s3_endpoint) as name:
+        yield name

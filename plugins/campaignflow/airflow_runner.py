@@ -11,7 +11,7 @@ import logging
 import os
 import subprocess
 import sys
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from campaignflow.config import ENV_PREFIX, default_home, project_root
@@ -45,7 +45,7 @@ def load_dag(dag_id: str = DAG_ID):  # type: ignore[no-untyped-def]
     bag = DagBag(dag_folder=os.environ["AIRFLOW__CORE__DAGS_FOLDER"])
     if bag.import_errors:
         raise RuntimeError(f"DAG import errors: {bag.import_errors}")
-    return bag.get_dag(dag_id)
+    return bag.dags[dag_id]
 
 
 def run_dates(dates: list[date], dag_id: str = DAG_ID) -> list[tuple[date, str]]:
@@ -55,7 +55,7 @@ def run_dates(dates: list[date], dag_id: str = DAG_ID) -> list[tuple[date, str]]
     dag = load_dag(dag_id)
     states = []
     for day in dates:
-        logical = datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
+        logical = datetime(day.year, day.month, day.day, tzinfo=UTC)
         run = dag.test(logical_date=logical)
         state = str(getattr(run.state, "value", run.state))
         log.info("%s %s: %s", dag_id, day, state)

@@ -14,8 +14,7 @@ from campaignflow.identifiers import normalise_email, normalise_phone
 from campaignflow.splits import in_share
 
 CONTACT_COLUMNS = ["customer_id", "email", "phone", "country", "marketing_consent", "unsubscribed"]
-_OPS = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt, "==": operator.eq,
-        "!=": operator.ne}
+_OPS = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt, "==": operator.eq, "!=": operator.ne}
 
 
 @dataclass
@@ -40,8 +39,9 @@ def latest_contacts(customers: pd.DataFrame | None) -> pd.DataFrame | None:
     return ordered.drop_duplicates("customer_id", keep="last")[CONTACT_COLUMNS].reset_index(drop=True)
 
 
-def build_audience(spec: CampaignSpec, scored: pd.DataFrame,
-                   contacts: pd.DataFrame | None) -> tuple[pd.DataFrame, AudienceStats]:
+def build_audience(
+    spec: CampaignSpec, scored: pd.DataFrame, contacts: pd.DataFrame | None
+) -> tuple[pd.DataFrame, AudienceStats]:
     """Select a campaign's audience.
 
     Args:
@@ -88,12 +88,14 @@ def build_audience(spec: CampaignSpec, scored: pd.DataFrame,
         stats.capped = len(frame) - spec.audience.max_size
         frame = frame.head(spec.audience.max_size)
     control = in_share(spec.control_salt, frame["customer_id"], spec.control.fraction)
-    out = pd.DataFrame({
-        "customer_id": frame["customer_id"].to_numpy(),
-        "group": np.where(control, "control", "treatment"),
-        "rank": np.arange(1, len(frame) + 1),
-        spec.audience.order_by: frame[spec.audience.order_by].to_numpy(),
-    })
+    out = pd.DataFrame(
+        {
+            "customer_id": frame["customer_id"].to_numpy(),
+            "group": np.where(control, "control", "treatment"),
+            "rank": np.arange(1, len(frame) + 1),
+            spec.audience.order_by: frame[spec.audience.order_by].to_numpy(),
+        }
+    )
     stats.control = int(control.sum())
     stats.treatment = len(out) - stats.control
     return out, stats
@@ -117,6 +119,10 @@ def _reachable(frame: pd.DataFrame, spec: CampaignSpec) -> np.ndarray:
     if "email_sha256" in wanted:
         ok |= np.array([normalise_email(e) is not None for e in frame["email"].where(frame["email"].notna(), None)])
     if "phone_sha256" in wanted:
-        ok |= np.array([normalise_phone(p, c) is not None for p, c in
-                        zip(frame["phone"].where(frame["phone"].notna(), None), frame["country"], strict=True)])
+        ok |= np.array(
+            [
+                normalise_phone(p, c) is not None
+                for p, c in zip(frame["phone"].where(frame["phone"].notna(), None), frame["country"], strict=True)
+            ]
+        )
     return ok

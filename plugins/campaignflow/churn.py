@@ -53,18 +53,32 @@ def train(training: pd.DataFrame, seed: int, version: str) -> ChurnModel:
     if len(training) < MIN_TRAINING_ROWS or training["churned"].nunique() < 2:
         raise NotEnoughHistory(
             f"only {len(training)} labelled customers ({training['churned'].sum()} churned): need at least "
-            f"{MIN_TRAINING_ROWS} and both outcomes; load more history or shorten the churn horizon")
+            f"{MIN_TRAINING_ROWS} and both outcomes; load more history or shorten the churn horizon"
+        )
     valid = in_share(f"churn-validation-{seed}", training["customer_id"], 0.2)
     x, y = _matrix(training, FEATURE_COLUMNS), training["churned"].to_numpy()
-    params = {"objective": "binary", "learning_rate": 0.05, "num_leaves": 15, "min_data_in_leaf": 20,
-              "feature_fraction": 0.9, "bagging_fraction": 0.8, "bagging_freq": 1, "lambda_l2": 1.0,
-              "seed": seed, "deterministic": True, "force_col_wise": True, "num_threads": 2, "verbose": -1}
+    params = {
+        "objective": "binary",
+        "learning_rate": 0.05,
+        "num_leaves": 15,
+        "min_data_in_leaf": 20,
+        "feature_fraction": 0.9,
+        "bagging_fraction": 0.8,
+        "bagging_freq": 1,
+        "lambda_l2": 1.0,
+        "seed": seed,
+        "deterministic": True,
+        "force_col_wise": True,
+        "num_threads": 2,
+        "verbose": -1,
+    }
     booster = lgb.train(params, lgb.Dataset(x[~valid], y[~valid]), num_boost_round=200)
     p = booster.predict(x[valid])
     y_valid = y[valid]
     recency = training.loc[valid, "recency_days"].fillna(10_000).to_numpy()
     metrics = {
-        "n_train": int((~valid).sum()), "n_valid": int(valid.sum()),
+        "n_train": int((~valid).sum()),
+        "n_valid": int(valid.sum()),
         "churn_rate": round(float(y.mean()), 4),
         "auc": round(float(roc_auc_score(y_valid, p)), 4) if len(set(y_valid)) > 1 else None,
         "auc_recency_only": round(float(roc_auc_score(y_valid, recency)), 4) if len(set(y_valid)) > 1 else None,
@@ -81,8 +95,12 @@ def save(lake: Lake, model: ChurnModel, meta: dict[str, Any]) -> dict[str, Any]:
         "metrics.json": json.dumps(model.metrics, indent=2, sort_keys=True).encode(),
         "features.json": json.dumps(model.features).encode(),
     }
-    return lake.write_files(PartitionRef("models", MODEL_TABLE, model.version), files,
-                            model.metrics["n_train"] + model.metrics["n_valid"], {**meta, "metrics": model.metrics})
+    return lake.write_files(
+        PartitionRef("models", MODEL_TABLE, model.version),
+        files,
+        model.metrics["n_train"] + model.metrics["n_valid"],
+        {**meta, "metrics": model.metrics},
+    )
 
 
 def champion_version(lake: Lake, as_of: str) -> str | None:
@@ -105,12 +123,14 @@ def score(model: ChurnModel, features: pd.DataFrame) -> pd.DataFrame:
     """Churn probability and band for every customer in ``features``."""
     prob = model.predict(features)
     bands = np.select([prob < cut for cut, _ in BANDS], [name for _, name in BANDS], default="high")
-    return pd.DataFrame({
-        "customer_id": features["customer_id"].to_numpy(),
-        "churn_prob": prob.round(6),
-        "churn_band": bands,
-        "model_version": model.version,
-    }).sort_values("customer_id", ignore_index=True)
+    return pd.DataFrame(
+        {
+            "customer_id": features["customer_id"].to_numpy(),
+            "churn_prob": prob.round(6),
+            "churn_band": bands,
+            "model_version": model.version,
+        }
+    ).sort_values("customer_id", ignore_index=True)
 
 
 def _matrix(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:

@@ -14,9 +14,14 @@ from typing import Any
 from campaignflow.jobcli import iso_date, setup_logging
 
 JOB_COMMANDS = {  # command → module in jobs/
-    "ingest": "ingest", "validate-raw": "validate_raw", "load-history": "load_history",
-    "build-features": "build_features", "train-churn": "train_churn", "score-customers": "score_customers",
-    "build-audience": "build_audience", "export-audience": "export_audience",
+    "ingest": "ingest",
+    "validate-raw": "validate_raw",
+    "load-history": "load_history",
+    "build-features": "build_features",
+    "train-churn": "train_churn",
+    "score-customers": "score_customers",
+    "build-audience": "build_audience",
+    "export-audience": "export_audience",
 }
 
 
@@ -36,28 +41,47 @@ def cmd_generate(args: argparse.Namespace) -> dict[str, Any]:
 
     settings = Settings.from_env()
     out = args.out or settings.landing_uri
-    truth = args.truth_out or join_uri(str(Path(settings.lake_uri).parent) if "://" not in settings.lake_uri
-                                       else settings.lake_uri, "truth")
+    truth = args.truth_out or join_uri(
+        str(Path(settings.lake_uri).parent) if "://" not in settings.lake_uri else settings.lake_uri, "truth"
+    )
     spec = ShopSpec(
-        customers=args.customers, days=args.days, start=date.fromisoformat(args.start), seed=args.seed,
-        faults=frozenset(args.faults or ()), fault_rate=args.fault_rate,
+        customers=args.customers,
+        days=args.days,
+        start=date.fromisoformat(args.start),
+        seed=args.seed,
+        faults=frozenset(args.faults or ()),
+        fault_rate=args.fault_rate,
         fault_dates=frozenset(date.fromisoformat(d) for d in args.fault_dates) if args.fault_dates else None,
     )
-    result = generate_shop(spec, open_store(out, settings.s3_endpoint_url), open_store(truth, settings.s3_endpoint_url),
-                           progress=lambda it: tqdm(it, desc="generate", unit="day"))
-    return {"landing": out, "truth": truth, "days": result.days, "rows": result.rows,
-            "seconds": round(result.seconds, 1)}
+    result = generate_shop(
+        spec,
+        open_store(out, settings.s3_endpoint_url),
+        open_store(truth, settings.s3_endpoint_url),
+        progress=lambda it: tqdm(it, desc="generate", unit="day"),
+    )
+    return {
+        "landing": out,
+        "truth": truth,
+        "days": result.days,
+        "rows": result.rows,
+        "seconds": round(result.seconds, 1),
+    }
 
 
 def cmd_import_orders(args: argparse.Namespace) -> dict[str, Any]:
-    from jobs import load_history
     from campaignflow.importer import ColumnMapping, prepare_orders, read_source, write_landing
     from campaignflow.runtime import Runtime
+    from jobs import load_history
 
     rt = Runtime.from_settings()
     path = Path(args.file)
-    mapping = ColumnMapping(customer_id=args.customer_col, order_ts=args.timestamp_col, amount=args.amount_col,
-                            order_id=args.order_id_col, currency=args.currency_col)
+    mapping = ColumnMapping(
+        customer_id=args.customer_col,
+        order_ts=args.timestamp_col,
+        amount=args.amount_col,
+        order_id=args.order_id_col,
+        currency=args.currency_col,
+    )
     orders = prepare_orders(read_source(path), mapping, str(path))
     landed = write_landing(orders, rt.landing)
     loaded = load_history.run(rt, landed["from"], landed["to"])
@@ -73,8 +97,10 @@ def cmd_run(args: argparse.Namespace) -> dict[str, Any]:
     dates = _date_range(args.date, args.to)
     missing = [str(d) for d in dates if not rt.landing.exists(f"dt={d}/_SUCCESS")]
     if missing:
-        raise SystemExit(f"no landing export in {rt.landing.uri} for {missing}: run `campaignflow generate` "
-                         "or `campaignflow import-orders` first")
+        raise SystemExit(
+            f"no landing export in {rt.landing.uri} for {missing}: run `campaignflow generate` "
+            "or `campaignflow import-orders` first"
+        )
     states = run_dates(dates)
     for day, state in states:
         if state == "success":
@@ -99,10 +125,21 @@ def cmd_demo(args: argparse.Namespace) -> dict[str, Any]:
     start = date.fromisoformat(args.start)
     last = start + timedelta(days=args.days - 1)
     first_run = last - timedelta(days=args.runs - 1)
-    gen = cmd_generate(argparse.Namespace(customers=args.customers, days=args.days, start=args.start, seed=args.seed,
-                                          out=None, truth_out=None, faults=None, fault_rate=0.0, fault_dates=None))
-    from jobs import load_history
+    gen = cmd_generate(
+        argparse.Namespace(
+            customers=args.customers,
+            days=args.days,
+            start=args.start,
+            seed=args.seed,
+            out=None,
+            truth_out=None,
+            faults=None,
+            fault_rate=0.0,
+            fault_dates=None,
+        )
+    )
     from campaignflow.runtime import Runtime
+    from jobs import load_history
 
     history_end = (first_run - timedelta(days=1)).isoformat()
     loaded = load_history.run(Runtime.from_settings(), None, history_end)
@@ -134,22 +171,34 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--json", action="store_true", help="print the command's result as JSON")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    gen = sub.add_parser("generate", help="generate a sample shop into the landing zone",
-                         description="Generate a deterministic synthetic shop: one landing partition per day.")
+    gen = sub.add_parser(
+        "generate",
+        help="generate a sample shop into the landing zone",
+        description="Generate a deterministic synthetic shop: one landing partition per day.",
+    )
     gen.add_argument("--customers", type=int, default=2000, help="customer base size (default 2000)")
     gen.add_argument("--days", type=int, default=120, help="number of export days (default 120)")
     gen.add_argument("--start", type=iso_date, default="2024-01-01", help="first export day (default 2024-01-01)")
     gen.add_argument("--seed", type=int, default=7, help="random seed (same seed → same bytes)")
     gen.add_argument("--out", help="landing URI (default: $CAMPAIGNFLOW_LANDING or <lake>/landing)")
-    gen.add_argument("--truth-out", help="where the latent truth goes (default: <home>/truth); never read by the pipeline")
-    gen.add_argument("--faults", nargs="*", choices=["duplicates", "late_events", "nulls", "malformed"],
-                     help="inject these data faults")
+    gen.add_argument(
+        "--truth-out", help="where the latent truth goes (default: <home>/truth); never read by the pipeline"
+    )
+    gen.add_argument(
+        "--faults",
+        nargs="*",
+        choices=["duplicates", "late_events", "nulls", "malformed"],
+        help="inject these data faults",
+    )
     gen.add_argument("--fault-rate", type=float, default=0.01, help="share of rows hit by each fault (default 0.01)")
     gen.add_argument("--fault-dates", nargs="*", type=iso_date, help="only inject faults on these days")
     gen.set_defaults(func=cmd_generate)
 
-    imp = sub.add_parser("import-orders", help="import your own order log (CSV or Parquet)",
-                         description="Import a transaction log into landing and raw; nothing is written if any row is bad.")
+    imp = sub.add_parser(
+        "import-orders",
+        help="import your own order log (CSV or Parquet)",
+        description="Import a transaction log into landing and raw; nothing is written if any row is bad.",
+    )
     imp.add_argument("file", help="CSV or Parquet file with one row per order")
     imp.add_argument("--customer-col", default="customer_id", help="column with the customer id")
     imp.add_argument("--timestamp-col", default="order_ts", help="column with the order timestamp (ISO 8601)")
@@ -165,23 +214,35 @@ def build_parser() -> argparse.ArgumentParser:
         module.add_arguments(job)
         job.set_defaults(func=module.run_args)
 
-    run = sub.add_parser("run", help="run the daily DAG through Airflow for a date or range",
-                         description="Run campaign_daily with dag.test() for each date, then print what it produced.")
+    run = sub.add_parser(
+        "run",
+        help="run the daily DAG through Airflow for a date or range",
+        description="Run campaign_daily with dag.test() for each date, then print what it produced.",
+    )
     run.add_argument("--date", required=True, type=iso_date, help="logical date (YYYY-MM-DD)")
     run.add_argument("--to", type=iso_date, help="last date of a range (inclusive)")
     run.set_defaults(func=cmd_run)
 
-    summary = sub.add_parser("summary", help="print what is committed for a date",
-                             description="Row counts per stage, model metrics, audiences and export files for a date.")
+    summary = sub.add_parser(
+        "summary",
+        help="print what is committed for a date",
+        description="Row counts per stage, model metrics, audiences and export files for a date.",
+    )
     summary.add_argument("--date", required=True, type=iso_date, help="logical date (YYYY-MM-DD)")
     summary.set_defaults(func=cmd_summary)
 
-    doctor = sub.add_parser("doctor", help="check the installation (versions, Java, torch device)",
-                            description="Print versions of Airflow, Spark, GX, LightGBM, torch; check Java 17; show settings.")
+    doctor = sub.add_parser(
+        "doctor",
+        help="check the installation (versions, Java, torch device)",
+        description="Print versions of Airflow, Spark, GX, LightGBM, torch; check Java 17; show settings.",
+    )
     doctor.set_defaults(func=cmd_doctor)
 
-    demo = sub.add_parser("demo", help="generate a shop and run the pipeline for its last days",
-                          description="Generate a sample shop, load its history, run the last days through Airflow.")
+    demo = sub.add_parser(
+        "demo",
+        help="generate a shop and run the pipeline for its last days",
+        description="Generate a sample shop, load its history, run the last days through Airflow.",
+    )
     demo.add_argument("--customers", type=int, default=3000, help="customer base size (default 3000)")
     demo.add_argument("--days", type=int, default=240, help="days of history (default 240)")
     demo.add_argument("--runs", type=int, default=3, help="daily DAG runs at the end (default 3)")

@@ -27,10 +27,14 @@ def export_rows(treatment: pd.DataFrame, contacts: pd.DataFrame | None, destinat
     joined = treatment[["customer_id"]].merge(contacts, on="customer_id", how="left")
     out = pd.DataFrame(index=joined.index)
     if "email_sha256" in destination.identifiers:
-        out["email_sha256"] = [sha256_hex(normalise_email(e)) for e in joined["email"].where(joined["email"].notna(), None)]
+        out["email_sha256"] = [
+            sha256_hex(normalise_email(e)) for e in joined["email"].where(joined["email"].notna(), None)
+        ]
     if "phone_sha256" in destination.identifiers:
-        out["phone_sha256"] = [sha256_hex(normalise_phone(p, c)) for p, c in
-                               zip(joined["phone"].where(joined["phone"].notna(), None), joined["country"], strict=True)]
+        out["phone_sha256"] = [
+            sha256_hex(normalise_phone(p, c))
+            for p, c in zip(joined["phone"].where(joined["phone"].notna(), None), joined["country"], strict=True)
+        ]
     out = out.dropna(how="all")
     return out.sort_values(list(out.columns), na_position="last", ignore_index=True)
 

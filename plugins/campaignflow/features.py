@@ -10,24 +10,37 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from pyspark.sql import DataFrame
+    from pyspark.sql import Column, DataFrame
 
 ORDER_WINDOWS = (30, 90, 365)
-EVENT_TYPES_COUNTED = {"view": "views", "add_to_cart": "add_to_carts", "search": "searches",
-                       "email_open": "email_opens", "email_click": "email_clicks"}
+EVENT_TYPES_COUNTED = {
+    "view": "views",
+    "add_to_cart": "add_to_carts",
+    "search": "searches",
+    "email_open": "email_opens",
+    "email_click": "email_clicks",
+}
 EVENT_WINDOW = 30
 
 FEATURE_COLUMNS = [
-    "recency_days", "tenure_days", "orders_total", "monetary_total", "avg_order_value",
+    "recency_days",
+    "tenure_days",
+    "orders_total",
+    "monetary_total",
+    "avg_order_value",
     "days_between_orders",
-    *[f"orders_{w}d" for w in ORDER_WINDOWS], *[f"monetary_{w}d" for w in ORDER_WINDOWS],
+    *[f"orders_{w}d" for w in ORDER_WINDOWS],
+    *[f"monetary_{w}d" for w in ORDER_WINDOWS],
     *[f"{name}_{EVENT_WINDOW}d" for name in EVENT_TYPES_COUNTED.values()],
-    f"events_{EVENT_WINDOW}d", f"events_prev_{EVENT_WINDOW}d", "days_since_last_event",
+    f"events_{EVENT_WINDOW}d",
+    f"events_prev_{EVENT_WINDOW}d",
+    "days_since_last_event",
 ]
 
 
-def customer_features(orders: DataFrame, events: DataFrame | None, customers: DataFrame | None,
-                      as_of: date) -> DataFrame:
+def customer_features(
+    orders: DataFrame, events: DataFrame | None, customers: DataFrame | None, as_of: date
+) -> DataFrame:
     """Recency/frequency/monetary and engagement features per customer as of ``as_of``.
 
     Args:
@@ -49,12 +62,14 @@ def customer_features(orders: DataFrame, events: DataFrame | None, customers: Da
         "customer_id", "amount", F.to_date("order_ts").alias("day")
     )
 
-    def within(days: int) -> object:
+    def within(days: int) -> Column:
         return F.datediff(d, F.col("day")) < days
 
     agg = [
-        F.max("day").alias("last_order"), F.min("day").alias("first_order"),
-        F.count(F.lit(1)).alias("orders_total"), F.sum("amount").alias("monetary_total"),
+        F.max("day").alias("last_order"),
+        F.min("day").alias("first_order"),
+        F.count(F.lit(1)).alias("orders_total"),
+        F.sum("amount").alias("monetary_total"),
     ]
     for w in ORDER_WINDOWS:
         agg.append(F.sum(F.when(within(w), 1).otherwise(0)).alias(f"orders_{w}d"))
@@ -78,9 +93,13 @@ def customer_features(orders: DataFrame, events: DataFrame | None, customers: Da
         out.withColumn("recency_days", F.datediff(d, F.col("last_order")))
         .withColumn("tenure_days", F.datediff(d, first_seen))
         .withColumn("avg_order_value", F.col("monetary_total") / F.col("orders_total"))
-        .withColumn("days_between_orders", F.when(
-            F.col("orders_total") > 1,
-            F.datediff(F.col("last_order"), F.col("first_order")) / (F.col("orders_total") - 1)))
+        .withColumn(
+            "days_between_orders",
+            F.when(
+                F.col("orders_total") > 1,
+                F.datediff(F.col("last_order"), F.col("first_order")) / (F.col("orders_total") - 1),
+            ),
+        )
     )
     for name in ("orders_total", *[f"orders_{w}d" for w in ORDER_WINDOWS]):
         out = out.withColumn(name, F.coalesce(F.col(name), F.lit(0)).cast("int"))
@@ -97,8 +116,12 @@ def customer_features(orders: DataFrame, events: DataFrame | None, customers: Da
 
 
 def _event_columns() -> list[str]:
-    return [*[f"{n}_{EVENT_WINDOW}d" for n in EVENT_TYPES_COUNTED.values()],
-            f"events_{EVENT_WINDOW}d", f"events_prev_{EVENT_WINDOW}d", "days_since_last_event"]
+    return [
+        *[f"{n}_{EVENT_WINDOW}d" for n in EVENT_TYPES_COUNTED.values()],
+        f"events_{EVENT_WINDOW}d",
+        f"events_prev_{EVENT_WINDOW}d",
+        "days_since_last_event",
+    ]
 
 
 def _event_features(events: DataFrame, as_of: date) -> DataFrame:
@@ -109,11 +132,15 @@ def _event_features(events: DataFrame, as_of: date) -> DataFrame:
         "customer_id", "event_type", F.datediff(F.lit(as_of), F.to_date("event_ts")).alias("age")
     )
     recent = F.col("age") < EVENT_WINDOW
-    agg = [F.sum(F.when(recent & (F.col("event_type") == t), 1).otherwise(0)).alias(f"{n}_{EVENT_WINDOW}d")
-           for t, n in EVENT_TYPES_COUNTED.items()]
+    agg = [
+        F.sum(F.when(recent & (F.col("event_type") == t), 1).otherwise(0)).alias(f"{n}_{EVENT_WINDOW}d")
+        for t, n in EVENT_TYPES_COUNTED.items()
+    ]
     agg += [
         F.sum(F.when(recent, 1).otherwise(0)).alias(f"events_{EVENT_WINDOW}d"),
-        F.sum(F.when(~recent & (F.col("age") < 2 * EVENT_WINDOW), 1).otherwise(0)).alias(f"events_prev_{EVENT_WINDOW}d"),
+        F.sum(F.when(~recent & (F.col("age") < 2 * EVENT_WINDOW), 1).otherwise(0)).alias(
+            f"events_prev_{EVENT_WINDOW}d"
+        ),
         F.min("age").alias("days_since_last_event"),
     ]
     return e.groupBy("customer_id").agg(*agg)
@@ -132,10 +159,14 @@ def churn_labels(orders: DataFrame, as_of: date, horizon_days: int) -> DataFrame
     o = orders.where(F.col("dt") <= F.lit(str(horizon_end))).select("customer_id", day.alias("day"))
     return (
         o.groupBy("customer_id")
-        .agg(F.min("day").alias("first_order"),
-             F.sum(F.when((F.col("day") > F.lit(as_of)) & (F.col("day") <= F.lit(horizon_end)), 1)
-                   .otherwise(0)).alias("orders_in_horizon"))
+        .agg(
+            F.min("day").alias("first_order"),
+            F.sum(F.when((F.col("day") > F.lit(as_of)) & (F.col("day") <= F.lit(horizon_end)), 1).otherwise(0)).alias(
+                "orders_in_horizon"
+            ),
+        )
         .where(F.col("first_order") <= F.lit(as_of))
-        .select("customer_id", F.lit(as_of).alias("as_of"),
-                (F.col("orders_in_horizon") == 0).cast("int").alias("churned"))
+        .select(
+            "customer_id", F.lit(as_of).alias("as_of"), (F.col("orders_in_horizon") == 0).cast("int").alias("churned")
+        )
     )

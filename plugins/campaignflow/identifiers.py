@@ -10,8 +10,21 @@ import hashlib
 import re
 
 # Country calling codes and national trunk prefixes for the markets we ship formats for.
-CALLING_CODES = {"US": "1", "CA": "1", "GB": "44", "DE": "49", "FR": "33", "NL": "31", "ES": "34",
-                 "IT": "39", "BE": "32", "AT": "43", "CH": "41", "IE": "353", "AU": "61"}
+CALLING_CODES = {
+    "US": "1",
+    "CA": "1",
+    "GB": "44",
+    "DE": "49",
+    "FR": "33",
+    "NL": "31",
+    "ES": "34",
+    "IT": "39",
+    "BE": "32",
+    "AT": "43",
+    "CH": "41",
+    "IE": "353",
+    "AU": "61",
+}
 _TRUNK_ZERO = {"GB", "DE", "FR", "NL", "BE", "AT", "CH", "IE", "AU"}
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 

@@ -60,15 +60,19 @@ def prepare_orders(text: pd.DataFrame, mapping: ColumnMapping, file: str) -> pd.
     """
     absent = [src for src in mapping.rename() if src not in text.columns]
     if absent:
-        raise ValueError(f"{file}: column(s) {absent} not found; the file has {[c for c in text.columns if c != ROW_COLUMN]}")
+        raise ValueError(
+            f"{file}: column(s) {absent} not found; the file has {[c for c in text.columns if c != ROW_COLUMN]}"
+        )
     frame = text[[*mapping.rename(), ROW_COLUMN]].rename(columns=mapping.rename())
     if "order_id" not in frame.columns:
         frame["order_id"] = _derived_ids(frame)
     typed, errors = coerce(ORDERS, frame, file)
     if errors:
         shown = "\n  ".join(str(e) for e in errors[:10])
-        raise BatchRejected(f"{len(errors)} unreadable value(s), nothing imported:\n  {shown}",
-                            {"file": file, "errors": [vars(e) for e in errors]})
+        raise BatchRejected(
+            f"{len(errors)} unreadable value(s), nothing imported:\n  {shown}",
+            {"file": file, "errors": [vars(e) for e in errors]},
+        )
     typed["dt"] = typed["order_ts"].dt.strftime("%Y-%m-%d")
     typed["currency"] = typed["currency"].fillna("UNK") if "currency" in typed else "UNK"
     report = validate_frame(ORDERS, with_lag(ORDERS, typed, typed["dt"]))
@@ -87,8 +91,13 @@ def write_landing(orders: pd.DataFrame, landing: ObjectStore) -> dict[str, Any]:
         chunk = by_day.get(day, orders.iloc[0:0])[columns].sort_values(["order_ts", "order_id"])
         landing.write_bytes(landing_key(day, "orders"), to_csv(chunk))
         landing.write_bytes(f"dt={day}/{LANDING_DONE}", b"")
-    return {"rows": len(orders), "customers": int(orders["customer_id"].nunique()), "from": days[0],
-            "to": days[-1], "days": len(days)}
+    return {
+        "rows": len(orders),
+        "customers": int(orders["customer_id"].nunique()),
+        "from": days[0],
+        "to": days[-1],
+        "days": len(days),
+    }
 
 
 def _derived_ids(frame: pd.DataFrame) -> list[str]:

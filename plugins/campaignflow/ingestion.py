@@ -54,9 +54,12 @@ def read_csv_text(data: bytes) -> pd.DataFrame:
     header = next(csv.reader(io.StringIO(data.split(b"\n", 1)[0].decode("utf-8-sig"))), [])
     table = pacsv.read_csv(
         io.BytesIO(data),
-        convert_options=pacsv.ConvertOptions(column_types={name: pa.string() for name in header},
-                                             null_values=[""], strings_can_be_null=True,
-                                             quoted_strings_can_be_null=True),
+        convert_options=pacsv.ConvertOptions(
+            column_types={name: pa.string() for name in header},
+            null_values=[""],
+            strings_can_be_null=True,
+            quoted_strings_can_be_null=True,
+        ),
     )
     frame = table.to_pandas()
     frame[ROW_COLUMN] = range(2, len(frame) + 2)
@@ -65,9 +68,12 @@ def read_csv_text(data: bytes) -> pd.DataFrame:
 
 def landing_files(landing: ObjectStore, dt: str) -> dict[str, str]:
     """Table name → landing key of the CSVs present for ``dt``."""
-    keys = landing.list(f"dt={dt}/")
-    return {k.rsplit("/", 1)[-1].removesuffix(".csv"): k for k in keys if k.endswith(".csv")
-            and k.rsplit("/", 1)[-1].removesuffix(".csv") in TABLES}
+    keys = landing.list_keys(f"dt={dt}/")
+    return {
+        k.rsplit("/", 1)[-1].removesuffix(".csv"): k
+        for k in keys
+        if k.endswith(".csv") and k.rsplit("/", 1)[-1].removesuffix(".csv") in TABLES
+    }
 
 
 def stage_day(landing: ObjectStore, lake: Lake, dt: str) -> StageResult:
@@ -88,8 +94,13 @@ def stage_day(landing: ObjectStore, lake: Lake, dt: str) -> StageResult:
         typed[table] = frame
         errors.extend(errs)
     if errors:
-        report = {"dt": dt, "stage": "parse", "rows": sum(map(len, typed.values())),
-                  "errors": [vars(e) for e in errors[:1000]], "error_count": len(errors)}
+        report = {
+            "dt": dt,
+            "stage": "parse",
+            "rows": sum(map(len, typed.values())),
+            "errors": [vars(e) for e in errors[:1000]],
+            "error_count": len(errors),
+        }
         _quarantine_landing(landing, lake, dt, files, report)
         raise BatchRejected(_summarise(errors), report)
     result = StageResult(dt, missing=sorted(set(TABLES) - set(files)))
@@ -122,10 +133,17 @@ def promote_days(lake: Lake, dates: Sequence[str]) -> dict[str, dict[str, int]]:
     failed = {name: rep for name, rep in reports.items() if not rep.success}
     if failed:
         bad_dates = sorted({d for rep in failed.values() for f in rep.failures for d in f.dates} or set(dates))
-        report = {"stage": "validate", "dates": bad_dates, "rows": sum(r.rows for r in failed.values()),
-                  "tables": {name: rep.to_dict() for name, rep in failed.items()}}
-        lines = [f.describe(_source(lake, name, (f.dates or bad_dates)[0]))
-                 for name, rep in failed.items() for f in rep.failures]
+        report = {
+            "stage": "validate",
+            "dates": bad_dates,
+            "rows": sum(r.rows for r in failed.values()),
+            "tables": {name: rep.to_dict() for name, rep in failed.items()},
+        }
+        lines = [
+            f.describe(_source(lake, name, (f.dates or bad_dates)[0]))
+            for name, rep in failed.items()
+            for f in rep.failures
+        ]
         for name, days in staged.items():
             for d in (d for d in days if d in bad_dates):
                 source = _source(lake, name, d)
@@ -165,8 +183,9 @@ def _read_staged(lake: Lake, schema: TableSchema, days: Sequence[str]) -> pd.Dat
     return with_lag(schema, frame, frame["dt"])
 
 
-def _quarantine_landing(landing: ObjectStore, lake: Lake, dt: str, files: dict[str, str],
-                        report: dict[str, Any]) -> None:
+def _quarantine_landing(
+    landing: ObjectStore, lake: Lake, dt: str, files: dict[str, str], report: dict[str, Any]
+) -> None:
     ref = PartitionRef("landing", "export", dt)
     staged = lake.stage(ref)
     for table, key in files.items():

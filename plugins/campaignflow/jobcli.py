@@ -24,14 +24,19 @@ def add_date_argument(parser: argparse.ArgumentParser) -> None:
 
 
 def setup_logging(verbose: bool = False) -> None:
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     for noisy in ("great_expectations", "py4j", "botocore", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
-def job_main(description: str, add_arguments: Callable[[argparse.ArgumentParser], None],
-             run: Callable[[argparse.Namespace], Any], argv: Sequence[str] | None = None) -> int:
+def job_main(
+    description: str,
+    add_arguments: Callable[[argparse.ArgumentParser], None],
+    run: Callable[[argparse.Namespace], Any],
+    argv: Sequence[str] | None = None,
+) -> int:
     """Standalone entry point of a job module (``python jobs/x.py`` or ``spark-submit jobs/x.py``)."""
     parser = argparse.ArgumentParser(description=description)
     add_arguments(parser)

@@ -79,10 +79,9 @@ class Lake:
         self, ref: PartitionRef, staged: str, rows: int, meta: Mapping[str, Any] | None = None
     ) -> dict[str, Any]:
         """Replace ``ref`` with the files staged under ``staged``; manifest and _SUCCESS last."""
-        staged_files = [
-            k for k in self.store.list(staged) if not k.rsplit("/", 1)[-1].startswith(_IGNORED_PREFIXES)
-        ]
-        staged_files = [k for k in staged_files if not k.endswith(".crc")]
+        names = {k: k.rsplit("/", 1)[-1] for k in self.store.list_keys(staged)}
+        # Writers' bookkeeping (Spark's _SUCCESS and .crc files) is not data.
+        staged_files = [k for k, n in names.items() if not n.startswith(_IGNORED_PREFIXES) and not n.endswith(".crc")]
         entries = []
         moves = []
         for index, key in enumerate(sorted(staged_files)):

@@ -21,10 +21,15 @@ def summarise(rt: Runtime, ds: str) -> dict[str, Any]:
             out["quarantined"].append(lake.store.full_uri(f"quarantine/raw/{table}/dt={ds}"))
     features = PartitionRef("features", "customer", ds)
     out["features"] = _rows(lake, features)
-    out["absent_tables"] = lake.manifest(features)["meta"].get("absent_tables", []) if out["features"] is not None else []
+    out["absent_tables"] = (
+        lake.manifest(features)["meta"].get("absent_tables", []) if out["features"] is not None else []
+    )
     version = champion_version(lake, ds)
-    out["model"] = {"version": version, "metrics": lake.manifest(PartitionRef("models", MODEL_TABLE, version))["meta"]
-                    ["metrics"]} if version else None
+    out["model"] = (
+        {"version": version, "metrics": lake.manifest(PartitionRef("models", MODEL_TABLE, version))["meta"]["metrics"]}
+        if version
+        else None
+    )
     out["scores"] = _rows(lake, PartitionRef("scores", "customer", ds))
     out["campaigns"] = []
     for campaign in lake.store.list_dirs("audiences"):
@@ -37,9 +42,14 @@ def summarise(rt: Runtime, ds: str) -> dict[str, Any]:
             eref = PartitionRef(dest, campaign, ds)
             if rt.exports.is_committed(eref):
                 m = rt.exports.manifest(eref)
-                exports.append({"destination": dest, "rows": m["rows"],
-                                "files": [rt.exports.store.full_uri(f"{eref.key}/{f['name']}") for f in m["files"]],
-                                "manifest": rt.exports.store.full_uri(f"{eref.key}/manifest.json")})
+                exports.append(
+                    {
+                        "destination": dest,
+                        "rows": m["rows"],
+                        "files": [rt.exports.store.full_uri(f"{eref.key}/{f['name']}") for f in m["files"]],
+                        "manifest": rt.exports.store.full_uri(f"{eref.key}/manifest.json"),
+                    }
+                )
         out["campaigns"].append({"campaign": campaign, **stats, "exports": exports})
     return out
 
@@ -50,18 +60,29 @@ def print_summary(summary: dict[str, Any]) -> None:
     print("raw rows:      " + ", ".join(f"{t}={n}" if n is not None else f"{t}=absent" for t, n in s["raw"].items()))
     for q in s["quarantined"]:
         print(f"QUARANTINED:   {q}")
-    print(f"features:      {s['features']} customers" + (f"  (absent tables: {', '.join(s['absent_tables'])} → "
-                                                          "their features are null)" if s["absent_tables"] else ""))
+    print(
+        f"features:      {s['features']} customers"
+        + (
+            f"  (absent tables: {', '.join(s['absent_tables'])} → their features are null)"
+            if s["absent_tables"]
+            else ""
+        )
+    )
     if s["model"]:
         m = s["model"]["metrics"]
-        print(f"churn model:   {s['model']['version']}  AUC={m.get('auc')} (recency-only AUC={m.get('auc_recency_only')}) "
-              f"log-loss={m.get('log_loss')} Brier={m.get('brier')} churn-rate={m.get('churn_rate')} "
-              f"n_train={m.get('n_train')} n_valid={m.get('n_valid')}")
+        print(
+            f"churn model:   {s['model']['version']}  AUC={m.get('auc')} "
+            f"(recency-only AUC={m.get('auc_recency_only')}) "
+            f"log-loss={m.get('log_loss')} Brier={m.get('brier')} churn-rate={m.get('churn_rate')} "
+            f"n_train={m.get('n_train')} n_valid={m.get('n_valid')}"
+        )
     print(f"scores:        {s['scores']} customers")
     for c in s["campaigns"]:
         excluded = ", ".join(f"{k}={v}" for k, v in c["excluded"].items() if v)
-        print(f"audience {c['campaign']}: matched={c['matched']} treatment={c['treatment']} control={c['control']}"
-              + (f"  excluded: {excluded}" if excluded else ""))
+        print(
+            f"audience {c['campaign']}: matched={c['matched']} treatment={c['treatment']} control={c['control']}"
+            + (f"  excluded: {excluded}" if excluded else "")
+        )
         for note in c.get("notes", []):
             print(f"  note: {note}")
         for e in c["exports"]:

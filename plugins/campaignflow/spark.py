@@ -36,8 +36,9 @@ def get_spark() -> SparkSession:
     """A local Spark session (``CAMPAIGNFLOW_SPARK_MASTER`` overrides local[*])."""
     major = java_major_version()
     if major is None or major < 17:
-        raise RuntimeError(f"Spark 4 needs Java 17+, found {major or 'no java'}: install openjdk-17-jre-headless "
-                           "or set JAVA_HOME")
+        raise RuntimeError(
+            f"Spark 4 needs Java 17+, found {major or 'no java'}: install openjdk-17-jre-headless or set JAVA_HOME"
+        )
     from pyspark.sql import SparkSession
 
     master = os.environ.get("CAMPAIGNFLOW_SPARK_MASTER", "local[2]")
@@ -70,8 +71,9 @@ def read_table(lake: Lake, zone: str, table: str, start: str | None = None, end:
     return get_spark().read.option("basePath", base).parquet(*files)
 
 
-def write_partition(lake: Lake, ref: PartitionRef, frame: DataFrame, meta: dict[str, object] | None = None,
-                    sort_by: str = "customer_id") -> dict[str, object]:
+def write_partition(
+    lake: Lake, ref: PartitionRef, frame: DataFrame, meta: dict[str, object] | None = None, sort_by: str = "customer_id"
+) -> dict[str, object]:
     """Write a Spark frame as one sorted file (deterministic bytes for the same rows) and commit it."""
     staged = lake.stage(ref)
     out = frame.orderBy(sort_by).coalesce(1).cache()

@@ -28,7 +28,7 @@ class ObjectStore(ABC):
     def exists(self, key: str) -> bool: ...
 
     @abstractmethod
-    def list(self, prefix: str) -> list[str]:
+    def list_keys(self, prefix: str) -> list[str]:
         """All keys under ``prefix`` (recursive), sorted."""
 
     @abstractmethod
@@ -38,11 +38,9 @@ class ObjectStore(ABC):
     def move(self, src: str, dst: str) -> None:
         """Move one object (rename where the backend can)."""
 
+    @abstractmethod
     def list_dirs(self, prefix: str) -> list[str]:
-        """Immediate child 'directories' of ``prefix``, sorted names."""
-        prefix = prefix.rstrip("/") + "/"
-        names = {k[len(prefix) :].split("/", 1)[0] for k in self.list(prefix) if "/" in k[len(prefix) :]}
-        return sorted(names)
+        """Immediate child 'directories' of ``prefix`` ("" for the root), sorted names."""
 
     def spark_path(self, key: str) -> str:
         """A path Spark can read (a local path, or s3a:// on a cluster with the s3a jars)."""
@@ -73,7 +71,7 @@ class LocalStore(ObjectStore):
     def exists(self, key: str) -> bool:
         return self._path(key).exists()
 
-    def list(self, prefix: str) -> list[str]:
+    def list_keys(self, prefix: str) -> list[str]:
         base = self._path(prefix)
         if base.is_file():
             return [prefix]
@@ -140,7 +138,7 @@ class S3Store(ObjectStore):
             raise
         return True
 
-    def list(self, prefix: str) -> list[str]:
+    def list_keys(self, prefix: str) -> list[str]:
         full = self._key(prefix)
         strip = len(self.prefix) + 1 if self.prefix else 0
         keys: list[str] = []
@@ -148,8 +146,16 @@ class S3Store(ObjectStore):
             keys.extend(obj["Key"][strip:] for obj in page.get("Contents", []))
         return sorted(keys)
 
+    def list_dirs(self, prefix: str) -> list[str]:
+        full = self._key(prefix.strip("/") + "/") if prefix.strip("/") else (f"{self.prefix}/" if self.prefix else "")
+        names: list[str] = []
+        pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=full, Delimiter="/")
+        for page in pages:
+            names.extend(p["Prefix"][len(full) :].rstrip("/") for p in page.get("CommonPrefixes", []))
+        return sorted(names)
+
     def delete_prefix(self, prefix: str) -> None:
-        keys = [self._key(k) for k in self.list(prefix)]
+        keys = [self._key(k) for k in self.list_keys(prefix)]
         for start in range(0, len(keys), 1000):
             chunk = [{"Key": k} for k in keys[start : start + 1000]]
             self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": chunk})

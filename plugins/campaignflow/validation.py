@@ -33,7 +33,9 @@ class Failure:
 
     def describe(self, file: str) -> str:
         rows = ", ".join(map(str, self.rows[:5])) + (" ..." if self.unexpected_count > 5 else "")
-        return f"{file}: column {self.column!r} fails rule {self.rule!r} on {self.unexpected_count} row(s) (lines {rows})"
+        return (
+            f"{file}: column {self.column!r} fails rule {self.rule!r} on {self.unexpected_count} row(s) (lines {rows})"
+        )
 
 
 @dataclass
@@ -47,8 +49,12 @@ class ValidationReport:
         return not self.failures
 
     def to_dict(self) -> dict[str, Any]:
-        return {"table": self.table, "rows": self.rows, "success": self.success,
-                "failures": [asdict(f) for f in self.failures]}
+        return {
+            "table": self.table,
+            "rows": self.rows,
+            "success": self.success,
+            "failures": [asdict(f) for f in self.failures],
+        }
 
 
 def expectations(schema: TableSchema) -> list[Any]:
@@ -67,8 +73,9 @@ def expectations(schema: TableSchema) -> list[Any]:
     if schema.name == "events":
         out.append(exp.ExpectColumnValuesToBeInSet(column="event_type", value_set=list(EVENT_TYPES)))
     if schema.time_column:
-        out.append(exp.ExpectColumnValuesToBeBetween(column=LAG_COLUMN, min_value=0,
-                                                     max_value=schema.max_lateness_days))
+        out.append(
+            exp.ExpectColumnValuesToBeBetween(column=LAG_COLUMN, min_value=0, max_value=schema.max_lateness_days)
+        )
     return out
 
 
@@ -108,8 +115,9 @@ def validate_frame(schema: TableSchema, frame: pd.DataFrame) -> ValidationReport
     suite, batch_def = _suite_and_batch(schema)
     index_cols = [ROW_COLUMN, "dt"]
     batch = batch_def.get_batch(batch_parameters={"dataframe": frame})
-    result = batch.validate(suite, result_format={"result_format": "COMPLETE",
-                                                  "unexpected_index_column_names": index_cols})
+    result = batch.validate(
+        suite, result_format={"result_format": "COMPLETE", "unexpected_index_column_names": index_cols}
+    )
     failures = []
     for res in result.results:
         if res.success:
@@ -119,13 +127,15 @@ def validate_frame(schema: TableSchema, frame: pd.DataFrame) -> ValidationReport
         if column == LAG_COLUMN:
             column = schema.time_column or column
         hits = res.result.get("unexpected_index_list") or []
-        failures.append(Failure(
-            column=column,
-            rule=_rule_text(cfg.type, cfg.kwargs),
-            unexpected_count=int(res.result.get("unexpected_count") or len(hits)),
-            rows=[int(h[ROW_COLUMN]) for h in hits[:_MAX_ROWS_IN_REPORT]],
-            dates=sorted({str(h["dt"]) for h in hits if "dt" in h}),
-        ))
+        failures.append(
+            Failure(
+                column=column,
+                rule=_rule_text(cfg.type, cfg.kwargs),
+                unexpected_count=int(res.result.get("unexpected_count") or len(hits)),
+                rows=[int(h[ROW_COLUMN]) for h in hits[:_MAX_ROWS_IN_REPORT]],
+                dates=sorted({str(h["dt"]) for h in hits if "dt" in h}),
+            )
+        )
     log.info("validated %s: %d rows, %d failing rule(s)", schema.name, len(frame), len(failures))
     return ValidationReport(schema.name, len(frame), failures)
 

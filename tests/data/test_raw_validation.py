@@ -16,8 +16,14 @@ BAD_DAY = "2024-01-03"
 
 
 def shop_with(tmp_path: Path, faults: set[str]):  # type: ignore[no-untyped-def]
-    landing, _ = make_shop(tmp_path, customers=400, days=4, faults=frozenset(faults),
-                           fault_dates=frozenset({date.fromisoformat(BAD_DAY)}), fault_rate=0.02)
+    landing, _ = make_shop(
+        tmp_path,
+        customers=400,
+        days=4,
+        faults=frozenset(faults),
+        fault_dates=frozenset({date.fromisoformat(BAD_DAY)}),
+        fault_rate=0.02,
+    )
     return landing
 
 
@@ -44,11 +50,12 @@ def test_clean_days_commit_to_raw(tmp_path: Path, lake: Lake) -> None:
         ("late_events", "events", "event_ts", "more than 7 day(s) before it"),
     ],
 )
-def test_fault_is_rejected_named_and_quarantined(tmp_path: Path, lake: Lake, fault: str, table: str, column: str,
-                                                 rule: str) -> None:
+def test_fault_is_rejected_named_and_quarantined(
+    tmp_path: Path, lake: Lake, fault: str, table: str, column: str, rule: str
+) -> None:
     landing = shop_with(tmp_path, {fault})
     load_clean_days(landing, lake)
-    committed_before = {k: lake.store.read_bytes(k) for k in lake.store.list("raw")}
+    committed_before = {k: lake.store.read_bytes(k) for k in lake.store.list_keys("raw")}
     stage_day(landing, lake, BAD_DAY)
     with pytest.raises(BatchRejected) as err:
         promote_days(lake, [BAD_DAY])
@@ -56,7 +63,7 @@ def test_fault_is_rejected_named_and_quarantined(tmp_path: Path, lake: Lake, fau
     assert f"dt={BAD_DAY}/{table}.csv" in message and repr(column) in message and rule in message
     # the batch is quarantined with a report, nothing of it reached raw, committed days are untouched
     assert not lake.is_committed(PartitionRef("raw", table, BAD_DAY))
-    assert {k: lake.store.read_bytes(k) for k in lake.store.list("raw")} == committed_before
+    assert {k: lake.store.read_bytes(k) for k in lake.store.list_keys("raw")} == committed_before
     report = json.loads(lake.store.read_bytes(f"quarantine/raw/{table}/dt={BAD_DAY}/report.json"))
     failure = next(f for f in report["tables"][table]["failures"] if f["column"] == column)
     assert failure["unexpected_count"] >= 1 and failure["rows"] and all(r >= 2 for r in failure["rows"])

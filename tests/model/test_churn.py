@@ -26,8 +26,12 @@ def trained(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untype
 
     root = tmp_path_factory.mktemp("churn")
     _, truth = make_shop(root, customers=2500, days=150, seed=21)
-    settings = Settings(lake_uri=str(root / "lake"), landing_uri=str(root / "landing"),
-                        exports_uri=str(root / "exports"), churn_horizon_days=HORIZON)
+    settings = Settings(
+        lake_uri=str(root / "lake"),
+        landing_uri=str(root / "landing"),
+        exports_uri=str(root / "exports"),
+        churn_horizon_days=HORIZON,
+    )
     rt = Runtime.from_settings(settings)
     load_history.run(rt, None, TRAIN_AT)
     training = train_churn.training_set(rt, TRAIN_AT)
@@ -49,8 +53,15 @@ def test_beats_recency_alone_and_knows_the_truth(trained) -> None:  # type: igno
 def test_directional_longer_absence_raises_risk(trained) -> None:  # type: ignore[no-untyped-def]
     model, training, _ = trained
     recent = training[training["recency_days"] <= 14].copy()
-    older = recent.assign(recency_days=recent["recency_days"] + 60, orders_30d=0, monetary_30d=0.0,
-                          events_30d=0, views_30d=0, add_to_carts_30d=0, days_since_last_event=60)
+    older = recent.assign(
+        recency_days=recent["recency_days"] + 60,
+        orders_30d=0,
+        monetary_30d=0.0,
+        events_30d=0,
+        views_30d=0,
+        add_to_carts_30d=0,
+        days_since_last_event=60,
+    )
     assert model.predict(older).mean() > model.predict(recent).mean() + 0.1
 
 

@@ -27,13 +27,16 @@ def scored_and_contacts(n: int = 2000) -> tuple[pd.DataFrame, pd.DataFrame]:
     rng = np.random.default_rng(0)
     ids = [f"C{i:05d}" for i in range(n)]
     scored = pd.DataFrame({"customer_id": ids, "churn_prob": rng.random(n), "orders_total": rng.integers(0, 5, n)})
-    contacts = pd.DataFrame({
-        "customer_id": ids,
-        "email": [f" User{i}@Example.com" if i % 10 else None for i in range(n)],
-        "phone": None, "country": "US",
-        "marketing_consent": rng.random(n) < 0.7,
-        "unsubscribed": rng.random(n) < 0.1,
-    })
+    contacts = pd.DataFrame(
+        {
+            "customer_id": ids,
+            "email": [f" User{i}@Example.com" if i % 10 else None for i in range(n)],
+            "phone": None,
+            "country": "US",
+            "marketing_consent": rng.random(n) < 0.7,
+            "unsubscribed": rng.random(n) < 0.1,
+        }
+    )
     return scored, contacts
 
 
@@ -86,8 +89,9 @@ def test_control_split_is_deterministic_and_near_fraction() -> None:
 
 def test_cap_keeps_highest_priority() -> None:
     scored, contacts = scored_and_contacts()
-    audience, stats = build_audience(spec(audience={"where": [{"column": "churn_prob", "op": ">=", "value": 0.0}],
-                                                    "max_size": 50}), scored, contacts)
+    audience, stats = build_audience(
+        spec(audience={"where": [{"column": "churn_prob", "op": ">=", "value": 0.0}], "max_size": 50}), scored, contacts
+    )
     assert len(audience) == 50 and stats.capped > 0
     assert audience["churn_prob"].is_monotonic_decreasing
 
@@ -106,9 +110,17 @@ def test_no_customer_file_means_nobody_contactable() -> None:
 
 
 def test_latest_contact_wins() -> None:
-    log = pd.DataFrame({"customer_id": ["a", "a", "b"], "email": ["x@y.com", "x@y.com", "b@y.com"], "phone": None,
-                        "country": "US", "marketing_consent": [True, True, True],
-                        "unsubscribed": [False, True, False], "dt": ["2024-01-01", "2024-01-05", "2024-01-02"],
-                        "_row": [2, 2, 3]})
+    log = pd.DataFrame(
+        {
+            "customer_id": ["a", "a", "b"],
+            "email": ["x@y.com", "x@y.com", "b@y.com"],
+            "phone": None,
+            "country": "US",
+            "marketing_consent": [True, True, True],
+            "unsubscribed": [False, True, False],
+            "dt": ["2024-01-01", "2024-01-05", "2024-01-02"],
+            "_row": [2, 2, 3],
+        }
+    )
     latest = latest_contacts(log).set_index("customer_id")
     assert bool(latest.loc["a", "unsubscribed"]) is True

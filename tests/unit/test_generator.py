@@ -43,7 +43,7 @@ def test_a_day_depends_only_on_seed_and_day() -> None:
 def test_landing_layout_and_tables(tmp_path: Path) -> None:
     landing, truth = make_shop(tmp_path, customers=300, days=3)
     expected = ["_SUCCESS", *(f"{t}.csv" for t in ("customers", "events", "order_lines", "orders", "products"))]
-    assert sorted(landing.list("dt=2024-01-01/")) == [f"dt=2024-01-01/{name}" for name in expected]
+    assert sorted(landing.list_keys("dt=2024-01-01/")) == [f"dt=2024-01-01/{name}" for name in expected]
     assert not landing.exists("dt=2024-01-02/products.csv")  # catalogue only when it changes
     assert truth.exists("customers.parquet")
     orders = read_csv_text(landing.read_bytes("dt=2024-01-02/orders.csv"))

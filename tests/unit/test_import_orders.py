@@ -20,8 +20,20 @@ u1,2024-01-03T09:00:00+01:00,42.00,A3
 def test_good_log_lands_every_day_and_loads_raw(tmp_path: Path, runtime_env: Runtime, capsys) -> None:  # type: ignore[no-untyped-def]
     path = tmp_path / "shop.csv"
     path.write_text(GOOD)
-    rc = main(["import-orders", str(path), "--customer-col", "user", "--timestamp-col", "ts", "--amount-col", "total",
-               "--order-id-col", "ref"])
+    rc = main(
+        [
+            "import-orders",
+            str(path),
+            "--customer-col",
+            "user",
+            "--timestamp-col",
+            "ts",
+            "--amount-col",
+            "total",
+            "--order-id-col",
+            "ref",
+        ]
+    )
     assert rc == 0, capsys.readouterr().err
     lake = runtime_env.lake
     assert lake.committed_dates("raw", "orders") == ["2024-01-01", "2024-01-02", "2024-01-03"]
@@ -43,8 +55,9 @@ def test_order_ids_are_derived_stably_when_absent(tmp_path: Path, runtime_env: R
 
 def test_parquet_input(tmp_path: Path, runtime_env: Runtime) -> None:
     path = tmp_path / "log.parquet"
-    pd.DataFrame({"customer_id": ["a", "b"], "order_ts": ["2024-03-01T00:00:00", "2024-03-01T05:00:00"],
-                  "amount": [1.0, 2.5]}).to_parquet(path)
+    pd.DataFrame(
+        {"customer_id": ["a", "b"], "order_ts": ["2024-03-01T00:00:00", "2024-03-01T05:00:00"], "amount": [1.0, 2.5]}
+    ).to_parquet(path)
     assert main(["import-orders", str(path)]) == 0
     assert runtime_env.lake.manifest(lake_ref("2024-03-01"))["rows"] == 2
 
@@ -52,16 +65,31 @@ def test_parquet_input(tmp_path: Path, runtime_env: Runtime) -> None:
 @pytest.mark.parametrize(
     ("content", "expected"),
     [
-        ("customer_id,order_ts,amount\nc1,2024-01-01,abc\nc2,yesterday,1\n",
-         ["line 2, column 'amount': not a valid float (value 'abc')", "line 3, column 'order_ts': not a valid timestamp"]),
-        ("customer_id,order_ts,amount\n,2024-01-01,5\nc2,2024-01-01,-3\n",
-         ["column 'customer_id' fails rule 'not be null' on 1 row(s) (lines 2)",
-          "column 'amount' fails rule 'be between 0 and 1000000'", "(lines 3)"]),
+        (
+            "customer_id,order_ts,amount\nc1,2024-01-01,abc\nc2,yesterday,1\n",
+            [
+                "line 2, column 'amount': not a valid float (value 'abc')",
+                "line 3, column 'order_ts': not a valid timestamp",
+            ],
+        ),
+        (
+            "customer_id,order_ts,amount\n,2024-01-01,5\nc2,2024-01-01,-3\n",
+            [
+                "column 'customer_id' fails rule 'not be null' on 1 row(s) (lines 2)",
+                "column 'amount' fails rule 'be between 0 and 1000000'",
+                "(lines 3)",
+            ],
+        ),
         ("client,order_ts,amount\nc1,2024-01-01,1\n", ["column(s) ['customer_id'] not found"]),
     ],
 )
-def test_bad_log_is_a_clear_error_and_writes_nothing(tmp_path: Path, runtime_env: Runtime, capsys,  # type: ignore[no-untyped-def]
-                                                     content: str, expected: list[str]) -> None:
+def test_bad_log_is_a_clear_error_and_writes_nothing(
+    tmp_path: Path,
+    runtime_env: Runtime,
+    capsys,  # type: ignore[no-untyped-def]
+    content: str,
+    expected: list[str],
+) -> None:
     path = tmp_path / "bad.csv"
     path.write_text(content)
     rc = main(["import-orders", str(path)])
@@ -70,7 +98,7 @@ def test_bad_log_is_a_clear_error_and_writes_nothing(tmp_path: Path, runtime_env
     assert str(path) in err
     for fragment in expected:
         assert fragment in err
-    assert runtime_env.lake.store.list("raw") == [] and runtime_env.landing.list("") == []
+    assert runtime_env.lake.store.list_keys("raw") == [] and runtime_env.landing.list_keys("") == []
 
 
 def lake_ref(dt: str):  # type: ignore[no-untyped-def]

@@ -15,13 +15,13 @@ REF = PartitionRef("raw", "orders", "2024-01-02")
 def test_commit_writes_manifest_and_success_last(lake: Lake) -> None:
     frame = pd.DataFrame({"customer_id": ["a", "b"], "amount": [1.5, 2.0]})
     manifest = lake.write_frame(REF, frame, {"source": "x.csv"})
-    keys = lake.store.list(REF.key)
+    keys = lake.store.list_keys(REF.key)
     assert keys == [f"{REF.key}/_SUCCESS", f"{REF.key}/manifest.json", f"{REF.key}/part-00000.parquet"]
     data = lake.store.read_bytes(f"{REF.key}/part-00000.parquet")
     assert manifest["files"][0]["sha256"] == hashlib.sha256(data).hexdigest()
     assert manifest["rows"] == 2 and manifest["meta"] == {"source": "x.csv"}
     pd.testing.assert_frame_equal(lake.read_frame(REF), frame)
-    assert not lake.store.list("_staging")  # staging cleaned up
+    assert not lake.store.list_keys("_staging")  # staging cleaned up
 
 
 def test_uncommitted_partition_is_invisible(lake: Lake) -> None:
@@ -38,7 +38,7 @@ def test_recommit_replaces_never_appends(lake: Lake) -> None:
     lake.write_files(REF, {"a.csv": b"1", "b.csv": b"2"}, rows=2)
     lake.write_files(REF, {"c.csv": b"3"}, rows=1)
     assert [f["name"] for f in lake.manifest(REF)["files"]] == ["c.csv"]
-    assert sorted(k.rsplit("/", 1)[-1] for k in lake.store.list(REF.key)) == ["_SUCCESS", "c.csv", "manifest.json"]
+    assert sorted(k.rsplit("/", 1)[-1] for k in lake.store.list_keys(REF.key)) == ["_SUCCESS", "c.csv", "manifest.json"]
 
 
 def test_readers_only_see_manifest_files(lake: Lake) -> None:
@@ -55,8 +55,9 @@ def test_committed_dates_filters_range(lake: Lake) -> None:
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(st.tuples(st.text(min_size=1, max_size=8), st.floats(allow_nan=False, allow_infinity=False)),
-                max_size=30))
+@given(
+    st.lists(st.tuples(st.text(min_size=1, max_size=8), st.floats(allow_nan=False, allow_infinity=False)), max_size=30)
+)
 def test_frame_round_trip_is_exact_and_deterministic(lake: Lake, rows: list[tuple[str, float]]) -> None:
     frame = pd.DataFrame(rows, columns=["customer_id", "amount"]).astype({"customer_id": object, "amount": float})
     first = lake.write_frame(REF, frame)

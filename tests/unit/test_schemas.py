@@ -34,8 +34,9 @@ def test_timezones_are_converted_to_utc() -> None:
 
 
 def test_pii_values_never_echoed_in_errors() -> None:
-    text = read_csv_text(b"customer_id,email,signup_ts,marketing_consent,unsubscribed\n"
-                         b"c1,a@b.com,2024-01-01,maybe,false\n")
+    text = read_csv_text(
+        b"customer_id,email,signup_ts,marketing_consent,unsubscribed\nc1,a@b.com,2024-01-01,maybe,false\n"
+    )
     _, errors = coerce(CUSTOMERS, text, "customers.csv")
     assert [(e.column, e.value) for e in errors] == [("marketing_consent", "maybe")]
 

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 
 from campaignflow.schemas import EVENT_TYPES
-from campaignflow.shop.seasonality import seasonality
 from campaignflow.shop.population import CATEGORIES, CATEGORY_P, Catalogue, Population, contact_details
+from campaignflow.shop.seasonality import seasonality
 
 # Share of each behaviour event type; email events come from campaigns the shop already sends.
 _EVENT_P = np.array([0.58, 0.1, 0.14, 0.12, 0.06])
@@ -46,7 +46,9 @@ def make_day(pop: Population, catalogue: Catalogue, start: date, t: int, seed: i
     line_order = np.repeat(np.arange(len(buyer)), n_lines)
     line_buyer = buyer[line_order]
     use_fav = rng.random(len(line_order)) < pop.taste_strength[line_buyer]
-    category = np.where(use_fav, pop.fav_category[line_buyer], rng.choice(len(CATEGORIES), len(line_order), p=CATEGORY_P))
+    category = np.where(
+        use_fav, pop.fav_category[line_buyer], rng.choice(len(CATEGORIES), len(line_order), p=CATEGORY_P)
+    )
     product = catalogue.sample(rng, category)
     quantity = 1 + rng.poisson(0.25 * pop.spend_level[line_buyer])
     unit_price = catalogue.price[product]
@@ -66,25 +68,41 @@ def make_day(pop: Population, catalogue: Catalogue, start: date, t: int, seed: i
     etype = np.concatenate([etype, np.zeros(len(buyer), int), np.ones(len(buyer), int)])
     shopping = etype <= 1
     ev_product = np.full(len(actor), None, dtype=object)
-    ev_cat = np.where(rng.random(len(actor)) < pop.taste_strength[actor], pop.fav_category[actor],
-                      rng.choice(len(CATEGORIES), len(actor), p=CATEGORY_P))
+    ev_cat = np.where(
+        rng.random(len(actor)) < pop.taste_strength[actor],
+        pop.fav_category[actor],
+        rng.choice(len(CATEGORIES), len(actor), p=CATEGORY_P),
+    )
     ev_product[shopping] = catalogue.ids[catalogue.sample(rng, ev_cat[shopping])]
     event_ts = midnight + _times(rng, len(actor))
     order = np.argsort(event_ts, kind="stable")
 
     tables = {
         "orders": pd.DataFrame(
-            {"order_id": order_ids, "customer_id": pop.ids[buyer], "order_ts": order_ts,
-             "amount": amount, "currency": "EUR"}
+            {
+                "order_id": order_ids,
+                "customer_id": pop.ids[buyer],
+                "order_ts": order_ts,
+                "amount": amount,
+                "currency": "EUR",
+            }
         ),
         "order_lines": pd.DataFrame(
-            {"order_id": order_ids[line_order], "product_id": catalogue.ids[product],
-             "quantity": quantity, "unit_price": unit_price}
+            {
+                "order_id": order_ids[line_order],
+                "product_id": catalogue.ids[product],
+                "quantity": quantity,
+                "unit_price": unit_price,
+            }
         ),
         "events": pd.DataFrame(
-            {"event_id": _ids(f"E{day:%Y%m%d}-", len(actor), 8), "customer_id": pop.ids[actor[order]],
-             "event_ts": event_ts[order], "event_type": np.asarray(EVENT_TYPES)[etype[order]],
-             "product_id": ev_product[order]}
+            {
+                "event_id": _ids(f"E{day:%Y%m%d}-", len(actor), 8),
+                "customer_id": pop.ids[actor[order]],
+                "event_ts": event_ts[order],
+                "event_type": np.asarray(EVENT_TYPES)[etype[order]],
+                "product_id": ev_product[order],
+            }
         ),
         "customers": _customer_changes(pop, t, midnight, rng, seed),
     }
@@ -93,8 +111,9 @@ def make_day(pop: Population, catalogue: Catalogue, start: date, t: int, seed: i
     return DayExport(day, tables)
 
 
-def _customer_changes(pop: Population, t: int, midnight: np.datetime64, rng: np.random.Generator,
-                      seed: int) -> pd.DataFrame:
+def _customer_changes(
+    pop: Population, t: int, midnight: np.datetime64, rng: np.random.Generator, seed: int
+) -> pd.DataFrame:
     """New sign-ups of day t (day 0: everyone signed up so far) and that day's unsubscribes."""
     new = (pop.signup_day <= t) if t == 0 else (pop.signup_day == t)
     changed = new | (pop.unsubscribe_day == t)
@@ -103,8 +122,15 @@ def _customer_changes(pop: Population, t: int, midnight: np.datetime64, rng: np.
     unsub = pop.unsubscribed_at_start[idx] | (pop.unsubscribe_day[idx] <= t)
     signup_ts = midnight + (pop.signup_day[idx] - t) * np.timedelta64(1, "D") + _times(rng, len(idx))
     return pd.DataFrame(
-        {"customer_id": pop.ids[idx], "email": emails, "phone": phones, "country": pop.country[idx],
-         "signup_ts": signup_ts, "marketing_consent": pop.consent[idx], "unsubscribed": unsub}
+        {
+            "customer_id": pop.ids[idx],
+            "email": emails,
+            "phone": phones,
+            "country": pop.country[idx],
+            "signup_ts": signup_ts,
+            "marketing_consent": pop.consent[idx],
+            "unsubscribed": unsub,
+        }
     )
 
 

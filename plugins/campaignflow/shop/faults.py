@@ -8,8 +8,9 @@ import pandas as pd
 FAULTS = ("duplicates", "late_events", "nulls", "malformed")
 
 
-def inject(tables: dict[str, pd.DataFrame], faults: set[str], rate: float,
-           rng: np.random.Generator) -> dict[str, pd.DataFrame]:
+def inject(
+    tables: dict[str, pd.DataFrame], faults: set[str], rate: float, rng: np.random.Generator
+) -> dict[str, pd.DataFrame]:
     """Return copies of a day's tables with the named faults applied to a ``rate`` share of rows.
 
     - duplicates: some orders exported twice (same order_id).
@@ -24,7 +25,7 @@ def inject(tables: dict[str, pd.DataFrame], faults: set[str], rate: float,
     orders, events = out["orders"], out["events"]
 
     def pick(frame: pd.DataFrame, at_least: int = 1) -> np.ndarray:
-        k = min(len(frame), max(at_least, int(round(rate * len(frame)))))
+        k = min(len(frame), max(at_least, round(rate * len(frame))))
         return np.sort(rng.choice(len(frame), k, replace=False))
 
     if "duplicates" in faults and len(orders):

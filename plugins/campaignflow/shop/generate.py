@@ -64,8 +64,12 @@ def landing_key(day: date | str, table: str) -> str:
     return f"dt={day}/{table}.csv"
 
 
-def generate_shop(spec: ShopSpec, landing: ObjectStore, truth: ObjectStore,
-                  progress: Callable[[Iterable[int]], Iterable[int]] = lambda it: it) -> GenerateResult:
+def generate_shop(
+    spec: ShopSpec,
+    landing: ObjectStore,
+    truth: ObjectStore,
+    progress: Callable[[Iterable[int]], Iterable[int]] = lambda it: it,
+) -> GenerateResult:
     """Generate ``spec`` into ``landing`` (CSV per table per day, then _SUCCESS) and ``truth``."""
     started = time.perf_counter()
     pop = make_population(spec.customers, spec.days, spec.seed)
@@ -95,6 +99,5 @@ def to_csv(frame: pd.DataFrame) -> bytes:
         if pd.api.types.is_datetime64_any_dtype(frame[col]):
             frame[col] = frame[col].dt.strftime("%Y-%m-%dT%H:%M:%S")
     sink = io.BytesIO()
-    pacsv.write_csv(pa.Table.from_pandas(frame, preserve_index=False), sink,
-                    pacsv.WriteOptions(quoting_style="needed"))
+    pacsv.write_csv(pa.Table.from_pandas(frame, preserve_index=False), sink, pacsv.WriteOptions(quoting_style="needed"))
     return sink.getvalue()

@@ -30,8 +30,14 @@ def messy_email(rng: np.random.Generator, first: str, last: str, country: str, n
     """One plausible email, with the casing, spacing and tagging real sign-up forms let through."""
     domain = _DOMAINS[country][int(rng.integers(len(_DOMAINS[country])))]
     style = int(rng.integers(6))
-    local = [f"{first}.{last}", f"{first}{last}{n % 100}", f"{first[0]}{last}", f"{first}_{last}",
-             f"{first}.{last}+shop", f"{last}.{first}{n % 1000}"][style]
+    local = [
+        f"{first}.{last}",
+        f"{first}{last}{n % 100}",
+        f"{first[0]}{last}",
+        f"{first}_{last}",
+        f"{first}.{last}+shop",
+        f"{last}.{first}{n % 1000}",
+    ][style]
     email = f"{local}@{domain}"
     case = rng.random()
     if case < 0.15:
@@ -51,15 +57,19 @@ def messy_phone(rng: np.random.Generator, country: str) -> str:
     if country == "US":
         area = str(int(rng.integers(201, 990)))
         local = f"555{d[:4]}"
-        return [f"({area}) {local[:3]}-{local[3:]}", f"+1 {area} {local[:3]} {local[3:]}",
-                f"1-{area}-{local[:3]}-{local[3:]}"][form]
+        return [
+            f"({area}) {local[:3]}-{local[3:]}",
+            f"+1 {area} {local[:3]} {local[3:]}",
+            f"1-{area}-{local[:3]}-{local[3:]}",
+        ][form]
     if country == "GB":
         return [f"07700 {d[:6]}", f"+44 7700 {d[:6]}", f"0044 (0)7700 {d[:6]}"][form]
     if country == "DE":
         return [f"0151 {d}", f"+49 151 {d}", f"0049-151-{d}"][form]
     if country == "FR":
-        return [f"06 {d[:2]} {d[2:4]} {d[4:6]} {d[6:8]}", f"+33 6 {d[:2]} {d[2:4]} {d[4:6]} {d[6:8]}",
-                f"0033 6{d}"][form]
+        return [f"06 {d[:2]} {d[2:4]} {d[4:6]} {d[6:8]}", f"+33 6 {d[:2]} {d[2:4]} {d[4:6]} {d[6:8]}", f"0033 6{d}"][
+            form
+        ]
     if country == "NL":
         return [f"06-{d}", f"+31 6 {d}", f"0031 6 {d[:4]} {d[4:]}"][form]
     return [f"6{d}", f"+34 6{d[:2]} {d[2:5]} {d[5:]}", f"0034 6{d}"][form]  # ES: no trunk prefix

@@ -10,8 +10,18 @@ import pandas as pd
 from campaignflow.shop.identity import COUNTRIES, COUNTRY_P, FIRST, LAST, messy_email, messy_phone
 
 CATEGORIES = (
-    "apparel", "shoes", "beauty", "home", "kitchen", "electronics",
-    "toys", "sports", "books", "garden", "grocery", "jewelry",
+    "apparel",
+    "shoes",
+    "beauty",
+    "home",
+    "kitchen",
+    "electronics",
+    "toys",
+    "sports",
+    "books",
+    "garden",
+    "grocery",
+    "jewelry",
 )
 CATEGORY_P = np.array([0.16, 0.08, 0.1, 0.09, 0.07, 0.08, 0.07, 0.07, 0.08, 0.05, 0.1, 0.05])
 _CATEGORY_PRICE = np.array([35, 70, 25, 45, 30, 150, 25, 50, 15, 30, 8, 120], dtype=float)

@@ -1,0 +1,150 @@
+"""The daily DAG end to end through Airflow (dag.test), on a generated shop, S3 landing and exports."""
+
+from __future__ import annotations
+
+import io
+from datetime import date, timedelta
+
+import pandas as pd
+import pytest
+
+from campaignflow.airflow_runner import run_dates
+from campaignflow.audience import latest_contacts
+from campaignflow.identifiers import normalise_email, sha256_hex
+from campaignflow.ingestion import read_csv_text
+from campaignflow.lake import PartitionRef
+from campaignflow.runtime import Runtime
+from campaignflow.shop.generate import ShopSpec, generate_shop
+from campaignflow.storage import LocalStore
+from tests.conftest import ROOT
+
+pytestmark = [pytest.mark.slow, pytest.mark.airflow, pytest.mark.spark, pytest.mark.s3]
+
+START = date(2024, 1, 1)
+DAYS = 100
+D1, D2, BAD = date(2024, 4, 7), date(2024, 4, 8), date(2024, 4, 9)
+CAMPAIGNS = ("vip_care", "winback")
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory: pytest.TempPathFactory, s3_endpoint: str):  # type: ignore[no-untyped-def]
+    from tests.s3server import bucket
+
+    root = tmp_path_factory.mktemp("e2e")
+    with bucket(s3_endpoint) as name:
+        env = {
+            "CAMPAIGNFLOW_LAKE": str(root / "lake"),
+            "CAMPAIGNFLOW_LANDING": f"s3://{name}/landing",
+            "CAMPAIGNFLOW_EXPORTS": f"s3://{name}/exports",
+            "CAMPAIGNFLOW_S3_ENDPOINT_URL": s3_endpoint,
+            "CAMPAIGNFLOW_CHURN_HORIZON_DAYS": "30",
+            "CAMPAIGNFLOW_CAMPAIGNS_DIR": str(ROOT / "campaigns"),
+        }
+        mp = pytest.MonkeyPatch()
+        for key, value in env.items():
+            mp.setenv(key, value)
+        rt = Runtime.from_settings()
+        generate_shop(
+            ShopSpec(
+                customers=800,
+                days=DAYS,
+                start=START,
+                seed=5,
+                faults=frozenset({"duplicates"}),
+                fault_dates=frozenset({BAD}),
+            ),
+            rt.landing,
+            LocalStore(root / "truth"),
+        )
+        from jobs import load_history
+
+        load_history.run(rt, None, str(D1 - timedelta(days=1)))
+        states = run_dates([D1, D2])
+        yield rt, states
+        mp.undo()
+
+
+def manifests(rt: Runtime, ds: str) -> dict[str, dict]:
+    """Every committed partition for a date, by key: its manifest (with file checksums)."""
+    refs = [PartitionRef("raw", t, ds) for t in ("orders", "order_lines", "events", "customers")]
+    refs += [PartitionRef("features", "customer", ds), PartitionRef("scores", "customer", ds)]
+    refs += [PartitionRef("audiences", c, ds) for c in CAMPAIGNS]
+    out = {ref.key: rt.lake.manifest(ref) for ref in refs}
+    for c in CAMPAIGNS:
+        ref = PartitionRef("generic_csv", c, ds)
+        out[f"exports/{ref.key}"] = rt.exports.manifest(ref)
+    return out
+
+
+def landing_frame(rt: Runtime, ds: date, table: str) -> pd.DataFrame:
+    return read_csv_text(rt.landing.read_bytes(f"dt={ds}/{table}.csv"))
+
+
+def test_runs_succeed(shop) -> None:  # type: ignore[no-untyped-def]
+    _, states = shop
+    assert states == [(D1, "success"), (D2, "success")]
+
+
+def test_row_counts_flow_through_stages(shop) -> None:  # type: ignore[no-untyped-def]
+    rt, _ = shop
+    for ds in (D1, D2):
+        m = manifests(rt, str(ds))
+        assert m[f"raw/orders/dt={ds}"]["rows"] == len(landing_frame(rt, ds, "orders"))
+        assert m[f"raw/events/dt={ds}"]["rows"] == len(landing_frame(rt, ds, "events"))
+        # every customer known by D (signed up or ordered) gets features and exactly one score
+        known = set()
+        for day in pd.date_range(START, ds):
+            known |= set(landing_frame(rt, day.date(), "customers")["customer_id"])
+            known |= set(landing_frame(rt, day.date(), "orders")["customer_id"])
+        scores = rt.lake.read_frame(PartitionRef("scores", "customer", str(ds)))
+        assert m[f"features/customer/dt={ds}"]["rows"] == m[f"scores/customer/dt={ds}"]["rows"] == len(known)
+        assert set(scores["customer_id"]) == known and scores["customer_id"].is_unique
+        for c in CAMPAIGNS:
+            stats = m[f"audiences/{c}/dt={ds}"]["meta"]["stats"]
+            assert m[f"exports/generic_csv/{c}/dt={ds}"]["rows"] == stats["treatment"]
+    assert rt.lake.committed_dates("models", "churn_lgbm") == [str(D1)]  # trained once, then reused
+
+
+def test_no_unconsented_or_unsubscribed_customer_is_exported(shop) -> None:  # type: ignore[no-untyped-def]
+    rt, _ = shop
+    log = pd.concat(
+        [landing_frame(rt, d.date(), "customers").assign(dt=str(d.date())) for d in pd.date_range(START, D2)],
+        ignore_index=True,
+    )
+    contacts = latest_contacts(log.assign(_row=log["_row"].astype(int)))
+    eligible = contacts["marketing_consent"].eq("true") & contacts["unsubscribed"].eq("false")
+    hashed = contacts["email"].map(lambda e: sha256_hex(normalise_email(e)) if isinstance(e, str) else None)
+    allowed = set(hashed[eligible].dropna())
+    forbidden = set(hashed[~eligible].dropna()) - allowed
+    assert forbidden, "the shop must contain customers who may not be contacted"
+    exported = set()
+    for c in CAMPAIGNS:
+        csv = rt.exports.store.read_bytes(f"generic_csv/{c}/dt={D2}/audience.csv")
+        exported |= set(pd.read_csv(io.BytesIO(csv))["email_sha256"].dropna())
+    assert exported and exported <= allowed
+    assert not exported & forbidden
+
+
+def test_control_group_is_held_out_of_exports(shop) -> None:  # type: ignore[no-untyped-def]
+    rt, _ = shop
+    audience = rt.lake.read_frame(PartitionRef("audiences", "winback", str(D2)))
+    assert {"treatment", "control"} == set(audience["group"])
+    assert 0.03 < (audience["group"] == "control").mean() < 0.2
+
+
+def test_rerunning_a_date_leaves_identical_output(shop) -> None:  # type: ignore[no-untyped-def]
+    rt, _ = shop
+    before = manifests(rt, str(D1))
+    assert run_dates([D1]) == [(D1, "success")]
+    assert manifests(rt, str(D1)) == before
+
+
+def test_bad_batch_stops_downstream_and_touches_nothing(shop) -> None:  # type: ignore[no-untyped-def]
+    rt, _ = shop
+    committed = {k: rt.lake.store.read_bytes(k) for k in rt.lake.store.list_keys("raw")}
+    assert run_dates([BAD]) == [(BAD, "failed")]
+    assert not rt.lake.is_committed(PartitionRef("raw", "orders", str(BAD)))
+    assert rt.lake.is_committed(PartitionRef("quarantine", "raw/orders", str(BAD)))
+    assert not rt.lake.is_committed(PartitionRef("features", "customer", str(BAD)))
+    assert not rt.lake.is_committed(PartitionRef("scores", "customer", str(BAD)))
+    assert {k: rt.lake.store.read_bytes(k) for k in rt.lake.store.list_keys("raw")} == committed

@@ -1,0 +1,72 @@
+"""Bring your own data: a plain transaction log (customer, timestamp, amount) through the daily DAG."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from campaignflow.ingestion import read_csv_text
+from campaignflow.lake import PartitionRef
+from campaignflow.runtime import Runtime
+from campaignflow.shop.generate import ShopSpec, generate_shop
+from campaignflow.storage import LocalStore
+from tests.conftest import ROOT
+
+pytestmark = [pytest.mark.slow, pytest.mark.airflow, pytest.mark.spark]
+START = date(2024, 1, 1)
+
+
+def test_orders_only_shop_runs_and_says_what_is_missing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A plain transaction log (customer, timestamp, amount) is enough to score churn."""
+    from campaignflow.cli import main
+
+    for key in ("CAMPAIGNFLOW_LANDING", "CAMPAIGNFLOW_EXPORTS", "CAMPAIGNFLOW_S3_ENDPOINT_URL"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("CAMPAIGNFLOW_LAKE", str(tmp_path / "lake"))
+    monkeypatch.setenv("CAMPAIGNFLOW_CHURN_HORIZON_DAYS", "30")
+    monkeypatch.setenv("CAMPAIGNFLOW_CAMPAIGNS_DIR", str(ROOT / "campaigns"))
+    shop_root = tmp_path / "shop"
+    generate_shop(
+        ShopSpec(customers=600, days=90, start=START, seed=8),
+        LocalStore(shop_root / "landing"),
+        LocalStore(shop_root / "truth"),
+    )
+    orders = pd.concat(
+        [
+            read_csv_text((shop_root / "landing" / f"dt={d.date()}" / "orders.csv").read_bytes())
+            for d in pd.date_range(START, periods=90)
+        ]
+    )
+    log = orders.rename(columns={"customer_id": "client", "order_ts": "created_at", "amount": "total"})
+    log[["client", "created_at", "total"]].to_csv(tmp_path / "log.csv", index=False)
+    assert (
+        main(
+            [
+                "import-orders",
+                str(tmp_path / "log.csv"),
+                "--customer-col",
+                "client",
+                "--timestamp-col",
+                "created_at",
+                "--amount-col",
+                "total",
+            ]
+        )
+        == 0
+    )
+    last = START + timedelta(days=89)
+    assert main(["run", "--date", str(last)]) == 0
+    rt = Runtime.from_settings()
+    scores = rt.lake.read_frame(PartitionRef("scores", "customer", str(last)))
+    assert set(scores.columns) >= {"customer_id", "churn_prob"}
+    assert set(scores["customer_id"]) == set(orders["customer_id"])
+    assert rt.lake.manifest(PartitionRef("features", "customer", str(last)))["meta"]["absent_tables"] == [
+        "customers",
+        "events",
+    ]
+    stats = rt.lake.manifest(PartitionRef("audiences", "winback", str(last)))["meta"]["stats"]
+    assert stats["treatment"] == 0 and "no customers table" in stats["notes"][0]
+    assert rt.exports.manifest(PartitionRef("generic_csv", "winback", str(last)))["rows"] == 0
