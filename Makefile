@@ -44,7 +44,7 @@ style: setup
 ## bench: benchmarks (numbers go into the README); BENCH_CUSTOMERS/BENCH_DAYS scale the generator run
 bench: setup
 	$(BIN)/python bench/bench_generate.py --customers $${BENCH_CUSTOMERS:-1000000} --days $${BENCH_DAYS:-365}
-	$(BIN)/python bench/bench_features.py
+	$(BIN)/python bench/bench_pipeline.py --customers $${BENCH_PIPELINE_CUSTOMERS:-20000}
 
 ## airflow: the Airflow UI (api-server, scheduler, dag-processor) on the same data as `make demo`
 airflow: setup
