@@ -3,14 +3,3 @@
 Every module exposes ``add_arguments(parser)``, ``run_args(args)`` (what the CLI calls),
 ``run(runtime, ...)`` (what the DAG calls) and ``main(argv)`` (``spark-submit jobs/<job>.py``).
 """
-
-JOBS = (
-    "ingest",
-    "validate_raw",
-    "load_history",
-    "build_features",
-    "train_churn",
-    "score_customers",
-    "build_audience",
-    "export_audience",
-)

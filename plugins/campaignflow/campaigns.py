@@ -13,7 +13,6 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 Op = Literal[">=", ">", "<=", "<", "==", "!=", "in", "not in"]
-IDENTIFIERS = ("email_sha256", "phone_sha256")
 
 
 class Condition(BaseModel):

@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import logging
 import sys
+import time
 from collections.abc import Sequence
 from datetime import date, timedelta
 from pathlib import Path
@@ -257,6 +259,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     setup_logging(args.verbose)
     from campaignflow.ingestion import BatchRejected
 
+    started = time.perf_counter()
     try:
         result = args.func(args)
     except BatchRejected as err:
@@ -265,6 +268,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (FileNotFoundError, ValueError, RuntimeError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
+    logging.getLogger("campaignflow").info("%s finished in %.1fs", args.command, time.perf_counter() - started)
     if args.json:
         print(json.dumps(result, indent=2, default=str))
     elif args.command not in ("run", "summary", "demo"):

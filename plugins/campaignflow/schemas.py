@@ -171,10 +171,3 @@ def _parse(raw: pd.Series, kind: Kind) -> tuple[pd.Series, pd.Series]:
         raise ValueError(kind)
     bad = present & typed.isna()
     return typed, bad
-
-
-def empty_frame(schema: TableSchema) -> pd.DataFrame:
-    """A zero-row typed frame with the schema's columns."""
-    text = pd.DataFrame({c: pd.Series([], dtype="string") for c in [*schema.names, ROW_COLUMN]})
-    frame, _ = coerce(schema, text, "<empty>")
-    return frame
