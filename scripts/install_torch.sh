@@ -11,7 +11,7 @@ build=${TORCH_BUILD:-}
 if [ -z "$build" ]; then
   if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L 2>/dev/null | grep -q GPU; then build=cuda; else build=cpu; fi
 fi
-installed=$("$PIP" show torch 2>/dev/null | awk '/^Version:/ {print $2}')
+installed=$("$PIP" show torch 2>/dev/null | awk '/^Version:/ {print $2}' || true)
 case "$build:$installed" in
   cpu:"$TORCH_VERSION+cpu"|cuda:"$TORCH_VERSION") echo "torch: $installed already installed"; exit 0 ;;
 esac

@@ -83,9 +83,11 @@ def cmd_import_orders(args: argparse.Namespace) -> dict[str, Any]:
         amount=args.amount_col,
         order_id=args.order_id_col,
         currency=args.currency_col,
+        product_id=args.product_col,
+        quantity=args.quantity_col,
     )
-    orders = prepare_orders(read_source(path), mapping, str(path))
-    landed = write_landing(orders, rt.landing)
+    log = prepare_orders(read_source(path), mapping, str(path))
+    landed = write_landing(log, rt.landing)
     loaded = load_history.run(rt, landed["from"], landed["to"])
     return {"file": str(path), **landed, "raw_rows": loaded["raw_rows"], "lake": rt.lake.uri}
 
@@ -207,6 +209,10 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--amount-col", default="amount", help="column with the order amount")
     imp.add_argument("--order-id-col", help="column with the order id (derived from the row if absent)")
     imp.add_argument("--currency-col", help="column with the currency code")
+    imp.add_argument(
+        "--product-col", help="column with the product id: each row is then an order line (amount = line total)"
+    )
+    imp.add_argument("--quantity-col", help="column with the line quantity (with --product-col; default 1)")
     imp.set_defaults(func=cmd_import_orders)
 
     for command, module_name in JOB_COMMANDS.items():
