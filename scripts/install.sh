@@ -17,7 +17,7 @@ if ! command -v "$PYTHON" >/dev/null 2>&1; then
 fi
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install --quiet --upgrade "pip>=24" setuptools wheel
-PIP=.venv/bin/pip bash scripts/install_torch.sh
+PIP=.venv/bin/pip PIP_CONSTRAINT="$CONSTRAINTS" bash scripts/install_torch.sh  # torch deps pinned too
 .venv/bin/pip install --quiet -c "$CONSTRAINTS" -e ".[dev]"
 .venv/bin/campaignflow doctor
 echo "$want" > "$STAMP"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -17,6 +17,7 @@ import pandas as pd
 
 from campaignflow.features import FEATURE_COLUMNS
 from campaignflow.lake import Lake, PartitionRef
+from campaignflow.plots import churn_model_plots
 from campaignflow.splits import in_share
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,7 @@ class ChurnModel:
     booster: Any
     features: list[str]
     metrics: dict[str, Any]
+    pictures: dict[str, bytes] = field(default_factory=dict)  # validation plots, saved with the model
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
         return np.asarray(self.booster.predict(_matrix(frame, self.features), num_threads=1))
@@ -86,7 +88,8 @@ def train(training: pd.DataFrame, seed: int, version: str) -> ChurnModel:
         "brier": round(float(brier_score_loss(y_valid, p)), 4),
     }
     log.info("trained churn model %s: %s", version, metrics)
-    return ChurnModel(version, booster, list(FEATURE_COLUMNS), metrics)
+    pictures = churn_model_plots(y_valid, p, recency) if len(set(y_valid)) > 1 else {}
+    return ChurnModel(version, booster, list(FEATURE_COLUMNS), metrics, pictures)
 
 
 def save(lake: Lake, model: ChurnModel, meta: dict[str, Any]) -> dict[str, Any]:
@@ -94,6 +97,7 @@ def save(lake: Lake, model: ChurnModel, meta: dict[str, Any]) -> dict[str, Any]:
         "model.txt": model.booster.model_to_string().encode(),
         "metrics.json": json.dumps(model.metrics, indent=2, sort_keys=True).encode(),
         "features.json": json.dumps(model.features).encode(),
+        **model.pictures,
     }
     return lake.write_files(
         PartitionRef("models", MODEL_TABLE, model.version),

@@ -25,11 +25,14 @@ def summarise(rt: Runtime, ds: str) -> dict[str, Any]:
         lake.manifest(features)["meta"].get("absent_tables", []) if out["features"] is not None else []
     )
     version = champion_version(lake, ds)
-    out["model"] = (
-        {"version": version, "metrics": lake.manifest(PartitionRef("models", MODEL_TABLE, version))["meta"]["metrics"]}
-        if version
-        else None
-    )
+    out["model"] = None
+    if version:
+        ref = PartitionRef("models", MODEL_TABLE, version)
+        manifest = lake.manifest(ref)
+        pictures = [
+            lake.store.full_uri(f"{ref.key}/{f['name']}") for f in manifest["files"] if f["name"].endswith(".png")
+        ]
+        out["model"] = {"version": version, "metrics": manifest["meta"]["metrics"], "pictures": pictures}
     out["scores"] = _rows(lake, PartitionRef("scores", "customer", ds))
     out["campaigns"] = []
     for campaign in lake.store.list_dirs("audiences"):
@@ -76,6 +79,8 @@ def print_summary(summary: dict[str, Any]) -> None:
             f"log-loss={m.get('log_loss')} Brier={m.get('brier')} churn-rate={m.get('churn_rate')} "
             f"n_train={m.get('n_train')} n_valid={m.get('n_valid')}"
         )
+        for picture in s["model"]["pictures"]:
+            print(f"  ROC / calibration / lift: {picture}")
     print(f"scores:        {s['scores']} customers")
     for c in s["campaigns"]:
         excluded = ", ".join(f"{k}={v}" for k, v in c["excluded"].items() if v)

@@ -95,3 +95,13 @@ def test_too_little_history_is_a_clear_error() -> None:
     tiny = pd.DataFrame({"customer_id": ["a", "b"], "churned": [0, 1]})
     with pytest.raises(churn.NotEnoughHistory, match="only 2 labelled customers"):
         churn.train(tiny, seed=7, version="x")
+
+
+def test_validation_pictures_are_saved_with_the_model(trained, lake) -> None:  # type: ignore[no-untyped-def]
+    model, _, _ = trained
+    png = model.pictures["churn_model.png"]
+    assert png.startswith(b"\x89PNG") and len(png) > 10_000
+    churn.save(lake, model, {})
+    loaded = churn.load(lake, model.version)
+    assert loaded.metrics == model.metrics
+    assert lake.store.read_bytes(f"models/{churn.MODEL_TABLE}/dt={model.version}/churn_model.png") == png
