@@ -50,7 +50,7 @@ bench: setup
 airflow: setup
 	$(BIN)/airflow db migrate >/dev/null
 	@echo "Airflow UI: http://localhost:8080  (login: see $(AIRFLOW_HOME)/simple_auth_manager_passwords.json.generated)"
-	$(BIN)/airflow standalone
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/airflow standalone
 
 ## lock: refresh the constraints file from the current .venv
 lock:
