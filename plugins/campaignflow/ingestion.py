@@ -105,7 +105,12 @@ def stage_day(landing: ObjectStore, lake: Lake, dt: str) -> StageResult:
         raise BatchRejected(_summarise(errors), report)
     result = StageResult(dt, missing=sorted(set(TABLES) - set(files)))
     for table, frame in typed.items():
-        lake.write_frame(PartitionRef("staging", table, dt), frame, {"source": landing.full_uri(files[table])})
+        lake.write_frame(
+            PartitionRef("staging", table, dt),
+            frame[[*TABLES[table].names, ROW_COLUMN]],
+            {"source": landing.full_uri(files[table])},
+            schema=TABLES[table].arrow_schema(),
+        )
         result.rows[table] = len(frame)
     log.info("staged %s: %s (absent: %s)", dt, result.rows, result.missing or "none")
     return result

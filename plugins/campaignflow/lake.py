@@ -120,10 +120,15 @@ class Lake:
         return self.commit(ref, staged, rows, meta)
 
     def write_frame(
-        self, ref: PartitionRef, frame: pd.DataFrame, meta: Mapping[str, Any] | None = None
+        self,
+        ref: PartitionRef,
+        frame: pd.DataFrame,
+        meta: Mapping[str, Any] | None = None,
+        schema: pa.Schema | None = None,
     ) -> dict[str, Any]:
-        """Commit a DataFrame as ``part-00000.parquet``."""
-        return self.write_files(ref, {"part-00000.parquet": frame_to_parquet(frame)}, len(frame), meta)
+        """Commit a DataFrame as ``part-00000.parquet`` (with ``schema``, column types are fixed
+        even for an empty day, so every partition of a table reads back alike)."""
+        return self.write_files(ref, {"part-00000.parquet": frame_to_parquet(frame, schema)}, len(frame), meta)
 
     # -- reading -------------------------------------------------------------------------------
     def is_committed(self, ref: PartitionRef) -> bool:
@@ -185,9 +190,9 @@ class Lake:
         return self.store.full_uri(target.key)
 
 
-def frame_to_parquet(frame: pd.DataFrame) -> bytes:
+def frame_to_parquet(frame: pd.DataFrame, schema: pa.Schema | None = None) -> bytes:
     """Deterministic Parquet bytes (microsecond timestamps, which Spark reads)."""
-    table = pa.Table.from_pandas(frame, preserve_index=False)
+    table = pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
     sink = io.BytesIO()
     pq.write_table(table, sink, coerce_timestamps="us", allow_truncated_timestamps=True, compression="snappy")
     return sink.getvalue()

@@ -11,10 +11,18 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 Kind = Literal["string", "timestamp", "float", "int", "bool"]
 
 ROW_COLUMN = "_row"  # 1-based line number in the source file (header is line 1)
+_ARROW = {
+    "string": pa.string(),
+    "timestamp": pa.timestamp("us"),
+    "float": pa.float64(),
+    "int": pa.int64(),
+    "bool": pa.bool_(),
+}
 _TRUE = {"true", "1", "yes", "y", "t"}
 _FALSE = {"false", "0", "no", "n", "f"}
 
@@ -41,6 +49,10 @@ class TableSchema:
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
+
+    def arrow_schema(self) -> pa.Schema:
+        """The typed layout of a raw partition: the columns plus ``_row``."""
+        return pa.schema([pa.field(c.name, _ARROW[c.kind]) for c in self.columns] + [pa.field(ROW_COLUMN, pa.int64())])
 
 
 ORDERS = TableSchema(
