@@ -32,11 +32,17 @@ def _runtime() -> Any:
     return Runtime.from_settings()
 
 
-def _reject_without_retry(err: Exception) -> None:
-    """A bad batch stays bad on retry: fail the task at once with the validation report."""
+def _run_batch_job(job: Any, ds: str) -> dict[str, Any]:
+    """Run an ingest/validate job; a rejected batch stays bad on retry, so fail at once."""
     from airflow.sdk.exceptions import AirflowFailException
 
-    raise AirflowFailException(str(err)) from err
+    from campaignflow.ingestion import BatchRejected
+
+    try:
+        result: dict[str, Any] = job.run(_runtime(), ds)
+    except BatchRejected as err:
+        raise AirflowFailException(str(err)) from err
+    return result
 
 
 @dag(
@@ -62,25 +68,15 @@ def campaign_daily() -> None:
 
     @task
     def ingest(ds: str | None = None) -> dict[str, Any]:
-        from campaignflow.ingestion import BatchRejected
         from jobs import ingest as job
 
-        try:
-            return job.run(_runtime(), str(ds))
-        except BatchRejected as err:
-            _reject_without_retry(err)
-            raise
+        return _run_batch_job(job, str(ds))
 
     @task
     def validate_raw(ds: str | None = None) -> dict[str, Any]:
-        from campaignflow.ingestion import BatchRejected
         from jobs import validate_raw as job
 
-        try:
-            return job.run(_runtime(), str(ds))
-        except BatchRejected as err:
-            _reject_without_retry(err)
-            raise
+        return _run_batch_job(job, str(ds))
 
     @task
     def build_features(ds: str | None = None) -> dict[str, Any]:

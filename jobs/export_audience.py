@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 from typing import Any
 
-from campaignflow.jobcli import add_date_argument, job_main
+from campaignflow.jobcli import add_campaign_arguments, for_campaign, job_main
 from campaignflow.lake import PartitionRef
 from campaignflow.runtime import Runtime
 
@@ -46,13 +45,8 @@ def run(rt: Runtime, ds: str, campaign: str) -> dict[str, Any]:
     return {"dt": ds, "campaign": spec.name, "exports": exported}
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_date_argument(parser)
-    parser.add_argument("--campaign", required=True, help="campaign name (file campaigns/<name>.yaml)")
-
-
-def run_args(args: argparse.Namespace) -> dict[str, Any]:
-    return run(Runtime.from_settings(), args.date, args.campaign)
+add_arguments = add_campaign_arguments
+run_args = for_campaign(run)
 
 
 def main(argv: list[str] | None = None) -> int:

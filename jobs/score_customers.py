@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import argparse
 from typing import Any
 
-from campaignflow.jobcli import add_date_argument, job_main
+from campaignflow.jobcli import add_date_argument, for_date, job_main
 from campaignflow.lake import PartitionRef
 from campaignflow.runtime import Runtime
 
@@ -28,12 +27,8 @@ def run(rt: Runtime, ds: str) -> dict[str, Any]:
     }
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_date_argument(parser)
-
-
-def run_args(args: argparse.Namespace) -> dict[str, Any]:
-    return run(Runtime.from_settings(), args.date)
+add_arguments = add_date_argument
+run_args = for_date(run)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import argparse
 from typing import Any
 
 from campaignflow.ingestion import promote_days
-from campaignflow.jobcli import add_date_argument, job_main
+from campaignflow.jobcli import add_date_argument, for_date, job_main
 from campaignflow.runtime import Runtime
 
 
@@ -15,12 +14,8 @@ def run(rt: Runtime, ds: str) -> dict[str, Any]:
     return {"dt": ds, "raw_rows": committed.get(ds, {})}
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_date_argument(parser)
-
-
-def run_args(args: argparse.Namespace) -> dict[str, Any]:
-    return run(Runtime.from_settings(), args.date)
+add_arguments = add_date_argument
+run_args = for_date(run)
 
 
 def main(argv: list[str] | None = None) -> int:

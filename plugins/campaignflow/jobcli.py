@@ -23,6 +23,25 @@ def add_date_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--date", required=True, type=iso_date, help="logical date D (YYYY-MM-DD) of the partition")
 
 
+def add_campaign_arguments(parser: argparse.ArgumentParser) -> None:
+    add_date_argument(parser)
+    parser.add_argument("--campaign", required=True, help="campaign name (file campaigns/<name>.yaml)")
+
+
+def for_date(run: Callable[..., Any]) -> Callable[[argparse.Namespace], Any]:
+    """CLI adapter for ``run(runtime, ds)``."""
+    from campaignflow.runtime import Runtime
+
+    return lambda args: run(Runtime.from_settings(), args.date)
+
+
+def for_campaign(run: Callable[..., Any]) -> Callable[[argparse.Namespace], Any]:
+    """CLI adapter for ``run(runtime, ds, campaign)``."""
+    from campaignflow.runtime import Runtime
+
+    return lambda args: run(Runtime.from_settings(), args.date, args.campaign)
+
+
 def setup_logging(verbose: bool = False) -> None:
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
