@@ -75,7 +75,7 @@ def train(training: pd.DataFrame, seed: int, version: str) -> ChurnModel:
         "verbose": -1,
     }
     booster = lgb.train(params, lgb.Dataset(x[~valid], y[~valid]), num_boost_round=200)
-    p = booster.predict(x[valid])
+    p = np.asarray(booster.predict(x[valid]))
     y_valid = y[valid]
     recency = training.loc[valid, "recency_days"].fillna(10_000).to_numpy()
     metrics = {
