@@ -1,6 +1,6 @@
 """Benchmark: each daily stage on a generated shop (same job code as the DAG, without Airflow).
 
-    python bench/bench_pipeline.py --customers 20000 --days 240
+python bench/bench_pipeline.py --customers 20000 --days 240
 """
 
 from __future__ import annotations
@@ -28,14 +28,23 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=20_000, help="customer base size")
     parser.add_argument("--days", type=int, default=240, help="days of history")
     args = parser.parse_args()
-    from jobs import build_audience, build_features, export_audience, ingest, load_history, score_customers
-    from jobs import train_churn, validate_raw
+    from jobs import (
+        build_audience,
+        build_features,
+        export_audience,
+        ingest,
+        load_history,
+        score_customers,
+        train_churn,
+        validate_raw,
+    )
 
     root = Path(tempfile.mkdtemp(prefix="cf-bench-"))
     start = date(2024, 1, 1)
     last = (start + timedelta(days=args.days - 1)).isoformat()
-    settings = Settings(lake_uri=str(root / "lake"), landing_uri=str(root / "landing"),
-                        exports_uri=str(root / "exports"))
+    settings = Settings(
+        lake_uri=str(root / "lake"), landing_uri=str(root / "landing"), exports_uri=str(root / "exports")
+    )
     rt = Runtime.from_settings(settings)
     timings: dict[str, Any] = {}
 
@@ -45,8 +54,13 @@ def main() -> None:
         timings[name] = round(time.perf_counter() - t, 1)
         return out
 
-    gen = timed("generate", generate_shop, ShopSpec(customers=args.customers, days=args.days, start=start),
-                rt.landing, LocalStore(root / "truth"))
+    gen = timed(
+        "generate",
+        generate_shop,
+        ShopSpec(customers=args.customers, days=args.days, start=start),
+        rt.landing,
+        LocalStore(root / "truth"),
+    )
     timed("load_history", load_history.run, rt, None, (date.fromisoformat(last) - timedelta(days=1)).isoformat())
     timed("ingest_day", ingest.run, rt, last)
     timed("validate_day", validate_raw.run, rt, last)
@@ -56,8 +70,12 @@ def main() -> None:
     timed("build_audience (winback)", build_audience.run, rt, last, "winback")
     timed("export_audience (winback)", export_audience.run, rt, last, "winback")
     report = {
-        "benchmark": "pipeline", "customers": args.customers, "days": args.days, "rows": gen.rows,
-        "seconds": timings, "model_metrics": trained["metrics"],
+        "benchmark": "pipeline",
+        "customers": args.customers,
+        "days": args.days,
+        "rows": gen.rows,
+        "seconds": timings,
+        "model_metrics": trained["metrics"],
         "peak_rss_mib_python": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, python {platform.python_version()}",
     }

@@ -158,7 +158,9 @@ def promote_days(lake: Lake, dates: Sequence[str]) -> dict[str, dict[str, int]]:
     for name, days in staged.items():
         for d in days:
             manifest = lake.manifest(PartitionRef("staging", name, d))
-            lake.commit(PartitionRef("raw", name, d), _unstage(lake, name, d), manifest["rows"], manifest["meta"])
+            passed = {"suite": f"raw_{name}", "expectations": reports[name].expectations, "success": True}
+            meta = {**manifest["meta"], "validation": passed}
+            lake.commit(PartitionRef("raw", name, d), _unstage(lake, name, d), manifest["rows"], meta)
             committed.setdefault(d, {})[name] = manifest["rows"]
     return committed
 

@@ -43,6 +43,7 @@ class ValidationReport:
     table: str
     rows: int
     failures: list[Failure]
+    expectations: int = 0
 
     @property
     def success(self) -> bool:
@@ -53,6 +54,7 @@ class ValidationReport:
             "table": self.table,
             "rows": self.rows,
             "success": self.success,
+            "expectations": self.expectations,
             "failures": [asdict(f) for f in self.failures],
         }
 
@@ -137,7 +139,7 @@ def validate_frame(schema: TableSchema, frame: pd.DataFrame) -> ValidationReport
             )
         )
     log.info("validated %s: %d rows, %d failing rule(s)", schema.name, len(frame), len(failures))
-    return ValidationReport(schema.name, len(frame), failures)
+    return ValidationReport(schema.name, len(frame), failures, expectations=len(result.results))
 
 
 def _rule_text(kind: str, kwargs: dict[str, Any]) -> str:

@@ -39,6 +39,9 @@ def test_clean_days_commit_to_raw(tmp_path: Path, lake: Lake) -> None:
     assert lake.committed_dates("raw", "orders") == ["2024-01-01", "2024-01-02"]
     assert lake.committed_dates("raw", "products") == ["2024-01-01"]
     assert not lake.committed_dates("staging", "orders")
+    validation = lake.manifest(PartitionRef("raw", "orders", "2024-01-02"))["meta"]["validation"]
+    # not null x4, unique order id, amount range, lateness
+    assert validation == {"suite": "raw_orders", "expectations": 7, "success": True}
 
 
 @pytest.mark.parametrize(
