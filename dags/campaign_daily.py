@@ -32,15 +32,16 @@ def _runtime() -> Any:
     return Runtime.from_settings()
 
 
-def _run_batch_job(job: Any, ds: str) -> dict[str, Any]:
-    """Run an ingest/validate job; a rejected batch stays bad on retry, so fail at once."""
+def _run_without_pointless_retries(job: Any, ds: str) -> dict[str, Any]:
+    """Run a job; a rejected batch or missing history stays so on retry, so fail at once."""
     from airflow.sdk.exceptions import AirflowFailException
 
+    from campaignflow.churn import NotEnoughHistory
     from campaignflow.ingestion import BatchRejected
 
     try:
         result: dict[str, Any] = job.run(_runtime(), ds)
-    except BatchRejected as err:
+    except (BatchRejected, NotEnoughHistory) as err:
         raise AirflowFailException(str(err)) from err
     return result
 
@@ -70,13 +71,13 @@ def campaign_daily() -> None:
     def ingest(ds: str | None = None) -> dict[str, Any]:
         from jobs import ingest as job
 
-        return _run_batch_job(job, str(ds))
+        return _run_without_pointless_retries(job, str(ds))
 
     @task
     def validate_raw(ds: str | None = None) -> dict[str, Any]:
         from jobs import validate_raw as job
 
-        return _run_batch_job(job, str(ds))
+        return _run_without_pointless_retries(job, str(ds))
 
     @task
     def build_features(ds: str | None = None) -> dict[str, Any]:
@@ -88,7 +89,7 @@ def campaign_daily() -> None:
     def train_churn(ds: str | None = None) -> dict[str, Any]:
         from jobs import train_churn as job
 
-        return job.run(_runtime(), str(ds))
+        return _run_without_pointless_retries(job, str(ds))
 
     @task
     def score_customers(ds: str | None = None) -> dict[str, Any]:

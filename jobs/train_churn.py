@@ -33,6 +33,7 @@ def training_set(rt: Runtime, ds: str) -> Any:
     """Features as of T joined to churn labels at T, committing both partitions."""
     from campaignflow.features import churn_labels
     from campaignflow.spark import read_table, write_partition
+    from campaignflow import churn
     from jobs import build_features
 
     horizon = rt.settings.churn_horizon_days
@@ -42,7 +43,7 @@ def training_set(rt: Runtime, ds: str) -> Any:
         build_features.run(rt, t)
     orders = read_table(rt.lake, "raw", "orders", end=ds)
     if orders is None or not rt.lake.committed_dates("raw", "orders", end=t):
-        raise RuntimeError(
+        raise churn.NotEnoughHistory(
             f"cannot train at {ds}: no raw orders on or before {t} (D - {horizon} days); "
             "load more history (campaignflow load-history) or shorten CAMPAIGNFLOW_CHURN_HORIZON_DAYS"
         )

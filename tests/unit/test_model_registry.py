@@ -1,0 +1,16 @@
+"""Point in time for models: a date uses the newest model trained on or before it, never a later one."""
+
+from __future__ import annotations
+
+from campaignflow.churn import MODEL_TABLE, champion_version
+from campaignflow.lake import Lake, PartitionRef
+
+
+def test_champion_is_newest_on_or_before_the_date(lake: Lake) -> None:
+    for version in ("2024-03-01", "2024-05-01"):
+        lake.write_files(PartitionRef("models", MODEL_TABLE, version), {"model.txt": b"m"}, rows=1)
+    lake.store.write_bytes(f"models/{MODEL_TABLE}/dt=2024-04-01/model.txt", b"uncommitted")
+    assert champion_version(lake, "2024-02-28") is None
+    assert champion_version(lake, "2024-03-01") == "2024-03-01"
+    assert champion_version(lake, "2024-04-15") == "2024-03-01"  # the later model is not visible yet
+    assert champion_version(lake, "2024-06-01") == "2024-05-01"
