@@ -109,9 +109,13 @@ def cmd_run(args: argparse.Namespace) -> dict[str, Any]:
     for day, state in states:
         if state == "success":
             print_summary(summarise(rt, str(day)))
-    failed = [f"{d}: {s}" for d, s in states if s != "success"]
+    failed = [(d, s) for d, s in states if s != "success"]
     if failed:
-        raise SystemExit(f"DAG run failed: {failed} (see the task logs above or in `make airflow`)")
+        quarantined = [q for d, _ in failed for q in summarise(rt, str(d))["quarantined"]]
+        where = "".join(f"\n  quarantined: {q} (see report.json)" for q in quarantined)
+        raise SystemExit(
+            f"DAG run failed: {[f'{d}: {s}' for d, s in failed]} (task logs above, or `make airflow`){where}"
+        )
     return {"runs": [{"date": str(d), "state": s} for d, s in states]}
 
 

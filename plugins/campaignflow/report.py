@@ -17,7 +17,8 @@ def summarise(rt: Runtime, ds: str) -> dict[str, Any]:
     out: dict[str, Any] = {"dt": ds, "lake": lake.uri, "raw": {}, "quarantined": []}
     for table in RAW_TABLES:
         out["raw"][table] = _rows(lake, PartitionRef("raw", table, ds))
-        if lake.is_committed(PartitionRef("quarantine", f"raw/{table}", ds)):
+        # a batch rejected earlier and since fixed stays in quarantine for the record, unreported
+        if out["raw"][table] is None and lake.is_committed(PartitionRef("quarantine", f"raw/{table}", ds)):
             out["quarantined"].append(lake.store.full_uri(f"quarantine/raw/{table}/dt={ds}"))
     features = PartitionRef("features", "customer", ds)
     out["features"] = _rows(lake, features)
