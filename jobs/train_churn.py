@@ -31,9 +31,9 @@ def run(rt: Runtime, ds: str, force: bool = False) -> dict[str, Any]:
 
 def training_set(rt: Runtime, ds: str) -> Any:
     """Features as of T joined to churn labels at T, committing both partitions."""
+    from campaignflow import churn
     from campaignflow.features import churn_labels
     from campaignflow.spark import read_table, write_partition
-    from campaignflow import churn
     from jobs import build_features
 
     horizon = rt.settings.churn_horizon_days
