@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from datetime import date
@@ -33,6 +34,11 @@ from campaignflow.shop.generate import ShopSpec, generate_shop  # noqa: E402
 from campaignflow.storage import LocalStore  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """The session's own Airflow home and lake go when the session ends."""
+    shutil.rmtree(_SESSION_HOME, ignore_errors=True)
 
 
 @pytest.fixture
