@@ -7,7 +7,8 @@ The nightly campaign pipeline for logical date **D** (`{{ ds }}`):
 2. **ingest** — each landing CSV typed into `staging/<table>/dt=D` (unreadable values reject the batch).
 3. **validate_raw** — Great Expectations suites; pass → `raw/<table>/dt=D`, fail → `quarantine/`
    with a report naming file, column, rule and lines. Nothing downstream runs on a failed batch.
-4. **build_features** — Spark, point in time: `features/customer/dt=D`.
+4. **build_features** — Spark, point in time: `features/customer/dt=D`; alongside it
+   **snapshot_contacts** rolls each customer's current contact/consent record forward to `dims/contacts/dt=D`.
 5. **train_churn** — the newest churn model trained on or before D, or a new LightGBM model.
 6. **score_customers** — `scores/customer/dt=D` (churn probability and band per customer).
 7. **build_audience** / **export_audience** — one mapped task per active campaign in `campaigns/`:
@@ -80,6 +81,12 @@ def campaign_daily() -> None:
         return _run_without_pointless_retries(job, str(ds))
 
     @task
+    def snapshot_contacts(ds: str | None = None) -> dict[str, Any]:
+        from jobs import snapshot_contacts as job
+
+        return job.run(_runtime(), str(ds))
+
+    @task
     def build_features(ds: str | None = None) -> dict[str, Any]:
         from jobs import build_features as job
 
@@ -116,9 +123,11 @@ def campaign_daily() -> None:
 
         return job.run(_runtime(), str(ds), campaign)
 
-    scored = wait_for_landing() >> ingest() >> validate_raw() >> build_features() >> train_churn() >> score_customers()
+    validated = wait_for_landing() >> ingest() >> validate_raw()
+    scored = validated >> build_features() >> train_churn() >> score_customers()
+    contacts = validated >> snapshot_contacts()
     campaigns = list_campaigns()
-    scored >> campaigns
+    [scored, contacts] >> campaigns
     export_audience.expand(campaign=build_audience.expand(campaign=campaigns))
 
 

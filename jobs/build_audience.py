@@ -5,23 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from campaignflow.jobcli import add_campaign_arguments, for_campaign, job_main
 from campaignflow.lake import PartitionRef
 from campaignflow.runtime import Runtime
 
 
-def contacts_as_of(rt: Runtime, ds: str) -> pd.DataFrame | None:
-    """Latest contact and consent record per customer, from raw customers up to D."""
-    from campaignflow.audience import latest_contacts
-
-    return latest_contacts(rt.lake.read_range("raw", "customers", end=ds))
-
-
 def run(rt: Runtime, ds: str, campaign: str) -> dict[str, Any]:
     from campaignflow.audience import build_audience
     from campaignflow.campaigns import load_campaign
+    from jobs.snapshot_contacts import contacts_as_of
 
     spec = load_campaign(Path(rt.settings.campaigns_dir) / f"{campaign}.yaml")
     scores = rt.lake.read_frame(PartitionRef("scores", "customer", ds))

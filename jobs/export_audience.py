@@ -13,7 +13,7 @@ from campaignflow.runtime import Runtime
 def run(rt: Runtime, ds: str, campaign: str) -> dict[str, Any]:
     from campaignflow.campaigns import load_campaign
     from campaignflow.destinations import export_rows, to_csv_bytes
-    from jobs.build_audience import contacts_as_of
+    from jobs.snapshot_contacts import contacts_as_of
 
     spec = load_campaign(Path(rt.settings.campaigns_dir) / f"{campaign}.yaml")
     audience_ref = PartitionRef("audiences", spec.name, ds)

@@ -13,7 +13,6 @@ from campaignflow.campaigns import CampaignSpec, Condition
 from campaignflow.identifiers import normalise_email, normalise_phone
 from campaignflow.splits import in_share
 
-CONTACT_COLUMNS = ["customer_id", "email", "phone", "country", "marketing_consent", "unsubscribed"]
 _OPS = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt, "==": operator.eq, "!=": operator.ne}
 
 
@@ -29,14 +28,6 @@ class AudienceStats:
 
     def to_dict(self) -> dict[str, Any]:
         return dict(vars(self))
-
-
-def latest_contacts(customers: pd.DataFrame | None) -> pd.DataFrame | None:
-    """Each customer's newest record (customers is a change log partitioned by day)."""
-    if customers is None or customers.empty:
-        return None
-    ordered = customers.sort_values(["customer_id", "dt", "_row"] if "_row" in customers else ["customer_id", "dt"])
-    return ordered.drop_duplicates("customer_id", keep="last")[CONTACT_COLUMNS].reset_index(drop=True)
 
 
 def build_audience(

@@ -19,6 +19,7 @@ JOB_COMMANDS = {  # command → module in jobs/
     "ingest": "ingest",
     "validate-raw": "validate_raw",
     "load-history": "load_history",
+    "snapshot-contacts": "snapshot_contacts",
     "build-features": "build_features",
     "train-churn": "train_churn",
     "score-customers": "score_customers",

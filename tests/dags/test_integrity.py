@@ -41,6 +41,8 @@ def test_daily_dag_shape(dagbag) -> None:  # type: ignore[no-untyped-def]
         assert downstream in dag.get_task(upstream).downstream_task_ids
     assert "build_audience" in dag.get_task("list_campaigns").downstream_task_ids
     assert "list_campaigns" in dag.get_task("score_customers").downstream_task_ids
+    assert dag.get_task("snapshot_contacts").upstream_task_ids == {"validate_raw"}
+    assert "list_campaigns" in dag.get_task("snapshot_contacts").downstream_task_ids
     assert "export_audience" in dag.get_task("build_audience").downstream_task_ids
 
 

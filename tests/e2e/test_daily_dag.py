@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from campaignflow.airflow_runner import run_dates
-from campaignflow.audience import latest_contacts
+from campaignflow.contacts import latest_contacts
 from campaignflow.identifiers import normalise_email, sha256_hex
 from campaignflow.ingestion import read_csv_text
 from campaignflow.lake import PartitionRef
@@ -68,6 +68,7 @@ def manifests(rt: Runtime, ds: str) -> dict[str, dict]:
     """Every committed partition for a date, by key: its manifest (with file checksums)."""
     refs = [PartitionRef("raw", t, ds) for t in ("orders", "order_lines", "events", "customers")]
     refs += [PartitionRef("features", "customer", ds), PartitionRef("scores", "customer", ds)]
+    refs += [PartitionRef("dims", "contacts", ds)]
     refs += [PartitionRef("audiences", c, ds) for c in CAMPAIGNS]
     out = {ref.key: rt.lake.manifest(ref) for ref in refs}
     for c in CAMPAIGNS:
@@ -103,6 +104,8 @@ def test_row_counts_flow_through_stages(shop) -> None:  # type: ignore[no-untype
             stats = m[f"audiences/{c}/dt={ds}"]["meta"]["stats"]
             assert m[f"exports/generic_csv/{c}/dt={ds}"]["rows"] == stats["treatment"]
     assert rt.lake.committed_dates("models", "churn_lgbm") == [str(D1)]  # trained once, then reused
+    modes = [rt.lake.manifest(PartitionRef("dims", "contacts", str(d)))["meta"]["mode"] for d in (D1, D2)]
+    assert modes == ["rebuilt", "rolled forward"]  # the contact snapshot costs one day of changes
 
 
 def test_no_unconsented_or_unsubscribed_customer_is_exported(shop) -> None:  # type: ignore[no-untyped-def]

@@ -63,7 +63,7 @@ def test_landing_read_from_s3(tmp_path: Path, s3_endpoint: str, s3_bucket: str) 
 
 
 def test_export_written_to_s3(tmp_path: Path, s3_endpoint: str, s3_bucket: str) -> None:
-    from jobs import export_audience
+    from jobs import export_audience, snapshot_contacts
 
     settings = Settings(
         lake_uri=str(tmp_path / "lake"),
@@ -86,6 +86,7 @@ def test_export_written_to_s3(tmp_path: Path, s3_endpoint: str, s3_bucket: str) 
         }
     )
     rt.lake.write_frame(PartitionRef("raw", "customers", "2024-01-01"), customers)
+    assert snapshot_contacts.run(rt, ds)["mode"] == "rebuilt"
     audience = pd.DataFrame(
         {
             "customer_id": ["c1", "c2", "c3"],

@@ -6,8 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from campaignflow.audience import build_audience, latest_contacts
+from campaignflow.audience import build_audience
 from campaignflow.campaigns import CampaignSpec, CampaignSpecError, load_campaign, load_campaigns
+from campaignflow.contacts import latest_contacts
 
 ROOT = Path(__file__).resolve().parents[2]
 
