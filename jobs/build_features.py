@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from campaignflow.jobcli import add_date_argument, for_date, job_main
+from campaignflow.jobcli import date_job
 from campaignflow.lake import PartitionRef
 from campaignflow.runtime import Runtime
 
@@ -42,12 +42,7 @@ def run(rt: Runtime, ds: str) -> dict[str, Any]:
     return {"dt": ds, "customers": manifest["rows"], "absent_tables": absent}
 
 
-add_arguments = add_date_argument
-run_args = for_date(run)
-
-
-def main(argv: list[str] | None = None) -> int:
-    return job_main(__doc__ or "", add_arguments, run_args, argv)
+add_arguments, run_args, main = date_job(run, __doc__)
 
 
 if __name__ == "__main__":

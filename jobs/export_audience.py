@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from campaignflow.jobcli import add_campaign_arguments, for_campaign, job_main
+from campaignflow.jobcli import campaign_job
 from campaignflow.lake import PartitionRef
 from campaignflow.runtime import Runtime
 
@@ -45,12 +45,7 @@ def run(rt: Runtime, ds: str, campaign: str) -> dict[str, Any]:
     return {"dt": ds, "campaign": spec.name, "exports": exported}
 
 
-add_arguments = add_campaign_arguments
-run_args = for_campaign(run)
-
-
-def main(argv: list[str] | None = None) -> int:
-    return job_main(__doc__ or "", add_arguments, run_args, argv)
+add_arguments, run_args, main = campaign_job(run, __doc__)
 
 
 if __name__ == "__main__":

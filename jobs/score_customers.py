@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from campaignflow.jobcli import add_date_argument, for_date, job_main
+from campaignflow.jobcli import date_job
 from campaignflow.lake import PartitionRef
 from campaignflow.runtime import Runtime
 
@@ -27,12 +27,7 @@ def run(rt: Runtime, ds: str) -> dict[str, Any]:
     }
 
 
-add_arguments = add_date_argument
-run_args = for_date(run)
-
-
-def main(argv: list[str] | None = None) -> int:
-    return job_main(__doc__ or "", add_arguments, run_args, argv)
+add_arguments, run_args, main = date_job(run, __doc__)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from campaignflow.jobcli import add_date_argument, for_date, job_main
+from campaignflow.jobcli import date_job
 from campaignflow.lake import PartitionRef
 from campaignflow.runtime import Runtime
 
@@ -43,12 +43,7 @@ def contacts_as_of(rt: Runtime, ds: str) -> pd.DataFrame | None:
     return rt.lake.read_frame(ref)
 
 
-add_arguments = add_date_argument
-run_args = for_date(run)
-
-
-def main(argv: list[str] | None = None) -> int:
-    return job_main(__doc__ or "", add_arguments, run_args, argv)
+add_arguments, run_args, main = date_job(run, __doc__)
 
 
 if __name__ == "__main__":

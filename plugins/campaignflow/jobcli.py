@@ -63,3 +63,27 @@ def job_main(
     setup_logging()
     sys.stdout.write(json.dumps(run(args), indent=2, default=str) + "\n")
     return 0
+
+
+JobEntry = tuple[Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], Any], Callable[..., int]]
+
+
+def date_job(run: Callable[..., Any], doc: str | None) -> JobEntry:
+    """``(add_arguments, run_args, main)`` for a job ``run(runtime, ds)``."""
+    return _entry(add_date_argument, for_date(run), doc)
+
+
+def campaign_job(run: Callable[..., Any], doc: str | None) -> JobEntry:
+    """``(add_arguments, run_args, main)`` for a job ``run(runtime, ds, campaign)``."""
+    return _entry(add_campaign_arguments, for_campaign(run), doc)
+
+
+def _entry(
+    add_arguments: Callable[[argparse.ArgumentParser], None],
+    run_args: Callable[[argparse.Namespace], Any],
+    doc: str | None,
+) -> JobEntry:
+    def main(argv: Sequence[str] | None = None) -> int:
+        return job_main(doc or "", add_arguments, run_args, argv)
+
+    return add_arguments, run_args, main
