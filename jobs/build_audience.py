@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from campaignflow.jobcli import campaign_job
@@ -12,10 +11,10 @@ from campaignflow.runtime import Runtime
 
 def run(rt: Runtime, ds: str, campaign: str) -> dict[str, Any]:
     from campaignflow.audience import build_audience
-    from campaignflow.campaigns import load_campaign
+    from campaignflow.campaigns import load_named_campaign
     from jobs.snapshot_contacts import contacts_as_of
 
-    spec = load_campaign(Path(rt.settings.campaigns_dir) / f"{campaign}.yaml")
+    spec = load_named_campaign(rt.settings.campaigns_dir, campaign)
     scores = rt.lake.read_frame(PartitionRef("scores", "customer", ds))
     features = rt.lake.read_frame(PartitionRef("features", "customer", ds))
     scored = scores.merge(features, on="customer_id", how="left")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from campaignflow.jobcli import campaign_job
@@ -11,11 +10,11 @@ from campaignflow.runtime import Runtime
 
 
 def run(rt: Runtime, ds: str, campaign: str) -> dict[str, Any]:
-    from campaignflow.campaigns import load_campaign
+    from campaignflow.campaigns import load_named_campaign
     from campaignflow.destinations import export_rows, to_csv_bytes
     from jobs.snapshot_contacts import contacts_as_of
 
-    spec = load_campaign(Path(rt.settings.campaigns_dir) / f"{campaign}.yaml")
+    spec = load_named_campaign(rt.settings.campaigns_dir, campaign)
     audience_ref = PartitionRef("audiences", spec.name, ds)
     audience = rt.lake.read_frame(audience_ref)
     stats = rt.lake.manifest(audience_ref)["meta"]["stats"]

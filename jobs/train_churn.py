@@ -38,15 +38,16 @@ def training_set(rt: Runtime, ds: str) -> Any:
 
     horizon = rt.settings.churn_horizon_days
     t = (date.fromisoformat(ds) - timedelta(days=horizon)).isoformat()
-    feature_ref = PartitionRef("features", "customer", t)
-    if not rt.lake.is_committed(feature_ref):
-        build_features.run(rt, t)
-    orders = read_table(rt.lake, "raw", "orders", end=ds)
-    if orders is None or not rt.lake.committed_dates("raw", "orders", end=t):
+    if not rt.lake.committed_dates("raw", "orders", end=t):
         raise churn.NotEnoughHistory(
             f"cannot train at {ds}: no raw orders on or before {t} (D - {horizon} days); "
             "load more history (campaignflow load-history) or shorten CAMPAIGNFLOW_CHURN_HORIZON_DAYS"
         )
+    feature_ref = PartitionRef("features", "customer", t)
+    if not rt.lake.is_committed(feature_ref):
+        build_features.run(rt, t)
+    orders = read_table(rt.lake, "raw", "orders", end=ds)
+    assert orders is not None  # there are orders on or before t <= ds
     label_ref = PartitionRef("labels", f"churn_h{horizon}", t)
     write_partition(rt.lake, label_ref, churn_labels(orders, date.fromisoformat(t), horizon))
     labels = rt.lake.read_frame(label_ref)

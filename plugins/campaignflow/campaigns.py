@@ -89,6 +89,14 @@ def load_campaign(path: str | Path) -> CampaignSpec:
         raise CampaignSpecError(f"{path}: invalid campaign spec:\n  {problems}") from err
 
 
+def load_named_campaign(folder: str | Path, name: str) -> CampaignSpec:
+    """The campaign ``name`` from ``folder/<name>.yaml``."""
+    path = Path(folder) / f"{name}.yaml"
+    if not path.exists():
+        raise CampaignSpecError(f"no campaign {name!r}: {path} does not exist")
+    return load_campaign(path)
+
+
 def load_campaigns(folder: str | Path, active_only: bool = True) -> list[CampaignSpec]:
     """Every ``*.yaml`` spec in ``folder``, sorted by name; names must be unique."""
     paths = sorted(Path(folder).glob("*.yaml"))

@@ -181,12 +181,8 @@ def _source(lake: Lake, table: str, dt: str) -> str:
 
 
 def _read_staged(lake: Lake, schema: TableSchema, days: Sequence[str]) -> pd.DataFrame:
-    frames = []
-    for d in days:
-        frame = lake.read_frame(PartitionRef("staging", schema.name, d))
-        frame["dt"] = d
-        frames.append(frame)
-    frame = pd.concat(frames, ignore_index=True)
+    frame = lake.read_dates("staging", schema.name, days)
+    assert frame is not None  # callers pass only staged days
     return with_lag(schema, frame, frame["dt"])
 
 

@@ -170,8 +170,12 @@ class Lake:
         self, zone: str, table: str, start: str | None = None, end: str | None = None
     ) -> pd.DataFrame | None:
         """All committed partitions in [start, end] with a ``dt`` column; None if there are none."""
+        return self.read_dates(zone, table, self.committed_dates(zone, table, start, end))
+
+    def read_dates(self, zone: str, table: str, dates: Iterable[str]) -> pd.DataFrame | None:
+        """The given committed partitions, concatenated with a ``dt`` column; None for no dates."""
         frames = []
-        for dt in self.committed_dates(zone, table, start, end):
+        for dt in dates:
             frame = self.read_frame(PartitionRef(zone, table, dt))
             frame["dt"] = dt
             frames.append(frame)
@@ -185,8 +189,8 @@ class Lake:
     def quarantine(self, ref: PartitionRef, staged: str, report: Mapping[str, Any]) -> str:
         """Move a rejected batch and its report to ``quarantine/``; committed data is untouched."""
         target = PartitionRef("quarantine", f"{ref.zone}/{ref.table}", ref.dt)
-        self.commit(target, staged, int(report.get("rows", 0)), {"report": dict(report)})
-        self.store.write_bytes(f"{target.key}/report.json", _dumps(dict(report)))
+        self.store.write_bytes(f"{staged}/report.json", _dumps(dict(report)))
+        self.commit(target, staged, int(report.get("rows", 0)))
         return self.store.full_uri(target.key)
 
 

@@ -47,9 +47,6 @@ class TableSchema:
     def names(self) -> list[str]:
         return [c.name for c in self.columns]
 
-    def column(self, name: str) -> Column:
-        return next(c for c in self.columns if c.name == name)
-
     def arrow_schema(self) -> pa.Schema:
         """The typed layout of a raw partition: the columns plus ``_row``."""
         return pa.schema([pa.field(c.name, _ARROW[c.kind]) for c in self.columns] + [pa.field(ROW_COLUMN, pa.int64())])

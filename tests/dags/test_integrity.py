@@ -29,7 +29,6 @@ def test_every_dag_tagged_documented_and_retried(dagbag) -> None:  # type: ignor
     for dag in dagbag.dags.values():
         assert dag.tags, f"{dag.dag_id} has no tags"
         assert dag.doc_md and len(dag.doc_md) > 100, f"{dag.dag_id} has no doc_md"
-        assert dag.catchup is False or dag.catchup is True
         for task in dag.tasks:
             assert task.retries >= 1, f"{dag.dag_id}.{task.task_id} has no retries"
 

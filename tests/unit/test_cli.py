@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -44,7 +45,8 @@ def test_help_on_every_subcommand(command: str, capsys) -> None:  # type: ignore
 
 
 def test_console_script_installed() -> None:
-    out = subprocess.run([sys.executable, "-m", "campaignflow.cli", "--help"], capture_output=True, text=True)
+    script = Path(sys.executable).with_name("campaignflow")
+    out = subprocess.run([str(script), "--help"], capture_output=True, text=True)
     assert out.returncode == 0 and "import-orders" in out.stdout
 
 

@@ -4,7 +4,6 @@ from datetime import date
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from campaignflow.ingestion import read_csv_text
 from campaignflow.shop.daily import make_day
@@ -30,14 +29,6 @@ def test_different_seed_different_shop(tmp_path: Path) -> None:
     make_shop(tmp_path / "b", customers=200, days=3, seed=2)
     key = "landing/dt=2024-01-02/orders.csv"
     assert (tmp_path / "a" / key).read_bytes() != (tmp_path / "b" / key).read_bytes()
-
-
-def test_a_day_depends_only_on_seed_and_day() -> None:
-    """Streaming per day: generating day 9 alone equals day 9 of a longer run."""
-    pop, cat = make_population(500, 30, 5), make_catalogue(60, 5)
-    alone = make_day(pop, cat, date(2024, 1, 1), 9, 5).tables["orders"]
-    again = make_day(pop, cat, date(2024, 1, 1), 9, 5).tables["orders"]
-    pd.testing.assert_frame_equal(alone, again)
 
 
 def test_landing_layout_and_tables(tmp_path: Path) -> None:

@@ -110,36 +110,37 @@ def lake_ref(dt: str):  # type: ignore[no-untyped-def]
 LINES = """order,user,ts,line_total,sku,qty
 A1,u1,2024-01-01T10:00:00,20.00,P1,2
 A1,u1,2024-01-01T10:00:05,5.50,P2,1
-A2,u2,2024-01-02T08:00:00,7.00,P1,
+A2,u2,2024-01-02T08:00:00,7.00,P1,1
 """
+
+
+def import_lines(path: Path, *extra: str) -> int:
+    """import-orders on a line-level log with columns order, user, ts, line_total, sku (+ extra flags)."""
+    return main(
+        [
+            "import-orders",
+            str(path),
+            "--order-id-col",
+            "order",
+            "--customer-col",
+            "user",
+            "--timestamp-col",
+            "ts",
+            "--amount-col",
+            "line_total",
+            "--product-col",
+            "sku",
+            *extra,
+        ]
+    )
 
 
 def test_line_level_log_builds_orders_and_lines(tmp_path: Path, runtime_env: Runtime) -> None:
     from campaignflow.lake import PartitionRef
 
     path = tmp_path / "lines.csv"
-    path.write_text(LINES.replace(",\n", ",1\n"))
-    assert (
-        main(
-            [
-                "import-orders",
-                str(path),
-                "--order-id-col",
-                "order",
-                "--customer-col",
-                "user",
-                "--timestamp-col",
-                "ts",
-                "--amount-col",
-                "line_total",
-                "--product-col",
-                "sku",
-                "--quantity-col",
-                "qty",
-            ]
-        )
-        == 0
-    )
+    path.write_text(LINES)
+    assert import_lines(path, "--quantity-col", "qty") == 0
     lake = runtime_env.lake
     day1 = lake.read_frame(lake_ref("2024-01-01"))
     assert day1[["order_id", "customer_id", "amount"]].values.tolist() == [["A1", "u1", 25.5]]
@@ -153,24 +154,8 @@ def test_line_level_log_builds_orders_and_lines(tmp_path: Path, runtime_env: Run
 
 def test_line_level_log_rejects_an_order_shared_by_two_customers(tmp_path: Path, runtime_env: Runtime, capsys) -> None:  # type: ignore[no-untyped-def]
     path = tmp_path / "lines.csv"
-    path.write_text("order,user,ts,total,sku\nA1,u1,2024-01-01T10:00:00,1,P1\nA1,u2,2024-01-01T10:00:00,1,P2\n")
-    rc = main(
-        [
-            "import-orders",
-            str(path),
-            "--order-id-col",
-            "order",
-            "--customer-col",
-            "user",
-            "--timestamp-col",
-            "ts",
-            "--amount-col",
-            "total",
-            "--product-col",
-            "sku",
-        ]
-    )
-    assert rc != 0
+    path.write_text("order,user,ts,line_total,sku\nA1,u1,2024-01-01T10:00:00,1,P1\nA1,u2,2024-01-01T10:00:00,1,P2\n")
+    assert import_lines(path) != 0
     assert "more than one customer (lines [2, 3])" in capsys.readouterr().err
     assert runtime_env.lake.store.list_keys("raw") == []
 
