@@ -15,8 +15,8 @@ import time
 from datetime import date
 from pathlib import Path
 
-from campaignflow.shop.generate import ShopSpec, generate_shop
-from campaignflow.storage import LocalStore
+from campaignflow.io.storage import LocalStore
+from campaignflow.synthetic.generate import ShopSpec, generate_shop
 
 
 def main() -> None:

@@ -17,10 +17,10 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from campaignflow.config import Settings
+from campaignflow.io.storage import LocalStore
 from campaignflow.runtime import Runtime
-from campaignflow.shop.generate import ShopSpec, generate_shop
-from campaignflow.storage import LocalStore
+from campaignflow.settings import Settings
+from campaignflow.synthetic.generate import ShopSpec, generate_shop
 
 
 def main() -> None:

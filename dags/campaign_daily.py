@@ -37,8 +37,8 @@ def _run_without_pointless_retries(job: Any, ds: str) -> dict[str, Any]:
     """Run a job; a rejected batch or missing history stays so on retry, so fail at once."""
     from airflow.sdk.exceptions import AirflowFailException
 
-    from campaignflow.churn import NotEnoughHistory
-    from campaignflow.ingestion import BatchRejected
+    from campaignflow.ingest.staging import BatchRejected
+    from campaignflow.models.churn import NotEnoughHistory
 
     try:
         result: dict[str, Any] = job.run(_runtime(), ds)
@@ -106,7 +106,7 @@ def campaign_daily() -> None:
 
     @task
     def list_campaigns() -> list[str]:
-        from campaignflow.campaigns import load_campaigns
+        from campaignflow.campaigns.spec import load_campaigns
 
         return [spec.name for spec in load_campaigns(_runtime().settings.campaigns_dir)]
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from campaignflow.io.lake import PartitionRef
 from campaignflow.jobcli import date_job
-from campaignflow.lake import PartitionRef
 from campaignflow.runtime import Runtime
 
 if TYPE_CHECKING:
@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 def extract(rt: Runtime, ds: str) -> dict[str, DataFrame | None]:
     """Committed raw tables up to D (None for a table the shop does not export)."""
-    from campaignflow.spark import read_table
+    from campaignflow.io.spark import read_table
 
     tables = {name: read_table(rt.lake, "raw", name, end=ds) for name in ("orders", "events", "customers")}
     if tables["orders"] is None:
@@ -24,7 +24,7 @@ def extract(rt: Runtime, ds: str) -> dict[str, DataFrame | None]:
 
 
 def transform(tables: dict[str, DataFrame | None], ds: str) -> DataFrame:
-    from campaignflow.features import customer_features
+    from campaignflow.features.customer import customer_features
 
     orders = tables["orders"]
     assert orders is not None
@@ -32,7 +32,7 @@ def transform(tables: dict[str, DataFrame | None], ds: str) -> DataFrame:
 
 
 def run(rt: Runtime, ds: str) -> dict[str, Any]:
-    from campaignflow.spark import write_partition
+    from campaignflow.io.spark import write_partition
 
     tables = extract(rt, ds)
     absent = sorted(name for name, frame in tables.items() if frame is None)

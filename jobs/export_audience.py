@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from campaignflow.io.lake import PartitionRef
 from campaignflow.jobcli import campaign_job
-from campaignflow.lake import PartitionRef
 from campaignflow.runtime import Runtime
 
 
 def run(rt: Runtime, ds: str, campaign: str) -> dict[str, Any]:
-    from campaignflow.campaigns import load_named_campaign
-    from campaignflow.destinations import export_rows, to_csv_bytes
+    from campaignflow.campaigns.destinations import export_rows, to_csv_bytes
+    from campaignflow.campaigns.spec import load_named_campaign
     from jobs.snapshot_contacts import contacts_as_of
 
     spec = load_named_campaign(rt.settings.campaigns_dir, campaign)

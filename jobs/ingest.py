@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from campaignflow.ingestion import stage_day
+from campaignflow.ingest.staging import stage_day
 from campaignflow.jobcli import date_job
 from campaignflow.runtime import Runtime
 

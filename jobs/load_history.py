@@ -10,7 +10,7 @@ import argparse
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from campaignflow.ingestion import promote_days, stage_day
+from campaignflow.ingest.staging import promote_days, stage_day
 from campaignflow.jobcli import iso_date, job_main
 from campaignflow.runtime import Runtime
 

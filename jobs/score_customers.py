@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from campaignflow.io.lake import PartitionRef
 from campaignflow.jobcli import date_job
-from campaignflow.lake import PartitionRef
 from campaignflow.runtime import Runtime
 
 
 def run(rt: Runtime, ds: str) -> dict[str, Any]:
-    from campaignflow import churn
+    from campaignflow.models import churn
 
     version = churn.champion_version(rt.lake, ds)
     if version is None:

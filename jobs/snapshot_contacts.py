@@ -11,15 +11,15 @@ from typing import Any
 
 import pandas as pd
 
+from campaignflow.io.lake import PartitionRef
 from campaignflow.jobcli import date_job
-from campaignflow.lake import PartitionRef
 from campaignflow.runtime import Runtime
 
 ZONE, TABLE = "dims", "contacts"
 
 
 def run(rt: Runtime, ds: str) -> dict[str, Any]:
-    from campaignflow.contacts import CONTACT_COLUMNS, latest_contacts, roll_forward
+    from campaignflow.campaigns.contacts import CONTACT_COLUMNS, latest_contacts, roll_forward
 
     previous = PartitionRef(ZONE, TABLE, (date.fromisoformat(ds) - timedelta(days=1)).isoformat())
     today = PartitionRef("raw", "customers", ds)

@@ -9,13 +9,13 @@ import argparse
 from datetime import date, timedelta
 from typing import Any
 
+from campaignflow.io.lake import PartitionRef
 from campaignflow.jobcli import add_date_argument, job_main
-from campaignflow.lake import PartitionRef
 from campaignflow.runtime import Runtime
 
 
 def run(rt: Runtime, ds: str, force: bool = False) -> dict[str, Any]:
-    from campaignflow import churn
+    from campaignflow.models import churn
 
     existing = churn.champion_version(rt.lake, ds)
     if existing and not force:
@@ -31,9 +31,9 @@ def run(rt: Runtime, ds: str, force: bool = False) -> dict[str, Any]:
 
 def training_set(rt: Runtime, ds: str) -> Any:
     """Features as of T joined to churn labels at T, committing both partitions."""
-    from campaignflow import churn
-    from campaignflow.features import churn_labels
-    from campaignflow.spark import read_table, write_partition
+    from campaignflow.features.customer import churn_labels
+    from campaignflow.io.spark import read_table, write_partition
+    from campaignflow.models import churn
     from jobs import build_features
 
     horizon = rt.settings.churn_horizon_days

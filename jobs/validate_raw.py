@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from campaignflow.ingestion import promote_days
+from campaignflow.ingest.staging import promote_days
 from campaignflow.jobcli import date_job
 from campaignflow.runtime import Runtime
 

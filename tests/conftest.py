@@ -24,14 +24,14 @@ for key in (
 os.environ["AIRFLOW_HOME"] = str(_SESSION_HOME / "airflow")
 os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "True"
 
-from campaignflow.airflow_runner import configure_airflow_env  # noqa: E402
+from campaignflow.orchestration.airflow_runner import configure_airflow_env  # noqa: E402
 
 configure_airflow_env()
 
-from campaignflow.lake import Lake  # noqa: E402
+from campaignflow.io.lake import Lake  # noqa: E402
+from campaignflow.io.storage import LocalStore  # noqa: E402
 from campaignflow.runtime import Runtime  # noqa: E402
-from campaignflow.shop.generate import ShopSpec, generate_shop  # noqa: E402
-from campaignflow.storage import LocalStore  # noqa: E402
+from campaignflow.synthetic.generate import ShopSpec, generate_shop  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -64,7 +64,7 @@ def make_shop(
 
 @pytest.fixture(scope="session")
 def spark():  # type: ignore[no-untyped-def]
-    from campaignflow.spark import get_spark
+    from campaignflow.io.spark import get_spark
 
     return get_spark()
 

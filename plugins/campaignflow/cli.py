@@ -38,9 +38,9 @@ def _date_range(start: str, end: str | None) -> list[date]:
 def cmd_generate(args: argparse.Namespace) -> dict[str, Any]:
     from tqdm import tqdm
 
-    from campaignflow.config import Settings, join_uri
-    from campaignflow.shop.generate import ShopSpec, generate_shop
-    from campaignflow.storage import open_store
+    from campaignflow.io.storage import open_store
+    from campaignflow.settings import Settings, join_uri
+    from campaignflow.synthetic.generate import ShopSpec, generate_shop
 
     settings = Settings.from_env()
     out = args.out or settings.landing_uri
@@ -72,7 +72,7 @@ def cmd_generate(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_import_orders(args: argparse.Namespace) -> dict[str, Any]:
-    from campaignflow.importer import ColumnMapping, prepare_orders, read_source, write_landing
+    from campaignflow.ingest.importer import ColumnMapping, prepare_orders, read_source, write_landing
     from campaignflow.runtime import Runtime
     from jobs import load_history
 
@@ -94,8 +94,8 @@ def cmd_import_orders(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_run(args: argparse.Namespace) -> dict[str, Any]:
-    from campaignflow.airflow_runner import run_dates
-    from campaignflow.report import print_summary, summarise
+    from campaignflow.orchestration.airflow_runner import run_dates
+    from campaignflow.reporting import print_summary, summarise
     from campaignflow.runtime import Runtime
 
     rt = Runtime.from_settings()
@@ -121,7 +121,7 @@ def cmd_run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_summary(args: argparse.Namespace) -> dict[str, Any]:
-    from campaignflow.report import print_summary, summarise
+    from campaignflow.reporting import print_summary, summarise
     from campaignflow.runtime import Runtime
 
     summary = summarise(Runtime.from_settings(), args.date)
@@ -160,9 +160,9 @@ def cmd_doctor(args: argparse.Namespace) -> dict[str, Any]:
     """Versions of the moving parts, Java, and where torch would run."""
     from importlib.metadata import version
 
-    from campaignflow.config import Settings
-    from campaignflow.device import torch_device
-    from campaignflow.spark import java_major_version
+    from campaignflow.io.spark import java_major_version
+    from campaignflow.models.device import torch_device
+    from campaignflow.settings import Settings
 
     report: dict[str, Any] = {"python": sys.version.split()[0], "java_major": java_major_version()}
     for dist in ("apache-airflow", "pyspark", "great-expectations", "lightgbm", "torch", "pandas", "pyarrow", "boto3"):
@@ -268,7 +268,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     setup_logging(args.verbose)
-    from campaignflow.ingestion import BatchRejected
+    from campaignflow.ingest.staging import BatchRejected
 
     started = time.perf_counter()
     try:

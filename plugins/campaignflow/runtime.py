@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from campaignflow.config import Settings
-from campaignflow.lake import Lake
-from campaignflow.storage import ObjectStore, open_store
+from campaignflow.io.lake import Lake
+from campaignflow.io.storage import ObjectStore, open_store
+from campaignflow.settings import Settings
 
 
 @dataclass

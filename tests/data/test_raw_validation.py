@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from campaignflow.ingestion import BatchRejected, promote_days, stage_day
-from campaignflow.lake import Lake, PartitionRef
+from campaignflow.ingest.staging import BatchRejected, promote_days, stage_day
+from campaignflow.io.lake import Lake, PartitionRef
 from tests.conftest import make_shop
 
 BAD_DAY = "2024-01-03"

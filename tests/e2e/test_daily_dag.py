@@ -8,14 +8,14 @@ from datetime import date, timedelta
 import pandas as pd
 import pytest
 
-from campaignflow.airflow_runner import run_dates
-from campaignflow.contacts import latest_contacts
-from campaignflow.identifiers import normalise_email, sha256_hex
-from campaignflow.ingestion import read_csv_text
-from campaignflow.lake import PartitionRef
+from campaignflow.campaigns.contacts import latest_contacts
+from campaignflow.campaigns.identifiers import normalise_email, sha256_hex
+from campaignflow.ingest.staging import read_csv_text
+from campaignflow.io.lake import PartitionRef
+from campaignflow.io.storage import LocalStore
+from campaignflow.orchestration.airflow_runner import run_dates
 from campaignflow.runtime import Runtime
-from campaignflow.shop.generate import ShopSpec, generate_shop
-from campaignflow.storage import LocalStore
+from campaignflow.synthetic.generate import ShopSpec, generate_shop
 from tests.conftest import ROOT
 
 pytestmark = [pytest.mark.slow, pytest.mark.airflow, pytest.mark.spark, pytest.mark.s3]

@@ -8,11 +8,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from campaignflow.ingestion import read_csv_text
-from campaignflow.lake import PartitionRef
+from campaignflow.ingest.staging import read_csv_text
+from campaignflow.io.lake import PartitionRef
+from campaignflow.io.storage import LocalStore
 from campaignflow.runtime import Runtime
-from campaignflow.shop.generate import ShopSpec, generate_shop
-from campaignflow.storage import LocalStore
+from campaignflow.synthetic.generate import ShopSpec, generate_shop
 from tests.conftest import ROOT
 
 pytestmark = [pytest.mark.slow, pytest.mark.airflow, pytest.mark.spark]

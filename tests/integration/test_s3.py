@@ -10,13 +10,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from campaignflow.config import Settings
-from campaignflow.identifiers import normalise_email, sha256_hex
-from campaignflow.ingestion import promote_days, stage_day
-from campaignflow.lake import Lake, PartitionRef
+from campaignflow.campaigns.identifiers import normalise_email, sha256_hex
+from campaignflow.ingest.staging import promote_days, stage_day
+from campaignflow.io.lake import Lake, PartitionRef
+from campaignflow.io.storage import LocalStore, S3Store
 from campaignflow.runtime import Runtime
-from campaignflow.shop.generate import ShopSpec, generate_shop
-from campaignflow.storage import LocalStore, S3Store
+from campaignflow.settings import Settings
+from campaignflow.synthetic.generate import ShopSpec, generate_shop
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.s3

@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from campaignflow import churn
-from campaignflow.config import Settings
+from campaignflow.models import churn
 from campaignflow.runtime import Runtime
+from campaignflow.settings import Settings
 from tests.conftest import make_shop
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]

@@ -1,0 +1,206 @@
+"""The lake: day partitions ``zone/table/dt=YYYY-MM-DD/`` written atomically over an ObjectStore.
+
+A partition is *committed* when its ``_SUCCESS`` marker exists; ``manifest.json`` (written just
+before it) lists the data files, their row counts and checksums. Readers consult only committed
+partitions and only the files their manifest names, so a half-written or replaced partition is
+never seen. Writers stage files under ``_staging/`` and commit; re-committing a date replaces it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import logging
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from campaignflow.io.storage import LocalStore, ObjectStore, open_store
+
+log = logging.getLogger(__name__)
+
+SUCCESS = "_SUCCESS"
+MANIFEST = "manifest.json"
+_IGNORED_PREFIXES = ("_", ".")
+
+
+@dataclass(frozen=True)
+class PartitionRef:
+    """One day partition of one table in one zone."""
+
+    zone: str
+    table: str
+    dt: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.zone}/{self.table}/dt={self.dt}"
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class PartitionNotFound(FileNotFoundError):
+    """Raised when a reader asks for a partition that is not committed."""
+
+
+class Lake:
+    """Partitioned, atomically committed datasets on one object store."""
+
+    def __init__(self, store: ObjectStore) -> None:
+        self.store = store
+
+    @classmethod
+    def from_uri(cls, uri: str, endpoint_url: str | None = None) -> Lake:
+        return cls(open_store(uri, endpoint_url))
+
+    @property
+    def uri(self) -> str:
+        return self.store.uri
+
+    # -- writing -------------------------------------------------------------------------------
+    def stage(self, ref: PartitionRef) -> str:
+        """A fresh staging key prefix for ``ref``; write files under it, then :meth:`commit`."""
+        return f"_staging/{ref.key}/{uuid.uuid4().hex}"
+
+    def staging_dir(self, staged: str) -> str:
+        """A path a writer such as Spark can write the staged files to."""
+        if isinstance(self.store, LocalStore):
+            return str(self.store.local_dir(staged))
+        return self.store.spark_path(staged)
+
+    def commit(
+        self, ref: PartitionRef, staged: str, rows: int, meta: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """Replace ``ref`` with the files staged under ``staged``; manifest and _SUCCESS last."""
+        names = {k: k.rsplit("/", 1)[-1] for k in self.store.list_keys(staged)}
+        # Writers' bookkeeping (Spark's _SUCCESS and .crc files) is not data.
+        staged_files = [k for k, n in names.items() if not n.startswith(_IGNORED_PREFIXES) and not n.endswith(".crc")]
+        entries = []
+        moves = []
+        for index, key in enumerate(sorted(staged_files)):
+            name = key.rsplit("/", 1)[-1]
+            if name.startswith("part-") and name.endswith(".parquet"):
+                name = f"part-{index:05d}.parquet"  # Spark's names carry a random job id
+            data = self.store.read_bytes(key)
+            entries.append({"name": name, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()})
+            moves.append((key, f"{ref.key}/{name}"))
+        # Uncommit first: from here until _SUCCESS is back, readers treat the date as absent.
+        self.store.delete_prefix(f"{ref.key}/{SUCCESS}")
+        self.store.delete_prefix(ref.key)
+        for src, dst in moves:
+            self.store.move(src, dst)
+        manifest = {
+            "zone": ref.zone,
+            "table": ref.table,
+            "dt": ref.dt,
+            "rows": int(rows),
+            "files": entries,
+            "meta": dict(meta or {}),
+        }
+        self.store.write_bytes(f"{ref.key}/{MANIFEST}", _dumps(manifest))
+        self.store.write_bytes(f"{ref.key}/{SUCCESS}", b"")
+        self.store.delete_prefix(staged)
+        log.info("committed %s: %d rows, %d files", ref, rows, len(entries))
+        return manifest
+
+    def write_files(
+        self, ref: PartitionRef, files: Mapping[str, bytes], rows: int, meta: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """Stage and commit a set of named files as one partition."""
+        staged = self.stage(ref)
+        for name, data in files.items():
+            self.store.write_bytes(f"{staged}/{name}", data)
+        return self.commit(ref, staged, rows, meta)
+
+    def write_frame(
+        self,
+        ref: PartitionRef,
+        frame: pd.DataFrame,
+        meta: Mapping[str, Any] | None = None,
+        schema: pa.Schema | None = None,
+    ) -> dict[str, Any]:
+        """Commit a DataFrame as ``part-00000.parquet`` (with ``schema``, column types are fixed
+        even for an empty day, so every partition of a table reads back alike)."""
+        return self.write_files(ref, {"part-00000.parquet": frame_to_parquet(frame, schema)}, len(frame), meta)
+
+    # -- reading -------------------------------------------------------------------------------
+    def is_committed(self, ref: PartitionRef) -> bool:
+        return self.store.exists(f"{ref.key}/{SUCCESS}")
+
+    def manifest(self, ref: PartitionRef) -> dict[str, Any]:
+        if not self.is_committed(ref):
+            raise PartitionNotFound(f"{self.store.full_uri(ref.key)} is not committed")
+        result: dict[str, Any] = json.loads(self.store.read_bytes(f"{ref.key}/{MANIFEST}"))
+        return result
+
+    def data_keys(self, ref: PartitionRef) -> list[str]:
+        return [f"{ref.key}/{f['name']}" for f in self.manifest(ref)["files"]]
+
+    def read_frame(self, ref: PartitionRef, columns: list[str] | None = None) -> pd.DataFrame:
+        tables = [
+            pq.read_table(io.BytesIO(self.store.read_bytes(k)), columns=columns)
+            for k in self.data_keys(ref)
+            if k.endswith(".parquet")
+        ]
+        if not tables:
+            raise PartitionNotFound(f"{self.store.full_uri(ref.key)} has no parquet files")
+        return pa.concat_tables(tables).to_pandas()
+
+    def committed_dates(self, zone: str, table: str, start: str | None = None, end: str | None = None) -> list[str]:
+        """Committed dates of a table within [start, end] (ISO strings compare as dates)."""
+        dates = []
+        for name in self.store.list_dirs(f"{zone}/{table}"):
+            if not name.startswith("dt="):
+                continue
+            dt = name[3:]
+            if (start and dt < start) or (end and dt > end):
+                continue
+            if self.is_committed(PartitionRef(zone, table, dt)):
+                dates.append(dt)
+        return dates
+
+    def read_range(
+        self, zone: str, table: str, start: str | None = None, end: str | None = None
+    ) -> pd.DataFrame | None:
+        """All committed partitions in [start, end] with a ``dt`` column; None if there are none."""
+        return self.read_dates(zone, table, self.committed_dates(zone, table, start, end))
+
+    def read_dates(self, zone: str, table: str, dates: Iterable[str]) -> pd.DataFrame | None:
+        """The given committed partitions, concatenated with a ``dt`` column; None for no dates."""
+        frames = []
+        for dt in dates:
+            frame = self.read_frame(PartitionRef(zone, table, dt))
+            frame["dt"] = dt
+            frames.append(frame)
+        return pd.concat(frames, ignore_index=True) if frames else None
+
+    def spark_files(self, refs: Iterable[PartitionRef]) -> list[str]:
+        """Paths of the committed data files of ``refs``, for ``spark.read.parquet``."""
+        return [self.store.spark_path(k) for ref in refs for k in self.data_keys(ref) if k.endswith(".parquet")]
+
+    # -- quarantine ----------------------------------------------------------------------------
+    def quarantine(self, ref: PartitionRef, staged: str, report: Mapping[str, Any]) -> str:
+        """Move a rejected batch and its report to ``quarantine/``; committed data is untouched."""
+        target = PartitionRef("quarantine", f"{ref.zone}/{ref.table}", ref.dt)
+        self.store.write_bytes(f"{staged}/report.json", _dumps(dict(report)))
+        self.commit(target, staged, int(report.get("rows", 0)))
+        return self.store.full_uri(target.key)
+
+
+def frame_to_parquet(frame: pd.DataFrame, schema: pa.Schema | None = None) -> bytes:
+    """Deterministic Parquet bytes (microsecond timestamps, which Spark reads)."""
+    table = pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
+    sink = io.BytesIO()
+    pq.write_table(table, sink, coerce_timestamps="us", allow_truncated_timestamps=True, compression="snappy")
+    return sink.getvalue()
+
+
+def _dumps(obj: Any) -> bytes:
+    return json.dumps(obj, indent=2, sort_keys=True, default=str).encode()

@@ -1,0 +1,83 @@
+"""The Spark session every job shares, and reading committed lake partitions into Spark."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import subprocess
+from functools import cache
+from typing import TYPE_CHECKING
+
+from campaignflow.io.lake import Lake, PartitionRef
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+log = logging.getLogger(__name__)
+
+
+def java_major_version() -> int | None:
+    """Major version of the ``java`` on PATH (or JAVA_HOME), None if there is none."""
+    java = os.path.join(os.environ["JAVA_HOME"], "bin", "java") if os.environ.get("JAVA_HOME") else shutil.which("java")
+    if not java or not os.path.exists(java):
+        return None
+    out = subprocess.run([java, "-version"], capture_output=True, text=True, check=False).stderr
+    try:
+        version = out.split('"')[1]
+    except IndexError:
+        return None
+    head = version.split(".")[0]
+    return int(version.split(".")[1]) if head == "1" else int(head)
+
+
+@cache
+def get_spark() -> SparkSession:
+    """A local Spark session (``CAMPAIGNFLOW_SPARK_MASTER`` overrides local[*])."""
+    major = java_major_version()
+    if major is None or major < 17:
+        raise RuntimeError(
+            f"Spark 4 needs Java 17+, found {major or 'no java'}: install openjdk-17-jre-headless or set JAVA_HOME"
+        )
+    from pyspark.sql import SparkSession
+
+    master = os.environ.get("CAMPAIGNFLOW_SPARK_MASTER", "local[2]")
+    if master.startswith("local"):
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # in-process: no need for a routable address
+    builder = (
+        SparkSession.builder.appName("campaignflow")
+        .master(master)
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.shuffle.partitions", os.environ.get("CAMPAIGNFLOW_SHUFFLE_PARTITIONS", "4"))
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.driver.memory", os.environ.get("CAMPAIGNFLOW_SPARK_DRIVER_MEMORY", "2g"))
+        .config("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
+        .config("spark.sql.sources.partitionColumnTypeInference.enabled", "false")
+    )
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("WARN")
+    log.info("spark %s started (%s)", spark.version, spark.sparkContext.master)
+    return spark
+
+
+def read_table(lake: Lake, zone: str, table: str, start: str | None = None, end: str | None = None) -> DataFrame | None:
+    """Committed partitions of a table in [start, end] as one DataFrame with a string ``dt``."""
+    dates = lake.committed_dates(zone, table, start, end)
+    if not dates:
+        return None
+    files = lake.spark_files(PartitionRef(zone, table, d) for d in dates)
+    base = lake.store.spark_path(f"{zone}/{table}")
+    return get_spark().read.option("basePath", base).parquet(*files)
+
+
+def write_partition(
+    lake: Lake, ref: PartitionRef, frame: DataFrame, meta: dict[str, object] | None = None, sort_by: str = "customer_id"
+) -> dict[str, object]:
+    """Write a Spark frame as one sorted file (deterministic bytes for the same rows) and commit it."""
+    staged = lake.stage(ref)
+    out = frame.orderBy(sort_by).coalesce(1).cache()
+    count = out.count()
+    out.write.mode("overwrite").parquet(lake.staging_dir(staged))
+    out.unpersist()
+    return lake.commit(ref, staged, count, meta)

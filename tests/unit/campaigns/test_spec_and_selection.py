@@ -1,0 +1,126 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from campaignflow.campaigns.contacts import latest_contacts
+from campaignflow.campaigns.selection import build_audience
+from campaignflow.campaigns.spec import CampaignSpec, CampaignSpecError, load_campaign, load_campaigns
+from tests.conftest import ROOT
+
+
+def spec(**over: object) -> CampaignSpec:
+    base: dict[str, object] = {
+        "name": "winback",
+        "audience": {"where": [{"column": "churn_prob", "op": ">=", "value": 0.5}]},
+        "control": {"fraction": 0.2},
+        "destinations": [{"name": "csv", "identifiers": ["email_sha256"]}],
+    }
+    base.update(over)
+    return CampaignSpec.model_validate(base)
+
+
+def scored_and_contacts(n: int = 2000) -> tuple[pd.DataFrame, pd.DataFrame]:
+    rng = np.random.default_rng(0)
+    ids = [f"C{i:05d}" for i in range(n)]
+    scored = pd.DataFrame({"customer_id": ids, "churn_prob": rng.random(n), "orders_total": rng.integers(0, 5, n)})
+    contacts = pd.DataFrame(
+        {
+            "customer_id": ids,
+            "email": [f" User{i}@Example.com" if i % 10 else None for i in range(n)],
+            "phone": None,
+            "country": "US",
+            "marketing_consent": rng.random(n) < 0.7,
+            "unsubscribed": rng.random(n) < 0.1,
+        }
+    )
+    return scored, contacts
+
+
+def test_shipped_campaigns_are_valid() -> None:
+    names = [s.name for s in load_campaigns(ROOT / "campaigns")]
+    assert "winback" in names
+
+
+def test_bad_spec_names_file_and_field(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text("name: Bad Name\naudience: {where: [{column: churn_prob, op: '=>', value: 1}]}\ndestinations: []\n")
+    with pytest.raises(CampaignSpecError) as err:
+        load_campaign(path)
+    text = str(err.value)
+    assert str(path) in text
+    assert "name:" in text and "audience.where.0.op" in text and "destinations" in text
+
+
+def test_file_name_must_match_campaign_name(tmp_path: Path) -> None:
+    (tmp_path / "other.yaml").write_text((ROOT / "campaigns" / "winback.yaml").read_text())
+    with pytest.raises(CampaignSpecError, match="must match the file name"):
+        load_campaigns(tmp_path)
+
+
+def test_audience_respects_rule_consent_and_unsubscribe() -> None:
+    scored, contacts = scored_and_contacts()
+    audience, stats = build_audience(spec(), scored, contacts)
+    chosen = contacts.set_index("customer_id").loc[audience["customer_id"]]
+    assert chosen["marketing_consent"].all()
+    assert not chosen["unsubscribed"].any()
+    assert chosen["email"].notna().all()
+    assert (scored.set_index("customer_id").loc[audience["customer_id"], "churn_prob"] >= 0.5).all()
+    # the funnel adds up
+    assert stats.matched == (scored["churn_prob"] >= 0.5).sum()
+    assert stats.matched == sum(stats.excluded.values()) + stats.treatment + stats.control
+
+
+def test_control_split_is_deterministic_and_near_fraction() -> None:
+    scored, contacts = scored_and_contacts()
+    a, _ = build_audience(spec(), scored, contacts)
+    b, _ = build_audience(spec(), scored.sample(frac=1, random_state=1), contacts)
+    pd.testing.assert_frame_equal(a, b)
+    share = (a["group"] == "control").mean()
+    assert 0.15 < share < 0.25
+    # a customer's group does not depend on who else is in the audience
+    smaller, _ = build_audience(spec(), scored.iloc[:500], contacts)
+    merged = smaller.merge(a, on="customer_id", suffixes=("_small", "_all"))
+    assert (merged["group_small"] == merged["group_all"]).all() and len(merged) == len(smaller)
+
+
+def test_cap_keeps_highest_priority() -> None:
+    scored, contacts = scored_and_contacts()
+    audience, stats = build_audience(
+        spec(audience={"where": [{"column": "churn_prob", "op": ">=", "value": 0.0}], "max_size": 50}), scored, contacts
+    )
+    assert len(audience) == 50 and stats.capped > 0
+    assert audience["churn_prob"].is_monotonic_decreasing
+
+
+def test_unknown_rule_column_is_clear() -> None:
+    scored, contacts = scored_and_contacts(10)
+    with pytest.raises(KeyError, match="rule column 'ltv' does not exist"):
+        build_audience(spec(audience={"where": [{"column": "ltv", "op": ">", "value": 1}]}), scored, contacts)
+
+
+def test_no_customer_file_means_nobody_contactable() -> None:
+    scored, _ = scored_and_contacts(100)
+    audience, stats = build_audience(spec(), scored, None)
+    assert audience.empty and stats.excluded["no_customer_file"] == stats.matched > 0
+    assert stats.notes
+
+
+def test_latest_contact_wins() -> None:
+    log = pd.DataFrame(
+        {
+            "customer_id": ["a", "a", "b"],
+            "email": ["x@y.com", "x@y.com", "b@y.com"],
+            "phone": None,
+            "country": "US",
+            "marketing_consent": [True, True, True],
+            "unsubscribed": [False, True, False],
+            "dt": ["2024-01-01", "2024-01-05", "2024-01-02"],
+            "_row": [2, 2, 3],
+        }
+    )
+    latest = latest_contacts(log).set_index("customer_id")
+    assert bool(latest.loc["a", "unsubscribed"]) is True

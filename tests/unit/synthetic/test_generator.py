@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+
+from campaignflow.ingest.staging import read_csv_text
+from campaignflow.synthetic.daily import make_day
+from campaignflow.synthetic.population import make_catalogue, make_population
+from campaignflow.synthetic.seasonality import black_friday, seasonality
+from tests.conftest import make_shop
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_same_seed_same_bytes(tmp_path: Path) -> None:
+    make_shop(tmp_path / "a", customers=200, days=5, seed=11)
+    make_shop(tmp_path / "b", customers=200, days=5, seed=11)
+    a, b = _tree(tmp_path / "a"), _tree(tmp_path / "b")
+    assert a.keys() == b.keys() and len(a) > 10
+    assert a == b
+
+
+def test_different_seed_different_shop(tmp_path: Path) -> None:
+    make_shop(tmp_path / "a", customers=200, days=3, seed=1)
+    make_shop(tmp_path / "b", customers=200, days=3, seed=2)
+    key = "landing/dt=2024-01-02/orders.csv"
+    assert (tmp_path / "a" / key).read_bytes() != (tmp_path / "b" / key).read_bytes()
+
+
+def test_landing_layout_and_tables(tmp_path: Path) -> None:
+    landing, truth = make_shop(tmp_path, customers=300, days=3)
+    expected = ["_SUCCESS", *(f"{t}.csv" for t in ("customers", "events", "order_lines", "orders", "products"))]
+    assert sorted(landing.list_keys("dt=2024-01-01/")) == [f"dt=2024-01-01/{name}" for name in expected]
+    assert not landing.exists("dt=2024-01-02/products.csv")  # catalogue only when it changes
+    assert truth.exists("customers.parquet")
+    orders = read_csv_text(landing.read_bytes("dt=2024-01-02/orders.csv"))
+    lines = read_csv_text(landing.read_bytes("dt=2024-01-02/order_lines.csv"))
+    assert set(lines["order_id"]) <= set(orders["order_id"])
+    # order amount is the sum of its lines
+    lines["value"] = lines["quantity"].astype(int) * lines["unit_price"].astype(float)
+    totals = lines.groupby("order_id")["value"].sum().round(2)
+    assert np.allclose(orders.set_index("order_id")["amount"].astype(float).loc[totals.index], totals)
+
+
+def test_messy_contacts_and_consent(tmp_path: Path) -> None:
+    landing, _ = make_shop(tmp_path, customers=2000, days=1)
+    customers = read_csv_text(landing.read_bytes("dt=2024-01-01/customers.csv"))
+    emails = customers["email"][customers["email"] != ""]
+    assert (emails != emails.str.strip()).any(), "some emails carry stray whitespace"
+    assert (emails != emails.str.lower()).any(), "some emails are not lower-case"
+    phones = customers["phone"][customers["phone"] != ""]
+    assert phones.str.startswith("+").any() and phones.str.startswith("0").any()
+    consent = customers["marketing_consent"].eq("true").mean()
+    assert 0.6 < consent < 0.85
+
+
+def test_weekly_and_holiday_seasonality() -> None:
+    bf = black_friday(2024)
+    assert bf == date(2024, 11, 29)
+    assert seasonality(bf) > 2 * seasonality(date(2024, 11, 6))
+    assert seasonality(date(2024, 3, 9)) > seasonality(date(2024, 3, 5))  # Saturday > Tuesday
+
+
+def test_engagement_fades_before_dropout() -> None:
+    """Behaviour carries signal beyond RFM: events thin out in the weeks before a customer leaves."""
+    pop, cat = make_population(20_000, 200, 9), make_catalogue(200, 9)
+    start = date(2024, 1, 1)
+    near, far = [], []
+    for t in range(60, 120, 3):
+        events = make_day(pop, cat, start, t, 9).tables["events"]
+        counts = events["customer_id"].value_counts()
+        per_customer = counts.reindex(pop.ids, fill_value=0).to_numpy()
+        days_left = pop.dropout_day - t
+        active = pop.signup_day <= t
+        near.append(per_customer[active & (days_left > 0) & (days_left <= 10)].mean())
+        far.append(per_customer[active & (days_left > 90)].mean())
+    assert np.mean(near) < 0.6 * np.mean(far)
