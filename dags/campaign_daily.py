@@ -3,6 +3,8 @@
 
 The nightly campaign pipeline for logical date **D** (`{{ ds }}`):
 
+0. **validate_campaigns** — every campaign spec checked against the columns rules can use, before
+   anything else runs (a bad spec fails the run at once).
 1. **wait_for_landing** — the shop's export for D has arrived (`landing/dt=D/_SUCCESS`).
 2. **ingest** — each landing CSV typed into `staging/<table>/dt=D` (unreadable values reject the batch).
 3. **validate_raw** — Great Expectations suites; pass → `raw/<table>/dt=D`, fail → `quarantine/`
@@ -16,6 +18,9 @@ The nightly campaign pipeline for logical date **D** (`{{ ds }}`):
    manifest under `exports/<destination>/<campaign>/dt=D`.
 
 Every task replaces exactly one partition per date, so re-runs and backfills are the same thing.
+The DAG starts in 1980 with `catchup=False`, so a shop's history from any year since can be
+backfilled and no earlier logical date exists to be silently skipped. Data-quality and other
+permanent failures fail a task without retries; transient ones retry with exponential backoff.
 Settings (lake location, churn horizon) come from `CAMPAIGNFLOW_*` environment variables.
 """
 
@@ -26,31 +31,13 @@ from typing import Any
 
 from airflow.sdk import PokeReturnValue, dag, task
 
-
-def _runtime() -> Any:
-    from campaignflow.runtime import Runtime
-
-    return Runtime.from_settings()
-
-
-def _run_without_pointless_retries(job: Any, ds: str) -> dict[str, Any]:
-    """Run a job; a rejected batch or missing history stays so on retry, so fail at once."""
-    from airflow.sdk.exceptions import AirflowFailException
-
-    from campaignflow.ingest.staging import BatchRejected
-    from campaignflow.models.churn import NotEnoughHistory
-
-    try:
-        result: dict[str, Any] = job.run(_runtime(), ds)
-    except (BatchRejected, NotEnoughHistory) as err:
-        raise AirflowFailException(str(err)) from err
-    return result
+from campaignflow.settings import EARLIEST_DATE
 
 
 @dag(
     dag_id="campaign_daily",
     schedule="@daily",
-    start_date=datetime(2024, 1, 1),
+    start_date=datetime(EARLIEST_DATE.year, EARLIEST_DATE.month, EARLIEST_DATE.day),
     catchup=False,
     max_active_runs=1,
     tags=["campaignflow", "daily", "campaigns"],
@@ -63,72 +50,75 @@ def _run_without_pointless_retries(job: Any, ds: str) -> dict[str, Any]:
     doc_md=__doc__,
 )
 def campaign_daily() -> None:
+    @task
+    def validate_campaigns() -> list[str]:
+        from campaignflow.orchestration.tasks import check_campaigns
+
+        return check_campaigns()
+
     @task.sensor(poke_interval=300, timeout=6 * 3600, mode="reschedule")
     def wait_for_landing(ds: str | None = None) -> PokeReturnValue:
-        rt = _runtime()
-        return PokeReturnValue(is_done=rt.landing.exists(f"dt={ds}/_SUCCESS"))
+        from campaignflow.io import landing
+        from campaignflow.runtime import Runtime
+
+        return PokeReturnValue(is_done=landing.is_complete(Runtime.from_settings().landing, str(ds)))
 
     @task
     def ingest(ds: str | None = None) -> dict[str, Any]:
-        from jobs import ingest as job
+        from campaignflow.orchestration.tasks import run_job
 
-        return _run_without_pointless_retries(job, str(ds))
+        return run_job("ingest", str(ds))
 
     @task
     def validate_raw(ds: str | None = None) -> dict[str, Any]:
-        from jobs import validate_raw as job
+        from campaignflow.orchestration.tasks import run_job
 
-        return _run_without_pointless_retries(job, str(ds))
+        return run_job("validate_raw", str(ds))
 
     @task
     def snapshot_contacts(ds: str | None = None) -> dict[str, Any]:
-        from jobs import snapshot_contacts as job
+        from campaignflow.orchestration.tasks import run_job
 
-        return job.run(_runtime(), str(ds))
+        return run_job("snapshot_contacts", str(ds))
 
     @task
     def build_features(ds: str | None = None) -> dict[str, Any]:
-        from jobs import build_features as job
+        from campaignflow.orchestration.tasks import run_job
 
-        return job.run(_runtime(), str(ds))
+        return run_job("build_features", str(ds))
 
     @task
     def train_churn(ds: str | None = None) -> dict[str, Any]:
-        from jobs import train_churn as job
+        from campaignflow.orchestration.tasks import run_job
 
-        return _run_without_pointless_retries(job, str(ds))
+        return run_job("train_churn", str(ds))
 
     @task
     def score_customers(ds: str | None = None) -> dict[str, Any]:
-        from jobs import score_customers as job
+        from campaignflow.orchestration.tasks import run_job
 
-        return job.run(_runtime(), str(ds))
-
-    @task
-    def list_campaigns() -> list[str]:
-        from campaignflow.campaigns.spec import load_campaigns
-
-        return [spec.name for spec in load_campaigns(_runtime().settings.campaigns_dir)]
+        return run_job("score_customers", str(ds))
 
     @task(map_index_template="{{ campaign }}")
     def build_audience(campaign: str, ds: str | None = None) -> str:
-        from jobs import build_audience as job
+        from campaignflow.orchestration.tasks import run_job
 
-        job.run(_runtime(), str(ds), campaign)
+        run_job("build_audience", str(ds), campaign)
         return campaign
 
     @task(map_index_template="{{ campaign }}")
     def export_audience(campaign: str, ds: str | None = None) -> dict[str, Any]:
-        from jobs import export_audience as job
+        from campaignflow.orchestration.tasks import run_job
 
-        return job.run(_runtime(), str(ds), campaign)
+        return run_job("export_audience", str(ds), campaign)
 
-    validated = wait_for_landing() >> ingest() >> validate_raw()
+    campaigns = validate_campaigns()
+    validated = campaigns >> wait_for_landing() >> ingest() >> validate_raw()
     scored = validated >> build_features() >> train_churn() >> score_customers()
     contacts = validated >> snapshot_contacts()
-    campaigns = list_campaigns()
-    [scored, contacts] >> campaigns
-    export_audience.expand(campaign=build_audience.expand(campaign=campaigns))
+    audiences = build_audience.expand(campaign=campaigns)
+    [scored, contacts] >> audiences
+    export_audience.expand(campaign=audiences)
 
 
 campaign_daily()

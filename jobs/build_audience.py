@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from campaignflow.io.lake import PartitionRef
+from campaignflow.io import datasets
 from campaignflow.jobcli import campaign_job
 from campaignflow.runtime import Runtime
 
@@ -15,12 +15,12 @@ def run(rt: Runtime, ds: str, campaign: str) -> dict[str, Any]:
     from jobs.snapshot_contacts import contacts_as_of
 
     spec = load_named_campaign(rt.settings.campaigns_dir, campaign)
-    scores = rt.lake.read_frame(PartitionRef("scores", "customer", ds))
-    features = rt.lake.read_frame(PartitionRef("features", "customer", ds))
+    scores = rt.lake.read_frame(datasets.CUSTOMER_SCORES.at(ds))
+    features = rt.lake.read_frame(datasets.CUSTOMER_FEATURES.at(ds))
     scored = scores.merge(features, on="customer_id", how="left")
     audience, stats = build_audience(spec, scored, contacts_as_of(rt, ds))
     rt.lake.write_frame(
-        PartitionRef("audiences", spec.name, ds),
+        datasets.audience(spec.name).at(ds),
         audience,
         {
             "campaign": spec.name,

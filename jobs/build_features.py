@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from campaignflow.io.lake import PartitionRef
+from campaignflow.errors import MissingPartition
+from campaignflow.io import datasets
 from campaignflow.jobcli import date_job
 from campaignflow.runtime import Runtime
 
@@ -17,9 +18,9 @@ def extract(rt: Runtime, ds: str) -> dict[str, DataFrame | None]:
     """Committed raw tables up to D (None for a table the shop does not export)."""
     from campaignflow.io.spark import read_table
 
-    tables = {name: read_table(rt.lake, "raw", name, end=ds) for name in ("orders", "events", "customers")}
+    tables = {name: read_table(rt.lake, datasets.raw(name), end=ds) for name in ("orders", "events", "customers")}
     if tables["orders"] is None:
-        raise FileNotFoundError(f"no committed raw orders on or before {ds} in {rt.lake.uri}")
+        raise MissingPartition(f"no committed raw orders on or before {ds} in {rt.lake.uri}")
     return tables
 
 
@@ -37,7 +38,7 @@ def run(rt: Runtime, ds: str) -> dict[str, Any]:
     tables = extract(rt, ds)
     absent = sorted(name for name, frame in tables.items() if frame is None)
     manifest = write_partition(
-        rt.lake, PartitionRef("features", "customer", ds), transform(tables, ds), {"absent_tables": absent}
+        rt.lake, datasets.CUSTOMER_FEATURES.at(ds), transform(tables, ds), {"absent_tables": absent}
     )
     return {"dt": ds, "customers": manifest["rows"], "absent_tables": absent}
 

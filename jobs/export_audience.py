@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from campaignflow.io.lake import PartitionRef
+from campaignflow.io import datasets
 from campaignflow.jobcli import campaign_job
 from campaignflow.runtime import Runtime
 
@@ -15,7 +15,7 @@ def run(rt: Runtime, ds: str, campaign: str) -> dict[str, Any]:
     from jobs.snapshot_contacts import contacts_as_of
 
     spec = load_named_campaign(rt.settings.campaigns_dir, campaign)
-    audience_ref = PartitionRef("audiences", spec.name, ds)
+    audience_ref = datasets.audience(spec.name).at(ds)
     audience = rt.lake.read_frame(audience_ref)
     stats = rt.lake.manifest(audience_ref)["meta"]["stats"]
     treatment = audience[audience["group"] == "treatment"]
@@ -23,7 +23,7 @@ def run(rt: Runtime, ds: str, campaign: str) -> dict[str, Any]:
     exported = []
     for dest in spec.destinations:
         rows = export_rows(treatment, contacts, dest)
-        ref = PartitionRef(dest.name, spec.name, ds)
+        ref = datasets.export(dest.name, spec.name).at(ds)
         rt.exports.write_files(
             ref,
             {"audience.csv": to_csv_bytes(rows)},

@@ -10,26 +10,21 @@ import argparse
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from campaignflow.errors import DateOutOfRange
 from campaignflow.ingest.staging import promote_days, stage_day
+from campaignflow.io import landing
 from campaignflow.jobcli import iso_date, job_main
 from campaignflow.runtime import Runtime
 
 CHUNK_DAYS = 31
 
 
-def landing_dates(rt: Runtime, start: str | None, end: str | None) -> list[str]:
-    """Landing days present (with their _SUCCESS marker) in [start, end]."""
-    days = [name[3:] for name in rt.landing.list_dirs("") if name.startswith("dt=")]
-    days = [d for d in days if (not start or d >= start) and (not end or d <= end)]
-    return [d for d in sorted(days) if rt.landing.exists(f"dt={d}/_SUCCESS")]
-
-
 def run(
     rt: Runtime, start: str | None, end: str | None, progress: Callable[[Iterable[str]], Iterable[str]] = lambda it: it
 ) -> dict[str, Any]:
-    dates = landing_dates(rt, start, end)
+    dates = landing.complete_dates(rt.landing, start, end)
     if not dates:
-        raise FileNotFoundError(f"no landing days in {rt.landing.uri} between {start or '-'} and {end or '-'}")
+        raise DateOutOfRange(f"no complete landing days in {rt.landing.uri} between {start or '-'} and {end or '-'}")
     rows: dict[str, int] = {}
     pending: list[str] = []
     for d in progress(dates):

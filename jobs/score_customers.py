@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from campaignflow.io.lake import PartitionRef
+from campaignflow.errors import MissingPartition
+from campaignflow.io import datasets
 from campaignflow.jobcli import date_job
 from campaignflow.runtime import Runtime
 
@@ -14,11 +15,11 @@ def run(rt: Runtime, ds: str) -> dict[str, Any]:
 
     version = churn.champion_version(rt.lake, ds)
     if version is None:
-        raise RuntimeError(f"no churn model trained on or before {ds}: run train_churn for {ds} first")
+        raise MissingPartition(f"no churn model trained on or before {ds}", remedy=f"run train-churn --date {ds} first")
     model = churn.load(rt.lake, version)
-    features = rt.lake.read_frame(PartitionRef("features", "customer", ds))
+    features = rt.lake.read_frame(datasets.CUSTOMER_FEATURES.at(ds))
     scores = churn.score(model, features)
-    rt.lake.write_frame(PartitionRef("scores", "customer", ds), scores, {"model_version": version})
+    rt.lake.write_frame(datasets.CUSTOMER_SCORES.at(ds), scores, {"model_version": version})
     return {
         "dt": ds,
         "customers": len(scores),

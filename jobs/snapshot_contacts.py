@@ -11,33 +11,31 @@ from typing import Any
 
 import pandas as pd
 
-from campaignflow.io.lake import PartitionRef
+from campaignflow.io import datasets
 from campaignflow.jobcli import date_job
 from campaignflow.runtime import Runtime
-
-ZONE, TABLE = "dims", "contacts"
 
 
 def run(rt: Runtime, ds: str) -> dict[str, Any]:
     from campaignflow.campaigns.contacts import CONTACT_COLUMNS, latest_contacts, roll_forward
 
-    previous = PartitionRef(ZONE, TABLE, (date.fromisoformat(ds) - timedelta(days=1)).isoformat())
-    today = PartitionRef("raw", "customers", ds)
+    previous = datasets.CONTACTS.at((date.fromisoformat(ds) - timedelta(days=1)).isoformat())
+    today = datasets.raw("customers").at(ds)
     if rt.lake.is_committed(previous) and not rt.lake.manifest(previous)["meta"].get("absent"):
         changes = rt.lake.read_frame(today).assign(dt=ds) if rt.lake.is_committed(today) else None
         snapshot, mode = roll_forward(rt.lake.read_frame(previous), changes), "rolled forward"
     else:
-        log = rt.lake.read_range("raw", "customers", end=ds)
+        log = rt.lake.read_range(datasets.raw("customers"), end=ds)
         snapshot = latest_contacts(log) if log is not None else pd.DataFrame(columns=[*CONTACT_COLUMNS, "dt", "_row"])
         mode = "rebuilt" if log is not None else "absent"
     meta = {"mode": mode, "absent": mode == "absent"}
-    rt.lake.write_frame(PartitionRef(ZONE, TABLE, ds), snapshot, meta)
+    rt.lake.write_frame(datasets.CONTACTS.at(ds), snapshot, meta)
     return {"dt": ds, "customers": len(snapshot), "mode": mode}
 
 
 def contacts_as_of(rt: Runtime, ds: str) -> pd.DataFrame | None:
     """D's contact snapshot; None when the shop sends no customer file."""
-    ref = PartitionRef(ZONE, TABLE, ds)
+    ref = datasets.CONTACTS.at(ds)
     if rt.lake.manifest(ref)["meta"].get("absent"):
         return None
     return rt.lake.read_frame(ref)

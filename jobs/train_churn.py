@@ -9,7 +9,8 @@ import argparse
 from datetime import date, timedelta
 from typing import Any
 
-from campaignflow.io.lake import PartitionRef
+from campaignflow.errors import NotEnoughHistory
+from campaignflow.io import datasets
 from campaignflow.jobcli import add_date_argument, job_main
 from campaignflow.runtime import Runtime
 
@@ -33,22 +34,18 @@ def training_set(rt: Runtime, ds: str) -> Any:
     """Features as of T joined to churn labels at T, committing both partitions."""
     from campaignflow.features.customer import churn_labels
     from campaignflow.io.spark import read_table, write_partition
-    from campaignflow.models import churn
     from jobs import build_features
 
     horizon = rt.settings.churn_horizon_days
     t = (date.fromisoformat(ds) - timedelta(days=horizon)).isoformat()
-    if not rt.lake.committed_dates("raw", "orders", end=t):
-        raise churn.NotEnoughHistory(
-            f"cannot train at {ds}: no raw orders on or before {t} (D - {horizon} days); "
-            "load more history (campaignflow load-history) or shorten CAMPAIGNFLOW_CHURN_HORIZON_DAYS"
-        )
-    feature_ref = PartitionRef("features", "customer", t)
+    if not rt.lake.committed_dates(datasets.raw("orders"), end=t):
+        raise NotEnoughHistory(f"cannot train at {ds}: no raw orders on or before {t} (D - {horizon} days)")
+    feature_ref = datasets.CUSTOMER_FEATURES.at(t)
     if not rt.lake.is_committed(feature_ref):
         build_features.run(rt, t)
-    orders = read_table(rt.lake, "raw", "orders", end=ds)
+    orders = read_table(rt.lake, datasets.raw("orders"), end=ds)
     assert orders is not None  # there are orders on or before t <= ds
-    label_ref = PartitionRef("labels", f"churn_h{horizon}", t)
+    label_ref = datasets.churn_labels(horizon).at(t)
     write_partition(rt.lake, label_ref, churn_labels(orders, date.fromisoformat(t), horizon))
     labels = rt.lake.read_frame(label_ref)
     features = rt.lake.read_frame(feature_ref)

@@ -6,14 +6,19 @@ import argparse
 import importlib
 import json
 import logging
+import os
 import sys
 import time
+import traceback
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
+from campaignflow.errors import CampaignflowError, ConfigError, DateOutOfRange, MissingOutputs, TransientError
 from campaignflow.jobcli import iso_date, setup_logging
+
+QUIET_COMMANDS = ("run", "demo")  # long commands: framework logs go to a file, progress to the terminal
 
 JOB_COMMANDS = {  # command → module in jobs/
     "ingest": "ingest",
@@ -31,7 +36,7 @@ JOB_COMMANDS = {  # command → module in jobs/
 def _date_range(start: str, end: str | None) -> list[date]:
     first, last = date.fromisoformat(start), date.fromisoformat(end or start)
     if last < first:
-        raise SystemExit(f"--to {last} is before --date {first}")
+        raise ConfigError(f"--to {last} is before --date {first}")
     return [first + timedelta(days=i) for i in range((last - first).days + 1)]
 
 
@@ -60,7 +65,7 @@ def cmd_generate(args: argparse.Namespace) -> dict[str, Any]:
         spec,
         open_store(out, settings.s3_endpoint_url),
         open_store(truth, settings.s3_endpoint_url),
-        progress=lambda it: tqdm(it, desc="generate", unit="day"),
+        progress=lambda it: tqdm(it, desc="generate", unit="day", file=_console(args)),
     )
     return {
         "landing": out,
@@ -72,61 +77,100 @@ def cmd_generate(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_import_orders(args: argparse.Namespace) -> dict[str, Any]:
-    from campaignflow.ingest.importer import ColumnMapping, prepare_orders, read_source, write_landing
+    from campaignflow.ingest.importer import ColumnMapping, ImportOptions, prepare_orders, read_source, write_landing
+    from campaignflow.ingest.reader import CsvOptions
     from campaignflow.runtime import Runtime
     from jobs import load_history
 
     rt = Runtime.from_settings()
     path = Path(args.file)
+    amount = args.amount_col if args.amount_col != "amount" or not args.unit_price_col else None
     mapping = ColumnMapping(
         customer_id=args.customer_col,
         order_ts=args.timestamp_col,
-        amount=args.amount_col,
+        amount=amount,
         order_id=args.order_id_col,
         currency=args.currency_col,
         product_id=args.product_col,
         quantity=args.quantity_col,
+        unit_price=args.unit_price_col,
     )
-    log = prepare_orders(read_source(path), mapping, str(path))
-    landed = write_landing(log, rt.landing)
+    options = ImportOptions(
+        csv=CsvOptions(encoding=args.encoding, delimiter=args.delimiter),
+        decimal_comma=args.decimal_comma,
+        timezone=args.timezone,
+        timestamp_format=args.timestamp_format,
+        return_prefix=args.return_prefix,
+    )
+    imported = prepare_orders(read_source(path, options.csv), mapping, str(path), options)
+    landed = write_landing(imported, rt.landing, args.mode)
     loaded = load_history.run(rt, landed["from"], landed["to"])
     return {"file": str(path), **landed, "raw_rows": loaded["raw_rows"], "lake": rt.lake.uri}
 
 
 def cmd_run(args: argparse.Namespace) -> dict[str, Any]:
-    from campaignflow.orchestration.airflow_runner import run_dates
-    from campaignflow.reporting import print_summary, summarise
+    """Run the daily DAG per date; a date counts as done only when all its outputs are committed."""
+    from tqdm import tqdm
+
+    from campaignflow.campaigns.spec import load_campaigns
+    from campaignflow.io import landing
+    from campaignflow.orchestration.airflow_runner import check_processable, run_dates
+    from campaignflow.reporting import format_summary, missing_outputs, summarise
     from campaignflow.runtime import Runtime
 
     rt = Runtime.from_settings()
+    console = _console(args)
     dates = _date_range(args.date, args.to)
-    missing = [str(d) for d in dates if not rt.landing.exists(f"dt={d}/_SUCCESS")]
-    if missing:
-        raise SystemExit(
-            f"no landing export in {rt.landing.uri} for {missing}: run `campaignflow generate` "
-            "or `campaignflow import-orders` first"
+    check_processable(dates)
+    load_campaigns(rt.settings.campaigns_dir)  # a bad spec stops here, before any task runs
+    absent = [str(d) for d in dates if not landing.is_complete(rt.landing, str(d))]
+    if absent:
+        landed = landing.complete_dates(rt.landing)
+        span = f"landed days: {landed[0]} … {landed[-1]}" if landed else "nothing has landed"
+        raise DateOutOfRange(
+            f"no complete landing export in {rt.landing.uri} for {absent[0]}"
+            + (f" … {absent[-1]} ({len(absent)} days)" if len(absent) > 1 else "")
+            + f"; {span}",
+            remedy="run `campaignflow generate` or `campaignflow import-orders`, or pick a landed date",
         )
-    states = run_dates(dates)
-    for day, state in states:
-        if state == "success":
-            print_summary(summarise(rt, str(day)))
-    failed = [(d, s) for d, s in states if s != "success"]
-    if failed:
-        quarantined = [q for d, _ in failed for q in summarise(rt, str(d))["quarantined"]]
-        where = "".join(f"\n  quarantined: {q} (see report.json)" for q in quarantined)
-        raise SystemExit(
-            f"DAG run failed: {[f'{d}: {s}' for d, s in failed]} (task logs above, or `make airflow`){where}"
-        )
-    return {"runs": [{"date": str(d), "state": s} for d, s in states]}
+    bar = tqdm(total=len(dates), desc="daily runs", unit="day", file=console)
+    runs = []
+    for day, state in run_dates(dates, on_done=lambda d, s: bar.update(1)):
+        missing = missing_outputs(rt, str(day)) if state == "success" else []
+        runs.append({"date": str(day), "state": state, "missing": [e.uri for e in missing]})
+        summary = summarise(rt, str(day))
+        console.write("\n" + format_summary(summary) + "\n")
+        if state != "success":
+            where = "".join(f"\n  quarantined: {q} (see _report.json)" for q in summary["quarantined"])
+            raise MissingOutputs(f"the DAG run for {day} ended {state}{where}", remedy=_logs_remedy(args))
+        if missing:
+            names = "\n  ".join(f"{e.stage}: {e.uri}" for e in missing)
+            raise MissingOutputs(f"the DAG run for {day} succeeded but did not commit:\n  {names}")
+    bar.close()
+    return {"runs": runs}
 
 
 def cmd_summary(args: argparse.Namespace) -> dict[str, Any]:
-    from campaignflow.reporting import print_summary, summarise
+    from campaignflow.reporting import format_summary, summarise
     from campaignflow.runtime import Runtime
 
     summary = summarise(Runtime.from_settings(), args.date)
-    print_summary(summary)
+    _console(args).write(format_summary(summary) + "\n")
+    if summary["missing"]:
+        raise MissingOutputs(
+            f"{args.date} is incomplete: {len(summary['missing'])} expected partition(s) are not committed",
+            remedy=f"run the date: campaignflow run --date {args.date}",
+        )
     return summary
+
+
+def cmd_validate_campaigns(args: argparse.Namespace) -> dict[str, Any]:
+    from campaignflow.campaigns.spec import load_campaigns
+    from campaignflow.settings import Settings
+
+    folder = args.folder or Settings.from_env().campaigns_dir
+    specs = load_campaigns(folder, active_only=False)
+    return {"folder": str(folder), "campaigns": {s.name: "active" if s.active else "inactive" for s in specs}}
 
 
 def cmd_demo(args: argparse.Namespace) -> dict[str, Any]:
@@ -145,14 +189,24 @@ def cmd_demo(args: argparse.Namespace) -> dict[str, Any]:
             faults=None,
             fault_rate=0.0,
             fault_dates=None,
+            console=_console(args),
         )
     )
+    from tqdm import tqdm
+
     from campaignflow.runtime import Runtime
     from jobs import load_history
 
     history_end = (first_run - timedelta(days=1)).isoformat()
-    loaded = load_history.run(Runtime.from_settings(), None, history_end)
-    run = cmd_run(argparse.Namespace(date=first_run.isoformat(), to=last.isoformat()))
+    loaded = load_history.run(
+        Runtime.from_settings(),
+        None,
+        history_end,
+        progress=lambda it: tqdm(it, desc="load history", unit="day", file=_console(args)),
+    )
+    run = cmd_run(
+        argparse.Namespace(date=first_run.isoformat(), to=last.isoformat(), console=_console(args), log=args.log)
+    )
     return {"generated": gen, "history": loaded, **run}
 
 
@@ -218,7 +272,36 @@ def build_parser() -> argparse.ArgumentParser:
         "--product-col", help="column with the product id: each row is then an order line (amount = line total)"
     )
     imp.add_argument("--quantity-col", help="column with the line quantity (with --product-col; default 1)")
+    imp.add_argument(
+        "--unit-price-col",
+        help="column with the unit price: with --quantity-col and no amount, line total = qty × price",
+    )
+    imp.add_argument(
+        "--mode",
+        choices=["refuse", "merge", "replace"],
+        default="refuse",
+        help="days already landed: refuse (default), merge (add orders not landed yet) or replace them",
+    )
+    imp.add_argument("--encoding", help="text encoding (default: UTF-8, or UTF-16 with a BOM), e.g. latin-1, cp1252")
+    imp.add_argument("--delimiter", help="field separator (default: detected from the header: , ; tab |)")
+    imp.add_argument("--decimal-comma", action="store_true", help="amounts are written 1.234,56 (decimal comma)")
+    imp.add_argument("--timezone", help="time zone of timestamps without an offset, e.g. Europe/Berlin (default UTC)")
+    imp.add_argument(
+        "--timestamp-format",
+        choices=["auto", "iso", "epoch_s", "epoch_ms", "excel"],
+        default="auto",
+        help="how timestamps are written (default: ISO 8601 text)",
+    )
+    imp.add_argument("--return-prefix", help="order ids starting with this are cancellations/returns (e.g. C)")
     imp.set_defaults(func=cmd_import_orders)
+
+    val = sub.add_parser(
+        "validate-campaigns",
+        help="check every campaign spec against its schema and the columns rules can use",
+        description="Report every problem of every campaign file (file, field, reason); exit 2 if any.",
+    )
+    val.add_argument("--folder", help="campaigns folder (default: $CAMPAIGNFLOW_CAMPAIGNS_DIR)")
+    val.set_defaults(func=cmd_validate_campaigns)
 
     for command, module_name in JOB_COMMANDS.items():
         module = importlib.import_module(f"jobs.{module_name}")
@@ -266,25 +349,46 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Exit 0 on success, 2 for a permanent error, 75 for a transient one, 1 for a bug (with traceback)."""
+    from campaignflow.orchestration.console import quiet_output
+
     args = build_parser().parse_args(argv)
     setup_logging(args.verbose)
-    from campaignflow.ingest.staging import BatchRejected
-
+    quiet = args.command in QUIET_COMMANDS and not args.verbose
+    args.log = _log_path() if quiet else None
     started = time.perf_counter()
-    try:
-        result = args.func(args)
-    except BatchRejected as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    except (FileNotFoundError, ValueError, RuntimeError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 1
-    logging.getLogger("campaignflow").info("%s finished in %.1fs", args.command, time.perf_counter() - started)
-    if args.json:
-        print(json.dumps(result, indent=2, default=str))
-    elif args.command not in ("run", "summary", "demo"):
-        print(json.dumps(result, indent=2, default=str))
+    with quiet_output(args.log, enabled=quiet) as console:
+        args.console = console.out
+        if quiet:
+            console.out.write(f"logs: {args.log}\n")
+        try:
+            result = args.func(args)
+        except CampaignflowError as err:
+            console.err.write(f"error: {err}\n" + (f"remedy: {err.remedy}\n" if err.remedy else ""))
+            return 75 if isinstance(err, TransientError) else 2
+        except Exception:
+            console.err.write(traceback.format_exc())
+            return 1
+        logging.getLogger("campaignflow").info("%s finished in %.1fs", args.command, time.perf_counter() - started)
+        if args.json or args.command not in ("run", "summary", "demo"):
+            console.out.write(json.dumps(result, indent=2, default=str) + "\n")
     return 0
+
+
+def _console(args: argparse.Namespace) -> TextIO:
+    return getattr(args, "console", None) or sys.stdout
+
+
+def _log_path() -> Path:
+    from campaignflow.settings import ENV_PREFIX, default_home
+
+    home = Path(os.environ.get(f"{ENV_PREFIX}HOME", str(default_home()))).resolve()
+    return home / "logs" / f"campaignflow-{datetime.now():%Y%m%d-%H%M%S}-{os.getpid()}.log"
+
+
+def _logs_remedy(args: argparse.Namespace) -> str:
+    where = f"the log {args.log}" if getattr(args, "log", None) else "the task logs above"
+    return f"read {where} (or the run in the Airflow UI: make airflow), fix the cause, re-run the date"
 
 
 if __name__ == "__main__":

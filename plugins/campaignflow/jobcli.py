@@ -61,7 +61,14 @@ def job_main(
     add_arguments(parser)
     args = parser.parse_args(argv)
     setup_logging()
-    sys.stdout.write(json.dumps(run(args), indent=2, default=str) + "\n")
+    from campaignflow.errors import CampaignflowError, TransientError
+
+    try:
+        result = run(args)
+    except CampaignflowError as err:
+        sys.stderr.write(f"error: {err.explain()}\n")
+        return 75 if isinstance(err, TransientError) else 2
+    sys.stdout.write(json.dumps(result, indent=2, default=str) + "\n")
     return 0
 
 

@@ -1,26 +1,69 @@
-"""What a run produced, for people: row counts per stage, model metrics, audiences, export files."""
+"""What a run produced, for people: row counts per stage, model metrics, audiences, export files.
+
+:func:`missing_outputs` is the contract behind ``campaignflow run`` and ``summary``: a date is done
+only when every partition the daily pipeline must commit for it is committed.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from campaignflow.io.lake import Lake, PartitionNotFound, PartitionRef
-from campaignflow.models.churn import MODEL_TABLE, champion_version
+from campaignflow.campaigns.spec import load_campaigns
+from campaignflow.errors import MissingPartition
+from campaignflow.io import datasets
+from campaignflow.io.lake import Lake, PartitionRef
+from campaignflow.models.churn import champion_version
 from campaignflow.runtime import Runtime
 
-RAW_TABLES = ("orders", "order_lines", "events", "customers", "products")
+
+@dataclass(frozen=True)
+class Expected:
+    """A partition the daily pipeline must commit for a date."""
+
+    stage: str
+    lake: Lake
+    ref: PartitionRef
+
+    @property
+    def uri(self) -> str:
+        return self.lake.store.full_uri(self.ref.key)
+
+
+def expected_outputs(rt: Runtime, ds: str) -> list[Expected]:
+    """Every partition one daily run for ``ds`` commits (active campaigns and their destinations)."""
+    out = [Expected("validate_raw", rt.lake, datasets.raw(t).at(ds)) for t in datasets.REQUIRED_RAW_TABLES]
+    out += [
+        Expected("build_features", rt.lake, datasets.CUSTOMER_FEATURES.at(ds)),
+        Expected("snapshot_contacts", rt.lake, datasets.CONTACTS.at(ds)),
+        Expected("score_customers", rt.lake, datasets.CUSTOMER_SCORES.at(ds)),
+    ]
+    for spec in load_campaigns(rt.settings.campaigns_dir):
+        out.append(Expected(f"build_audience[{spec.name}]", rt.lake, datasets.audience(spec.name).at(ds)))
+        for dest in spec.destinations:
+            ref = datasets.export(dest.name, spec.name).at(ds)
+            out.append(Expected(f"export_audience[{spec.name}]", rt.exports, ref))
+    return out
+
+
+def missing_outputs(rt: Runtime, ds: str) -> list[Expected]:
+    """The expected partitions of ``ds`` that are not committed."""
+    return [e for e in expected_outputs(rt, ds) if not e.lake.is_committed(e.ref)]
 
 
 def summarise(rt: Runtime, ds: str) -> dict[str, Any]:
-    """Everything committed for date ``ds``, read from manifests."""
+    """Everything committed for date ``ds``, read from manifests; ``missing`` lists what is not."""
     lake = rt.lake
     out: dict[str, Any] = {"dt": ds, "lake": lake.uri, "raw": {}, "quarantined": []}
-    for table in RAW_TABLES:
-        out["raw"][table] = _rows(lake, PartitionRef("raw", table, ds))
+    for table in datasets.RAW_TABLES:
+        out["raw"][table] = _rows(lake, datasets.raw(table).at(ds))
         # a batch rejected earlier and since fixed stays in quarantine for the record, unreported
-        if out["raw"][table] is None and lake.is_committed(PartitionRef("quarantine", f"raw/{table}", ds)):
-            out["quarantined"].append(lake.store.full_uri(f"quarantine/raw/{table}/dt={ds}"))
-    features = PartitionRef("features", "customer", ds)
+        quarantine = datasets.raw_quarantine(table).at(ds)
+        if out["raw"][table] is None and lake.is_committed(quarantine):
+            out["quarantined"].append(lake.store.full_uri(quarantine.key))
+    if lake.is_committed(datasets.LANDING_QUARANTINE.at(ds)) and out["raw"]["orders"] is None:
+        out["quarantined"].append(lake.store.full_uri(datasets.LANDING_QUARANTINE.at(ds).key))
+    features = datasets.CUSTOMER_FEATURES.at(ds)
     out["features"] = _rows(lake, features)
     out["absent_tables"] = (
         lake.manifest(features)["meta"].get("absent_tables", []) if out["features"] is not None else []
@@ -28,76 +71,73 @@ def summarise(rt: Runtime, ds: str) -> dict[str, Any]:
     version = champion_version(lake, ds)
     out["model"] = None
     if version:
-        ref = PartitionRef("models", MODEL_TABLE, version)
+        ref = datasets.CHURN_MODELS.at(version)
         manifest = lake.manifest(ref)
         pictures = [
             lake.store.full_uri(f"{ref.key}/{f['name']}") for f in manifest["files"] if f["name"].endswith(".png")
         ]
         out["model"] = {"version": version, "metrics": manifest["meta"]["metrics"], "pictures": pictures}
-    out["scores"] = _rows(lake, PartitionRef("scores", "customer", ds))
+    out["scores"] = _rows(lake, datasets.CUSTOMER_SCORES.at(ds))
     out["campaigns"] = []
-    for campaign in lake.store.list_dirs("audiences"):
-        ref = PartitionRef("audiences", campaign, ds)
+    for spec in load_campaigns(rt.settings.campaigns_dir):
+        ref = datasets.audience(spec.name).at(ds)
         if not lake.is_committed(ref):
             continue
         stats = lake.manifest(ref)["meta"]["stats"]
         exports = []
-        for dest in rt.exports.store.list_dirs(""):
-            eref = PartitionRef(dest, campaign, ds)
+        for dest in spec.destinations:
+            eref = datasets.export(dest.name, spec.name).at(ds)
             if rt.exports.is_committed(eref):
                 m = rt.exports.manifest(eref)
                 exports.append(
                     {
-                        "destination": dest,
+                        "destination": dest.name,
                         "rows": m["rows"],
                         "files": [rt.exports.store.full_uri(f"{eref.key}/{f['name']}") for f in m["files"]],
-                        "manifest": rt.exports.store.full_uri(f"{eref.key}/manifest.json"),
                     }
                 )
-        out["campaigns"].append({"campaign": campaign, **stats, "exports": exports})
+        out["campaigns"].append({"campaign": spec.name, **stats, "exports": exports})
+    out["missing"] = [f"{e.stage}: {e.uri}" for e in missing_outputs(rt, ds)]
     return out
 
 
-def print_summary(summary: dict[str, Any]) -> None:
+def format_summary(summary: dict[str, Any]) -> str:
+    """The summary as the lines a person reads after a run."""
     s = summary
-    print(f"\n=== campaignflow: {s['dt']}  (lake: {s['lake']}) ===")
-    print("raw rows:      " + ", ".join(f"{t}={n}" if n is not None else f"{t}=absent" for t, n in s["raw"].items()))
-    for q in s["quarantined"]:
-        print(f"QUARANTINED:   {q}")
-    print(
-        f"features:      {s['features']} customers"
-        + (
-            f"  (absent tables: {', '.join(s['absent_tables'])} → their features are null)"
-            if s["absent_tables"]
-            else ""
-        )
+    lines = [f"=== campaignflow: {s['dt']}  (lake: {s['lake']}) ==="]
+    lines.append(
+        "raw rows:      " + ", ".join(f"{t}={n}" if n is not None else f"{t}=absent" for t, n in s["raw"].items())
     )
+    lines += [f"QUARANTINED:   {q}" for q in s["quarantined"]]
+    if s["features"] is not None:
+        absent = s["absent_tables"]
+        note = f"  (absent tables: {', '.join(absent)} → their features are null)" if absent else ""
+        lines.append(f"features:      {s['features']} customers{note}")
     if s["model"]:
         m = s["model"]["metrics"]
-        print(
+        lines.append(
             f"churn model:   {s['model']['version']}  AUC={m.get('auc')} "
             f"(recency-only AUC={m.get('auc_recency_only')}) "
             f"log-loss={m.get('log_loss')} Brier={m.get('brier')} churn-rate={m.get('churn_rate')} "
             f"n_train={m.get('n_train')} n_valid={m.get('n_valid')}"
         )
-        for picture in s["model"]["pictures"]:
-            print(f"  ROC / calibration / lift: {picture}")
-    print(f"scores:        {s['scores']} customers")
+        lines += [f"  ROC / calibration / lift: {picture}" for picture in s["model"]["pictures"]]
+    if s["scores"] is not None:
+        lines.append(f"scores:        {s['scores']} customers")
     for c in s["campaigns"]:
         excluded = ", ".join(f"{k}={v}" for k, v in c["excluded"].items() if v)
-        print(
+        lines.append(
             f"audience {c['campaign']}: matched={c['matched']} treatment={c['treatment']} control={c['control']}"
             + (f"  excluded: {excluded}" if excluded else "")
         )
-        for note in c.get("notes", []):
-            print(f"  note: {note}")
-        for e in c["exports"]:
-            for f in e["files"]:
-                print(f"  export {e['destination']}: {e['rows']} rows → {f}")
+        lines += [f"  note: {note}" for note in c.get("notes", [])]
+        lines += [f"  export {e['destination']}: {e['rows']} rows → {f}" for e in c["exports"] for f in e["files"]]
+    lines += [f"MISSING:       {m}" for m in s["missing"]]
+    return "\n".join(lines)
 
 
 def _rows(lake: Lake, ref: PartitionRef) -> int | None:
     try:
         return int(lake.manifest(ref)["rows"])
-    except PartitionNotFound:
+    except MissingPartition:
         return None

@@ -9,9 +9,13 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 ENV_PREFIX = "CAMPAIGNFLOW_"
+# The earliest logical date the pipeline processes and the earliest order date an import accepts:
+# older dates in a shop's log are placeholders (1970-01-01, 1900-01-01), not orders.
+EARLIEST_DATE = date(1980, 1, 1)
 
 
 def project_root() -> Path:
@@ -52,7 +56,9 @@ class Settings:
         lake = _absolute(env.get(f"{ENV_PREFIX}LAKE", str(home / "lake")))
         horizon = int(env.get(f"{ENV_PREFIX}CHURN_HORIZON_DAYS", "90"))
         if horizon < 1:
-            raise ValueError(f"{ENV_PREFIX}CHURN_HORIZON_DAYS must be >= 1, got {horizon}")
+            from campaignflow.errors import ConfigError
+
+            raise ConfigError(f"{ENV_PREFIX}CHURN_HORIZON_DAYS must be >= 1, got {horizon}")
         return cls(
             lake_uri=lake,
             landing_uri=_absolute(env.get(f"{ENV_PREFIX}LANDING", join_uri(lake, "landing"))),

@@ -38,10 +38,12 @@ def test_daily_dag_shape(dagbag) -> None:  # type: ignore[no-untyped-def]
     order = ["wait_for_landing", "ingest", "validate_raw", "build_features", "train_churn", "score_customers"]
     for upstream, downstream in pairwise(order):
         assert downstream in dag.get_task(upstream).downstream_task_ids
-    assert "build_audience" in dag.get_task("list_campaigns").downstream_task_ids
-    assert "list_campaigns" in dag.get_task("score_customers").downstream_task_ids
+    assert dag.get_task("validate_campaigns").upstream_task_ids == set()  # specs checked before anything runs
+    assert "wait_for_landing" in dag.get_task("validate_campaigns").downstream_task_ids
+    assert "build_audience" in dag.get_task("validate_campaigns").downstream_task_ids
+    assert "build_audience" in dag.get_task("score_customers").downstream_task_ids
     assert dag.get_task("snapshot_contacts").upstream_task_ids == {"validate_raw"}
-    assert "list_campaigns" in dag.get_task("snapshot_contacts").downstream_task_ids
+    assert "build_audience" in dag.get_task("snapshot_contacts").downstream_task_ids
     assert "export_audience" in dag.get_task("build_audience").downstream_task_ids
 
 

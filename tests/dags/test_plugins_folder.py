@@ -42,11 +42,10 @@ before = set(sys.modules)
 from airflow import plugins_manager
 plugins_manager.ensure_plugins_loaded()
 folder = os.path.realpath(os.environ["AIRFLOW__CORE__PLUGINS_FOLDER"])
-bare = sorted(
-    name for name in set(sys.modules) - before
-    if "." not in name and os.path.realpath(getattr(sys.modules[name], "__file__", None) or "/").startswith(folder + os.sep)
-    and name != "campaignflow"
-)
+def inside(name):
+    path = getattr(sys.modules[name], "__file__", None) or "/"
+    return os.path.realpath(path).startswith(folder + os.sep)
+bare = sorted(n for n in set(sys.modules) - before if "." not in n and n != "campaignflow" and inside(n))
 print("RESULT:" + json.dumps({"bare": bare, "errors": plugins_manager.get_import_errors()}))
 """
     env = {**os.environ, "AIRFLOW__CORE__PLUGINS_FOLDER": str(PLUGINS)}

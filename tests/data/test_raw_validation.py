@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from campaignflow.ingest.staging import BatchRejected, promote_days, stage_day
-from campaignflow.io.lake import Lake, PartitionRef
+from campaignflow.io.lake import Dataset, Lake, PartitionRef
 from tests.conftest import make_shop
 
 BAD_DAY = "2024-01-03"
@@ -36,12 +36,12 @@ def load_clean_days(landing, lake: Lake) -> None:  # type: ignore[no-untyped-def
 def test_clean_days_commit_to_raw(tmp_path: Path, lake: Lake) -> None:
     landing = shop_with(tmp_path, set())
     load_clean_days(landing, lake)
-    assert lake.committed_dates("raw", "orders") == ["2024-01-01", "2024-01-02"]
-    assert lake.committed_dates("raw", "products") == ["2024-01-01"]
-    assert not lake.committed_dates("staging", "orders")
+    assert lake.committed_dates(Dataset("raw", "orders")) == ["2024-01-01", "2024-01-02"]
+    assert lake.committed_dates(Dataset("raw", "products")) == ["2024-01-01"]
+    assert not lake.committed_dates(Dataset("staging", "orders"))
     validation = lake.manifest(PartitionRef("raw", "orders", "2024-01-02"))["meta"]["validation"]
-    # not null x4, unique order id, amount range, lateness
-    assert validation == {"suite": "raw_orders", "expectations": 7, "success": True}
+    # not null x4, unique order id, amount >= 0, amount outlier (warning), lateness
+    assert validation == {"suite": "raw_orders", "expectations": 8, "success": True}
 
 
 @pytest.mark.parametrize(
@@ -67,10 +67,10 @@ def test_fault_is_rejected_named_and_quarantined(
     # the batch is quarantined with a report, nothing of it reached raw, committed days are untouched
     assert not lake.is_committed(PartitionRef("raw", table, BAD_DAY))
     assert {k: lake.store.read_bytes(k) for k in lake.store.list_keys("raw")} == committed_before
-    report = json.loads(lake.store.read_bytes(f"quarantine/raw/{table}/dt={BAD_DAY}/report.json"))
+    report = json.loads(lake.store.read_bytes(f"quarantine/raw/{table}/dt={BAD_DAY}/_report.json"))
     failure = next(f for f in report["tables"][table]["failures"] if f["column"] == column)
     assert failure["unexpected_count"] >= 1 and failure["rows"] and all(r >= 2 for r in failure["rows"])
-    assert lake.committed_dates("quarantine", f"raw/{table}") == [BAD_DAY]
+    assert lake.committed_dates(Dataset("quarantine", f"raw/{table}")) == [BAD_DAY]
 
 
 def test_malformed_values_reject_the_batch_at_parse(tmp_path: Path, lake: Lake) -> None:
@@ -80,5 +80,5 @@ def test_malformed_values_reject_the_batch_at_parse(tmp_path: Path, lake: Lake) 
     assert f"dt={BAD_DAY}/orders.csv: line" in str(err.value)
     assert "column 'amount': not a valid float (value 'N/A')" in str(err.value)
     assert "column 'order_ts': not a valid timestamp" in str(err.value)
-    assert not lake.committed_dates("staging", "orders") and not lake.committed_dates("raw", "orders")
-    assert lake.committed_dates("quarantine", "landing/export") == [BAD_DAY]
+    assert not lake.committed_dates(Dataset("staging", "orders")) and not lake.committed_dates(Dataset("raw", "orders"))
+    assert lake.committed_dates(Dataset("quarantine", "landing/export")) == [BAD_DAY]

@@ -10,8 +10,8 @@ import pytest
 
 from campaignflow.campaigns.contacts import latest_contacts
 from campaignflow.campaigns.identifiers import normalise_email, sha256_hex
-from campaignflow.ingest.staging import read_csv_text
-from campaignflow.io.lake import PartitionRef
+from campaignflow.ingest.reader import read_csv_text
+from campaignflow.io.lake import Dataset, PartitionRef
 from campaignflow.io.storage import LocalStore
 from campaignflow.orchestration.airflow_runner import run_dates
 from campaignflow.runtime import Runtime
@@ -78,7 +78,7 @@ def manifests(rt: Runtime, ds: str) -> dict[str, dict]:
 
 
 def landing_frame(rt: Runtime, ds: date, table: str) -> pd.DataFrame:
-    return read_csv_text(rt.landing.read_bytes(f"dt={ds}/{table}.csv"))
+    return read_csv_text(rt.landing.read_bytes(f"dt={ds}/{table}.csv"), table)
 
 
 def test_runs_succeed(shop) -> None:  # type: ignore[no-untyped-def]
@@ -103,7 +103,7 @@ def test_row_counts_flow_through_stages(shop) -> None:  # type: ignore[no-untype
         for c in CAMPAIGNS:
             stats = m[f"audiences/{c}/dt={ds}"]["meta"]["stats"]
             assert m[f"exports/generic_csv/{c}/dt={ds}"]["rows"] == stats["treatment"]
-    assert rt.lake.committed_dates("models", "churn_lgbm") == [str(D1)]  # trained once, then reused
+    assert rt.lake.committed_dates(Dataset("models", "churn_lgbm")) == [str(D1)]  # trained once, then reused
     modes = [rt.lake.manifest(PartitionRef("dims", "contacts", str(d)))["meta"]["mode"] for d in (D1, D2)]
     assert modes == ["rebuilt", "rolled forward"]  # the contact snapshot costs one day of changes
 

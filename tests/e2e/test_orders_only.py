@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from campaignflow.ingest.staging import read_csv_text
+from campaignflow.ingest.reader import read_csv_text
 from campaignflow.io.lake import PartitionRef
 from campaignflow.io.storage import LocalStore
 from campaignflow.runtime import Runtime
@@ -36,7 +36,7 @@ def test_orders_only_shop_runs_and_says_what_is_missing(tmp_path: Path, monkeypa
     )
     orders = pd.concat(
         [
-            read_csv_text((shop_root / "landing" / f"dt={d.date()}" / "orders.csv").read_bytes())
+            read_csv_text((shop_root / "landing" / f"dt={d.date()}" / "orders.csv").read_bytes(), "orders.csv")
             for d in pd.date_range(START, periods=90)
         ]
     )

@@ -12,7 +12,7 @@ import pytest
 
 from campaignflow.campaigns.identifiers import normalise_email, sha256_hex
 from campaignflow.ingest.staging import promote_days, stage_day
-from campaignflow.io.lake import Lake, PartitionRef
+from campaignflow.io.lake import Dataset, Lake, PartitionRef
 from campaignflow.io.storage import LocalStore, S3Store
 from campaignflow.runtime import Runtime
 from campaignflow.settings import Settings
@@ -42,7 +42,7 @@ def test_lake_commit_on_s3(s3_endpoint: str, s3_bucket: str) -> None:
     frame = pd.DataFrame({"customer_id": ["a", "b"], "churn_prob": [0.1, 0.9]})
     lake.write_frame(ref, frame)
     lake.write_frame(ref, frame.head(1))  # replace, never append
-    assert lake.committed_dates("scores", "customer") == ["2024-01-01"]
+    assert lake.committed_dates(Dataset("scores", "customer")) == ["2024-01-01"]
     pd.testing.assert_frame_equal(lake.read_frame(ref), frame.head(1))
     assert not lake.store.list_keys("_staging")
 
@@ -109,7 +109,7 @@ def test_export_written_to_s3(tmp_path: Path, s3_endpoint: str, s3_bucket: str) 
     assert hashlib.sha256(b"+447700900123").hexdigest() in set(exported["phone_sha256"].dropna())
     raw = store.read_bytes(f"{key}/audience.csv").decode()
     assert "shop.com" not in raw.lower() and "c1" not in raw  # no raw PII or ids leave the lake
-    manifest = json.loads(store.read_bytes(f"{key}/manifest.json"))
+    manifest = json.loads(store.read_bytes(f"{key}/_manifest.json"))
     assert manifest["rows"] == 2 and manifest["meta"]["control"] == 1
 
 

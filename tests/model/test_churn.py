@@ -104,4 +104,4 @@ def test_validation_pictures_are_saved_with_the_model(trained, lake) -> None:  #
     churn.save(lake, model, {})
     loaded = churn.load(lake, model.version)
     assert loaded.metrics == model.metrics
-    assert lake.store.read_bytes(f"models/{churn.MODEL_TABLE}/dt={model.version}/churn_model.png") == png
+    assert lake.store.read_bytes(f"models/churn_lgbm/dt={model.version}/churn_model.png") == png

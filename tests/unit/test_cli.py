@@ -51,9 +51,38 @@ def test_console_script_installed() -> None:
 
 
 def test_run_without_landing_says_what_to_do(runtime_env: Runtime, capsys) -> None:  # type: ignore[no-untyped-def]
-    with pytest.raises(SystemExit) as exit_:
-        main(["run", "--date", "2024-01-01"])
-    assert "no landing export" in str(exit_.value.code) and "campaignflow generate" in str(exit_.value.code)
+    assert main(["--verbose", "run", "--date", "2024-01-01"]) == 2
+    err = capsys.readouterr().err
+    assert "error: no complete landing export" in err and "remedy:" in err and "campaignflow generate" in err
+    assert "Traceback" not in err
+
+
+def test_date_before_the_earliest_is_a_clear_error(runtime_env: Runtime, capsys) -> None:  # type: ignore[no-untyped-def]
+    assert main(["--verbose", "run", "--date", "1969-12-31"]) == 2
+    assert "before 1980-01-01, the earliest date campaignflow processes" in capsys.readouterr().err
+
+
+def test_summary_of_a_date_that_was_never_run_fails_naming_what_is_missing(runtime_env: Runtime, capsys) -> None:  # type: ignore[no-untyped-def]
+    assert main(["summary", "--date", "1998-03-31"]) == 2
+    captured = capsys.readouterr()
+    assert "1998-03-31 is incomplete" in captured.err
+    for stage in ("validate_raw", "build_features", "score_customers", "build_audience[winback]"):
+        assert f"MISSING:       {stage}: " in captured.out
+    assert "None" not in captured.out
+
+
+def test_a_bug_shows_its_traceback(monkeypatch: pytest.MonkeyPatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    import campaignflow.cli as cli
+
+    def broken(args: object) -> None:
+        raise ZeroDivisionError("a bug")
+
+    parser = cli.build_parser()
+    monkeypatch.setattr(cli, "build_parser", lambda: parser)
+    parser._subparsers._group_actions[0].choices["doctor"].set_defaults(func=broken)  # type: ignore[union-attr]
+    assert cli.main(["doctor"]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" in err and "ZeroDivisionError: a bug" in err
 
 
 def test_bad_date_is_rejected(capsys) -> None:  # type: ignore[no-untyped-def]

@@ -1,4 +1,9 @@
-"""Audience selection: rule → consent and contactability → cap → deterministic control split."""
+"""Audience selection: rule → consent → suppression by identifier → contactability → cap → control split.
+
+Consent is enforced per identifier as well as per customer: an email or phone (normalised the way it
+would be hashed) that any customer record carries without consent, or unsubscribed, is suppressed
+for every customer who carries it, whatever the casing or spacing it was typed with.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ import pandas as pd
 
 from campaignflow.campaigns.identifiers import normalise_email, normalise_phone
 from campaignflow.campaigns.spec import CampaignSpec, Condition
+from campaignflow.errors import CampaignSpecError
 from campaignflow.splits import in_share
 
 _OPS = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt, "==": operator.eq, "!=": operator.ne}
@@ -47,6 +53,7 @@ def build_audience(
     stats = AudienceStats(scored=len(scored))
     frame = scored
     if contacts is not None:
+        contacts = with_normalised_identifiers(contacts)
         frame = frame.merge(contacts, on="customer_id", how="left")
     mask = np.ones(len(frame), dtype=bool)
     for cond in spec.audience.where:
@@ -70,6 +77,10 @@ def build_audience(
             unsub = frame["unsubscribed"].astype(bool)
             stats.excluded["unsubscribed"] = int(unsub.sum())
             frame = frame[~unsub]
+        emails, phones = suppressed_identifiers(contacts, spec)
+        suppressed = (frame["email_norm"].isin(emails) | frame["phone_norm"].isin(phones)).to_numpy(dtype=bool)
+        stats.excluded["suppressed_identifier"] = int(suppressed.sum())
+        frame = frame[~suppressed]
         reachable = _reachable(frame, spec)
         stats.excluded["no_usable_identifier"] = int((~reachable).sum())
         frame = frame[reachable]
@@ -92,9 +103,31 @@ def build_audience(
     return out, stats
 
 
+def with_normalised_identifiers(contacts: pd.DataFrame) -> pd.DataFrame:
+    """``contacts`` plus ``email_norm`` and ``phone_norm``: the forms that get hashed (None: unusable)."""
+    emails = contacts["email"].where(contacts["email"].notna(), None)
+    phones = contacts["phone"].where(contacts["phone"].notna(), None)
+    return contacts.assign(
+        email_norm=[normalise_email(e) for e in emails],
+        phone_norm=[normalise_phone(p, c) for p, c in zip(phones, contacts["country"], strict=True)],
+    )
+
+
+def suppressed_identifiers(contacts: pd.DataFrame, spec: CampaignSpec) -> tuple[set[str], set[str]]:
+    """Normalised emails and phones carried by any record the spec's consent rules exclude."""
+    blocked = np.zeros(len(contacts), dtype=bool)
+    if spec.consent.require_marketing_consent:
+        blocked |= ~contacts["marketing_consent"].fillna(False).astype(bool).to_numpy()
+    if spec.consent.exclude_unsubscribed:
+        blocked |= contacts["unsubscribed"].fillna(True).astype(bool).to_numpy()
+    emails = set(contacts.loc[blocked, "email_norm"].dropna())
+    phones = set(contacts.loc[blocked, "phone_norm"].dropna())
+    return emails, phones
+
+
 def _condition(frame: pd.DataFrame, cond: Condition) -> np.ndarray:
     if cond.column not in frame.columns:
-        raise KeyError(f"rule column {cond.column!r} does not exist; available: {sorted(frame.columns)}")
+        raise CampaignSpecError(f"rule column {cond.column!r} does not exist; available: {sorted(frame.columns)}")
     col = frame[cond.column]
     if cond.op in ("in", "not in"):
         values = cond.value if isinstance(cond.value, list) else [cond.value]
@@ -105,15 +138,11 @@ def _condition(frame: pd.DataFrame, cond: Condition) -> np.ndarray:
 
 
 def _reachable(frame: pd.DataFrame, spec: CampaignSpec) -> np.ndarray:
+    """Customers with at least one usable identifier the spec's destinations take."""
     wanted = {i for d in spec.destinations for i in d.identifiers}
     ok = np.zeros(len(frame), dtype=bool)
     if "email_sha256" in wanted:
-        ok |= np.array([normalise_email(e) is not None for e in frame["email"].where(frame["email"].notna(), None)])
+        ok |= frame["email_norm"].notna().to_numpy(dtype=bool)
     if "phone_sha256" in wanted:
-        ok |= np.array(
-            [
-                normalise_phone(p, c) is not None
-                for p, c in zip(frame["phone"].where(frame["phone"].notna(), None), frame["country"], strict=True)
-            ]
-        )
+        ok |= frame["phone_norm"].notna().to_numpy(dtype=bool)
     return ok

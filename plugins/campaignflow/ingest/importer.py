@@ -1,120 +1,309 @@
 """Bring your own data: a plain order log (customer, timestamp, amount) into landing and raw.
 
 A log may be order-level (one row per order) or, with a product column, line-level (one row per
-order line: rows sharing an order id make one order whose amount is their sum). The whole file is
-checked before anything is written: unreadable values and rule violations are reported with file,
-line, column and rule, and then nothing lands.
+order line: rows sharing an order id make one order whose amount is the sum of its lines). Rows
+with a negative quantity or amount, or whose order id starts with a cancellation prefix, are
+returns and land in the ``returns`` table, never as orders.
+
+The whole file is checked before anything is written: unreadable values and rule violations are
+reported with file, line, column and rule (never the value of a PII column), and then nothing
+lands. An import whose days overlap days already in the landing zone is refused unless the caller
+says how to combine them: ``merge`` (add orders not yet there; an order id already there with
+different content is an error) or ``replace`` (the file's days replace the landed ones).
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 
-from campaignflow.ingest.schemas import ORDER_LINES, ORDERS, ROW_COLUMN, TableSchema, coerce
-from campaignflow.ingest.staging import BatchRejected, read_csv_text
+from campaignflow.errors import BadInput, BatchRejected, StorageUnavailable
+from campaignflow.ingest.reader import CsvOptions, read_csv_text
+from campaignflow.ingest.schemas import ORDER_LINES, ORDERS, RETURNS, ROW_COLUMN, RowError, TableSchema, coerce
 from campaignflow.ingest.validation import validate_frame, with_lag
+from campaignflow.io import landing
 from campaignflow.io.storage import ObjectStore
-from campaignflow.synthetic.generate import LANDING_DONE, landing_key, to_csv
+from campaignflow.settings import EARLIEST_DATE
 
 log = logging.getLogger(__name__)
+
+Mode = Literal["refuse", "merge", "replace"]
+TimestampFormat = Literal["auto", "iso", "epoch_s", "epoch_ms", "excel"]
+_EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+_MAX_SHOWN = 10
 
 
 @dataclass(frozen=True)
 class ColumnMapping:
-    """Which source column holds each field; only customer, timestamp and amount are required."""
+    """Which source column holds each field; customer, timestamp and amount (or quantity × unit price)."""
 
     customer_id: str = "customer_id"
     order_ts: str = "order_ts"
-    amount: str = "amount"
+    amount: str | None = "amount"
     order_id: str | None = None
     currency: str | None = None
     product_id: str | None = None  # given: each row is an order line and amount is the line total
     quantity: str | None = None
+    unit_price: str | None = None  # with quantity and no amount: line total = quantity × unit price
 
     def rename(self) -> dict[str, str]:
-        optional = {
+        fields = {
+            "customer_id": self.customer_id,
+            "order_ts": self.order_ts,
+            "amount": self.amount,
             "order_id": self.order_id,
             "currency": self.currency,
             "product_id": self.product_id,
             "quantity": self.quantity,
+            "unit_price": self.unit_price,
         }
-        pairs = {self.customer_id: "customer_id", self.order_ts: "order_ts", self.amount: "amount"}
-        pairs.update({src: name for name, src in optional.items() if src})
-        return pairs
+        return {src: name for name, src in fields.items() if src}
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    """How to read the values of a log (see ``campaignflow import-orders --help``)."""
+
+    csv: CsvOptions = field(default_factory=CsvOptions)
+    decimal_comma: bool = False  # "1.234,56" means 1234.56
+    timezone: str | None = None  # zone of timestamps written without an offset (None: UTC)
+    timestamp_format: TimestampFormat = "auto"
+    return_prefix: str | None = None  # order ids starting with this are cancellations (e.g. "C")
+    now: datetime | None = None  # orders after this are rejected as future-dated (None: the clock)
 
 
 @dataclass
 class ImportedLog:
     orders: pd.DataFrame  # typed orders with a ``dt`` (order day) column
     lines: pd.DataFrame | None  # typed order lines with ``dt``, when the log names products
+    returns: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=[*RETURNS.names, "dt"]))
 
 
-def read_source(path: Path) -> pd.DataFrame:
-    """All columns as text, with ``_row`` = CSV line number (Parquet: row number + 1)."""
-    if path.suffix.lower() in (".parquet", ".pq"):
-        frame = pd.read_parquet(path).astype("string")
-        frame[ROW_COLUMN] = range(2, len(frame) + 2)
-        return frame
-    return read_csv_text(path.read_bytes())
-
-
-def prepare_orders(text: pd.DataFrame, mapping: ColumnMapping, file: str) -> ImportedLog:
-    """Map, type and validate an order log; derive missing order ids.
+def read_source(path: Path, options: CsvOptions | None = None) -> pd.DataFrame:
+    """All columns as text, with ``_row`` = CSV line number (Parquet: row number + 1).
 
     Raises:
-        BatchRejected: with every unreadable value or failed rule (file, line, column, rule).
-        ValueError: a mapped column is not in the file, or a quantity column without products.
+        BadInput: not a readable CSV or Parquet file (names the file and the reason).
     """
-    absent = [src for src in mapping.rename() if src not in text.columns]
-    if absent:
-        raise ValueError(
-            f"{file}: column(s) {absent} not found; the file has {[c for c in text.columns if c != ROW_COLUMN]}"
-        )
-    if mapping.quantity and not mapping.product_id:
-        raise ValueError(f"{file}: a quantity column needs a product column (--product-col)")
+    if not path.exists():
+        raise BadInput(f"{path}: no such file")
+    if path.is_dir():
+        raise BadInput(f"{path}: is a directory; name one CSV or Parquet file (import several one by one)")
+    if path.suffix.lower() in (".xlsx", ".xlsm", ".xls", ".ods"):
+        raise BadInput(f"{path}: an Excel workbook", remedy="save the sheet as CSV (UTF-8) or Parquet and import that")
+    data = path.read_bytes()
+    if path.suffix.lower() in (".parquet", ".pq") or data[:4] == b"PAR1":
+        return _parquet_as_text(data, path)
+    return read_csv_text(data, str(path), options or CsvOptions())
+
+
+def _parquet_as_text(data: bytes, path: Path) -> pd.DataFrame:
+    import io
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.read_table(io.BytesIO(data))
+    except (pa.ArrowInvalid, OSError) as err:
+        raise BadInput(f"{path}: not a readable Parquet file (truncated or damaged?): {err}") from None
+    frame = pd.DataFrame(index=range(table.num_rows))
+    for name in table.column_names:
+        column = table.column(name).to_pandas()
+        frame[name] = _as_text(column)
+    frame[ROW_COLUMN] = np.arange(2, len(frame) + 2)
+    return frame
+
+
+def _as_text(column: pd.Series) -> pd.Series:
+    """Values as a shop would write them: ids stored as floats (42.0) become "42", not "42.0"."""
+    present = column.notna()
+    if pd.api.types.is_float_dtype(column) and (column[present] == column[present].round()).all():
+        return column.astype("Int64").astype("string")
+    if pd.api.types.is_datetime64_any_dtype(column):
+        return column.map(lambda v: v.isoformat() if pd.notna(v) else None).astype("string")
+    return column.astype("string").where(present, None)
+
+
+def prepare_orders(
+    text: pd.DataFrame, mapping: ColumnMapping, file: str, options: ImportOptions | None = None
+) -> ImportedLog:
+    """Map, type and validate an order log; split off returns; derive missing order ids.
+
+    Raises:
+        BadInput: a mapped column is missing or an option cannot apply.
+        BatchRejected: with every unreadable value or failed rule (file, line, column, rule).
+    """
+    options = options or ImportOptions()
+    _check_mapping(text, mapping, file)
     frame = text[[*mapping.rename(), ROW_COLUMN]].rename(columns=mapping.rename())
+    if frame.empty:
+        raise BadInput(f"{file}: no data rows (only a header)")
+    errors: list[RowError] = []
+    frame["order_ts"] = _normalise_timestamps(frame, file, options, errors)
+    for col in ("amount", "quantity", "unit_price"):
+        if col in frame.columns and options.decimal_comma:
+            frame[col] = frame[col].str.replace(r"[.\s']", "", regex=True).str.replace(",", ".", regex=False)
+    if "amount" not in frame.columns:
+        qty = pd.to_numeric(frame["quantity"], errors="coerce")
+        price = pd.to_numeric(frame["unit_price"], errors="coerce")
+        frame["amount"] = (qty * price).round(4).astype("string")
+        frame.loc[qty.isna() | price.isna(), "amount"] = frame["quantity"].where(qty.isna(), frame["unit_price"])
     if "order_id" not in frame.columns:
         frame["order_id"] = _derived_ids(frame)
-    typed, errors = coerce(ORDERS, frame, file)
+    if "quantity" not in frame.columns:
+        frame["quantity"] = "1"
+    is_return = _is_return(frame, options)
+    for col in ("amount", "quantity"):  # a return's value and quantity are recorded as positive
+        frame.loc[is_return, col] = frame.loc[is_return, col].str.lstrip("-")
+    typed, errs = coerce(ORDERS, frame, file)
+    errors += errs
     lines = None
     if mapping.product_id:
-        line_text = frame.assign(unit_price="0", quantity=frame["quantity"] if mapping.quantity else "1")
+        line_text = frame.assign(unit_price="0")
         lines, line_errors = coerce(ORDER_LINES, line_text, file)
         errors += [e for e in line_errors if e.column == "quantity"]
+    returns, return_errors = coerce(RETURNS, _return_text(frame), file)
+    errors += [e for e in return_errors if e.column == "quantity"]
+    errors += _date_rules(typed, file, options)
     if errors:
-        errors.sort(key=lambda e: e.row)
-        shown = "\n  ".join(str(e) for e in errors[:10])
-        raise BatchRejected(
-            f"{len(errors)} unreadable value(s), nothing imported:\n  {shown}",
-            {"file": file, "errors": [vars(e) for e in errors]},
-        )
+        _reject(errors, file)
     typed["dt"] = typed["order_ts"].dt.strftime("%Y-%m-%d")
     typed["currency"] = typed["currency"].fillna("UNK")
+    returns = returns[is_return].copy()
+    returns["dt"] = typed.loc[is_return, "dt"]
+    typed = typed[~is_return]
     if lines is not None:
+        lines = lines[~is_return].copy()
         lines["unit_price"] = (typed["amount"] / lines["quantity"].astype("float64")).round(4)
         typed = _orders_from_lines(typed, file)
         lines["dt"] = lines["order_id"].map(typed.set_index("order_id")["dt"])
         _check(ORDER_LINES, lines, file)
+    else:
+        _check_one_day_per_order(typed, file)
     _check(ORDERS, typed, file)
-    return ImportedLog(typed, lines)
+    if len(returns):
+        _check(RETURNS, returns, file)
+    log.info("%s: %d orders, %d returns, %d lines", file, len(typed), len(returns), 0 if lines is None else len(lines))
+    return ImportedLog(typed.reset_index(drop=True), lines, returns.reset_index(drop=True))
+
+
+def _check_mapping(text: pd.DataFrame, mapping: ColumnMapping, file: str) -> None:
+    absent = [src for src in mapping.rename() if src not in text.columns]
+    if absent:
+        found = [c for c in text.columns if c != ROW_COLUMN]
+        raise BadInput(f"{file}: column(s) {absent} not found; the file has {found}")
+    if mapping.quantity and not mapping.product_id:
+        raise BadInput(f"{file}: a quantity column needs a product column (--product-col)")
+    if not mapping.amount and not (mapping.quantity and mapping.unit_price):
+        raise BadInput(f"{file}: name an amount column, or a quantity and a unit price column")
+
+
+def _normalise_timestamps(frame: pd.DataFrame, file: str, options: ImportOptions, errors: list[RowError]) -> pd.Series:
+    """ISO-8601 UTC text for every readable timestamp (others left for coerce to report)."""
+    raw = frame["order_ts"].astype("string").str.strip()
+    kind = options.timestamp_format
+    numeric = pd.to_numeric(raw, errors="coerce")
+    if kind == "auto" and numeric.notna().all() and len(raw):
+        hint = "epoch_ms" if (numeric > 1e11).all() else "epoch_s" if (numeric > 1e8).all() else "excel"
+        raise BadInput(
+            f"{file}: column 'order_ts' holds numbers, not dates",
+            remedy=f"say how to read them: --timestamp-format {hint} (or epoch_s, epoch_ms, excel)",
+        )
+    if kind == "epoch_s":
+        parsed = pd.to_datetime(numeric, unit="s", utc=True)
+    elif kind == "epoch_ms":
+        parsed = pd.to_datetime(numeric, unit="ms", utc=True)
+    elif kind == "excel":
+        parsed = (_EXCEL_EPOCH + pd.to_timedelta(numeric, unit="D")).dt.tz_localize("UTC")
+    else:
+        try:
+            parsed = pd.to_datetime(raw, errors="coerce", format="ISO8601")
+        except (ValueError, TypeError):  # mixed offsets, or offsets and naive values mixed
+            parsed = pd.Series(dtype=object)
+        if not pd.api.types.is_datetime64_any_dtype(parsed):
+            parsed = raw.map(_parse_one)
+            parsed = parsed.map(lambda ts: ts if ts is None or ts.tzinfo else ts.tz_localize(options.timezone or "UTC"))
+            parsed = pd.to_datetime(parsed, utc=True)
+        elif parsed.dt.tz is None:
+            try:
+                parsed = parsed.dt.tz_localize(options.timezone or "UTC", ambiguous="NaT", nonexistent="NaT")
+            except Exception as err:  # unknown zone name
+                raise BadInput(f"--timezone {options.timezone!r} is not a time zone name ({err})") from None
+        parsed = parsed.dt.tz_convert("UTC")
+    bad = raw.notna() & parsed.isna()
+    for idx in np.flatnonzero(bad.to_numpy(dtype=bool)):
+        row = int(frame[ROW_COLUMN].iloc[idx])
+        errors.append(RowError(file, row, "order_ts", f"not a valid timestamp ({kind})", str(raw.iloc[idx])))
+    return parsed.dt.tz_localize(None).dt.strftime("%Y-%m-%dT%H:%M:%S.%f").where(~bad & raw.notna(), "")
+
+
+def _parse_one(value: Any) -> pd.Timestamp | None:
+    try:
+        return pd.Timestamp(value) if pd.notna(value) else None
+    except (ValueError, TypeError):
+        return None
+
+
+def _is_return(frame: pd.DataFrame, options: ImportOptions) -> pd.Series:
+    negative = frame["amount"].str.strip().str.startswith("-").fillna(False)
+    negative |= frame["quantity"].str.strip().str.startswith("-").fillna(False)
+    if options.return_prefix:
+        negative |= frame["order_id"].str.startswith(options.return_prefix).fillna(False)
+    return negative.astype(bool)
+
+
+def _return_text(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.assign(return_id=frame["order_id"], return_ts=frame["order_ts"])
+    if "product_id" not in out.columns:
+        out["product_id"] = None
+    return out
+
+
+def _date_rules(orders: pd.DataFrame, file: str, options: ImportOptions) -> list[RowError]:
+    """Placeholder dates (before the earliest date) and dates after now are never orders."""
+    now = pd.Timestamp(options.now or datetime.now(UTC)).tz_localize(None)
+    errors = []
+    rules = (
+        (orders["order_ts"] < pd.Timestamp(EARLIEST_DATE), f"dated before {EARLIEST_DATE} (a placeholder date?)"),
+        (orders["order_ts"] > now, f"dated in the future (after {now:%Y-%m-%d %H:%M} UTC)"),
+    )
+    for mask, rule in rules:
+        for idx in np.flatnonzero(mask.fillna(False).to_numpy(dtype=bool)):
+            value = str(orders["order_ts"].iloc[idx])
+            errors.append(RowError(file, int(orders[ROW_COLUMN].iloc[idx]), "order_ts", rule, value))
+    return errors
+
+
+def _reject(errors: list[RowError], file: str) -> None:
+    errors.sort(key=lambda e: (e.row, e.column))
+    shown = "\n  ".join(str(e) for e in errors[:_MAX_SHOWN])
+    more = f"\n  ... and {len(errors) - _MAX_SHOWN} more" if len(errors) > _MAX_SHOWN else ""
+    raise BatchRejected(
+        f"{len(errors)} problem(s), nothing imported:\n  {shown}{more}",
+        {"file": file, "errors": [vars(e) for e in errors]},
+        remedy="fix the rows named above (or pass the option the message suggests) and import again",
+    )
 
 
 def _orders_from_lines(lines: pd.DataFrame, file: str) -> pd.DataFrame:
-    """One order per order id: first line's customer, earliest time, summed amount."""
+    """One order per order id: its customer, earliest time, summed amount; one customer and day each."""
     owners = lines.groupby("order_id")["customer_id"].nunique()
     shared = owners[owners > 1].index
     if len(shared):
-        rows = sorted(lines.loc[lines["order_id"].isin(shared), ROW_COLUMN].tolist())[:10]
+        rows = sorted(lines.loc[lines["order_id"].isin(shared), ROW_COLUMN].tolist())[:_MAX_SHOWN]
         raise BatchRejected(
             f"{file}: {len(shared)} order id(s) appear with more than one customer (lines {rows}), nothing imported",
             {"file": file, "column": "order_id", "rule": "one customer per order", "rows": rows},
         )
+    _check_one_day_per_order(lines, file)
     orders = (
         lines.groupby("order_id", sort=False)
         .agg(
@@ -131,6 +320,19 @@ def _orders_from_lines(lines: pd.DataFrame, file: str) -> pd.DataFrame:
     return orders
 
 
+def _check_one_day_per_order(frame: pd.DataFrame, file: str) -> None:
+    """An order id is one order: on one day (order-level logs: also one row)."""
+    days = frame.groupby("order_id")["dt"].nunique()
+    reused = days[days > 1].index
+    if len(reused):
+        rows = sorted(frame.loc[frame["order_id"].isin(reused), ROW_COLUMN].tolist())[:_MAX_SHOWN]
+        raise BatchRejected(
+            f"{file}: column 'order_id' fails rule 'one order id, one day' for {len(reused)} id(s) "
+            f"(lines {rows}), nothing imported",
+            {"file": file, "column": "order_id", "rule": "one order id, one day", "rows": rows},
+        )
+
+
 def _check(schema: TableSchema, frame: pd.DataFrame, file: str) -> None:
     report = validate_frame(schema, with_lag(schema, frame, frame["dt"]))
     if not report.success:
@@ -138,25 +340,107 @@ def _check(schema: TableSchema, frame: pd.DataFrame, file: str) -> None:
         raise BatchRejected(f"order log failed validation, nothing imported:\n  {lines}", report.to_dict())
 
 
-def write_landing(log: ImportedLog, landing: ObjectStore) -> dict[str, Any]:
-    """One landing partition per day from the first to the last order (empty days included)."""
-    orders = log.orders
-    days = pd.date_range(orders["dt"].min(), orders["dt"].max(), freq="D").strftime("%Y-%m-%d")
-    tables = {"orders": (orders, ORDERS, ["order_ts", "order_id"])}
-    if log.lines is not None:
-        tables["order_lines"] = (log.lines, ORDER_LINES, ["order_id", ROW_COLUMN])
+# -- landing -------------------------------------------------------------------------------------
+
+
+def write_landing(imported: ImportedLog, store: ObjectStore, mode: Mode = "refuse") -> dict[str, Any]:
+    """One landing day per day from the first to the last order (empty days included).
+
+    Days already landed are combined as ``mode`` says; every day's files are written before any
+    completion marker, so an interrupted import marks no new day complete.
+
+    Raises:
+        BadInput: overlapping days with ``mode="refuse"``, or conflicting order ids with ``"merge"``.
+        StorageUnavailable: the store stopped answering part-way (the import can be re-run).
+    """
+    orders = imported.orders
+    first, last = orders["dt"].min(), orders["dt"].max()
+    if len(imported.returns):
+        first, last = min(first, imported.returns["dt"].min()), max(last, imported.returns["dt"].max())
+    days = list(pd.date_range(first, last, freq="D").strftime("%Y-%m-%d"))
+    overlap = [d for d in landing.present_dates(store) if first <= d <= last]
+    if overlap and mode == "refuse":
+        raise BadInput(
+            f"the landing zone {store.uri} already has {len(overlap)} day(s) between {first} and {last} "
+            f"({overlap[0]} … {overlap[-1]}); nothing imported",
+            remedy="say how to combine them: --mode merge (add orders not yet landed) "
+            "or --mode replace (this file's days replace the landed ones)",
+        )
+    tables = _day_tables(imported)
+    planned: dict[str, dict[str, pd.DataFrame]] = {}
     for day in days:
-        for name, (frame, schema, order) in tables.items():
-            chunk = frame[frame["dt"] == day].sort_values(order)[schema.names]
-            landing.write_bytes(landing_key(day, name), to_csv(chunk))
-        landing.write_bytes(f"dt={day}/{LANDING_DONE}", b"")
+        mine = {name: frame[frame["dt"] == day] for name, (frame, _, _) in tables.items()}
+        if mode == "merge" and day in overlap:
+            mine = _merge_day(store, day, mine, tables)
+        planned[day] = mine
+    written = 0
+    try:
+        for day in days:
+            for name, frame in planned[day].items():
+                schema, order = tables[name][1], tables[name][2]
+                store.write_bytes(landing.table_key(day, name), landing.to_csv(frame.sort_values(order)[schema.names]))
+            written += 1
+        for day in days:
+            store.write_bytes(landing.marker_key(day), b"")
+    except StorageUnavailable as err:
+        raise StorageUnavailable(
+            f"{err}; {written} of {len(days)} day(s) written, no new day marked complete",
+            remedy="when the store is back, run the same import again with --mode replace (it is idempotent)",
+        ) from err
     return {
         "rows": len(orders),
+        "returns": len(imported.returns),
         "customers": int(orders["customer_id"].nunique()),
         "from": days[0],
         "to": days[-1],
         "days": len(days),
+        "mode": mode,
+        "overlapping_days": len(overlap),
     }
+
+
+def _day_tables(imported: ImportedLog) -> dict[str, tuple[pd.DataFrame, TableSchema, list[str]]]:
+    tables = {"orders": (imported.orders, ORDERS, ["order_ts", "order_id"])}
+    if imported.lines is not None:
+        tables["order_lines"] = (imported.lines, ORDER_LINES, ["order_id", "product_id", ROW_COLUMN])
+    tables["returns"] = (imported.returns, RETURNS, ["return_ts", "return_id"])
+    return tables
+
+
+def _merge_day(
+    store: ObjectStore,
+    day: str,
+    mine: dict[str, pd.DataFrame],
+    tables: dict[str, tuple[pd.DataFrame, TableSchema, list[str]]],
+) -> dict[str, pd.DataFrame]:
+    """Landed rows of ``day`` plus this import's rows that are not landed yet."""
+    out = dict(mine)
+    for name, (_, schema, _) in tables.items():
+        key = landing.table_key(day, name)
+        if not store.exists(key):
+            continue
+        existing, errors = coerce(schema, read_csv_text(store.read_bytes(key), store.full_uri(key)), key)
+        if errors:
+            raise BadInput(f"{store.full_uri(key)}: the landed file cannot be merged: {errors[0]}")
+        id_col = "return_id" if name == "returns" else "order_id"
+        new = mine[name]
+        if name != "order_lines":
+            both = new.merge(existing, on=id_col, suffixes=("", "_landed"))
+            value_cols = [c for c in schema.names if c not in (id_col, "currency")]
+            differ = np.zeros(len(both), dtype=bool)
+            for col in value_cols:
+                a, b = both[col], both[f"{col}_landed"]
+                differ |= ~((a == b) | (a.isna() & b.isna())).to_numpy(dtype=bool)
+            if differ.any():
+                ids = both.loc[differ, id_col].tolist()[:_MAX_SHOWN]
+                raise BadInput(
+                    f"{store.full_uri(key)}: {int(differ.sum())} {id_col}(s) are landed already with different "
+                    f"values ({ids}); nothing imported",
+                    remedy="use --mode replace if this file is the corrected export of those days",
+                )
+        fresh = new[~new[id_col].isin(existing[id_col])]
+        out[name] = pd.concat([existing.assign(dt=day), fresh], ignore_index=True)
+    return out
 
 
 def _derived_ids(frame: pd.DataFrame) -> list[str]:

@@ -13,6 +13,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from campaignflow.errors import BadInput
+
 Kind = Literal["string", "timestamp", "float", "int", "bool"]
 
 ROW_COLUMN = "_row"  # 1-based line number in the source file (header is line 1)
@@ -25,6 +27,8 @@ _ARROW = {
 }
 _TRUE = {"true", "1", "yes", "y", "t"}
 _FALSE = {"false", "0", "no", "n", "f"}
+# What spreadsheets and databases write where an id is missing; never a real customer or order.
+PLACEHOLDERS = frozenset({"null", "nil", "none", "nan", "n/a", "na", "#n/a", "-", "--", "?", "undefined", "unknown"})
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,7 @@ class Column:
     kind: Kind
     required: bool = False  # a null here fails validation
     pii: bool = False  # values never appear in reports or logs
+    identifier: bool = False  # an id: placeholder values ("NULL", "N/A", "-") are errors, not ids
 
 
 @dataclass(frozen=True)
@@ -55,8 +60,8 @@ class TableSchema:
 ORDERS = TableSchema(
     "orders",
     (
-        Column("order_id", "string", required=True),
-        Column("customer_id", "string", required=True),
+        Column("order_id", "string", required=True, identifier=True),
+        Column("customer_id", "string", required=True, identifier=True),
         Column("order_ts", "timestamp", required=True),
         Column("amount", "float", required=True),
         Column("currency", "string"),
@@ -67,8 +72,8 @@ ORDERS = TableSchema(
 ORDER_LINES = TableSchema(
     "order_lines",
     (
-        Column("order_id", "string", required=True),
-        Column("product_id", "string", required=True),
+        Column("order_id", "string", required=True, identifier=True),
+        Column("product_id", "string", required=True, identifier=True),
         Column("quantity", "int", required=True),
         Column("unit_price", "float", required=True),
     ),
@@ -76,8 +81,8 @@ ORDER_LINES = TableSchema(
 EVENTS = TableSchema(
     "events",
     (
-        Column("event_id", "string", required=True),
-        Column("customer_id", "string", required=True),
+        Column("event_id", "string", required=True, identifier=True),
+        Column("customer_id", "string", required=True, identifier=True),
         Column("event_ts", "timestamp", required=True),
         Column("event_type", "string", required=True),
         Column("product_id", "string"),
@@ -89,7 +94,7 @@ EVENTS = TableSchema(
 CUSTOMERS = TableSchema(
     "customers",
     (
-        Column("customer_id", "string", required=True),
+        Column("customer_id", "string", required=True, identifier=True),
         Column("email", "string", pii=True),
         Column("phone", "string", pii=True),
         Column("country", "string"),
@@ -102,14 +107,31 @@ CUSTOMERS = TableSchema(
 PRODUCTS = TableSchema(
     "products",
     (
-        Column("product_id", "string", required=True),
+        Column("product_id", "string", required=True, identifier=True),
         Column("category", "string", required=True),
         Column("price", "float", required=True),
     ),
     unique_key="product_id",
 )
 
-TABLES: dict[str, TableSchema] = {t.name: t for t in (ORDERS, ORDER_LINES, EVENTS, CUSTOMERS, PRODUCTS)}
+RETURNS = TableSchema(
+    "returns",
+    (
+        Column("return_id", "string", required=True, identifier=True),
+        Column("customer_id", "string", required=True, identifier=True),
+        Column("return_ts", "timestamp", required=True),
+        Column("amount", "float", required=True),  # value refunded, as a positive number
+        Column("order_id", "string", identifier=True),  # the original order, when known
+        Column("product_id", "string", identifier=True),
+        Column("quantity", "int"),
+        Column("currency", "string"),
+    ),
+    time_column="return_ts",
+    unique_key="return_id",
+    max_lateness_days=7,
+)
+
+TABLES: dict[str, TableSchema] = {t.name: t for t in (ORDERS, ORDER_LINES, EVENTS, CUSTOMERS, PRODUCTS, RETURNS)}
 EVENT_TYPES = ("view", "add_to_cart", "search", "email_open", "email_click")
 
 
@@ -142,7 +164,8 @@ def coerce(schema: TableSchema, text: pd.DataFrame, file: str) -> tuple[pd.DataF
     """
     missing = [c.name for c in schema.columns if c.required and c.name not in text.columns]
     if missing:
-        raise ValueError(f"{file}: missing required column(s) {missing}; found {list(text.columns)}")
+        found = [c for c in text.columns if c != ROW_COLUMN]
+        raise BadInput(f"{file}: missing required column(s) {missing}; the file has {found}")
     out = pd.DataFrame({ROW_COLUMN: text[ROW_COLUMN].astype("int64")})
     errors: list[RowError] = []
     for col in schema.columns:
@@ -154,7 +177,12 @@ def coerce(schema: TableSchema, text: pd.DataFrame, file: str) -> tuple[pd.DataF
         for idx in np.flatnonzero(bad.to_numpy()):
             value = None if col.pii else str(raw.iloc[idx])
             errors.append(RowError(file, int(out[ROW_COLUMN].iloc[idx]), col.name, f"not a valid {col.kind}", value))
-    return out, errors
+        if col.identifier:
+            placeholder = raw.str.lower().isin(PLACEHOLDERS).fillna(False).to_numpy(dtype=bool)
+            for idx in np.flatnonzero(placeholder):
+                rule = "a placeholder for a missing id, not an id"
+                errors.append(RowError(file, int(out[ROW_COLUMN].iloc[idx]), col.name, rule, str(raw.iloc[idx])))
+    return out, sorted(errors, key=lambda e: (e.row, e.column))
 
 
 def _parse(raw: pd.Series, kind: Kind) -> tuple[pd.Series, pd.Series]:

@@ -1,8 +1,13 @@
 """Great Expectations 1.x suites for the raw zone, and readable reports of what failed.
 
 Every table gets expectations from its schema (required columns not null, unique keys, known
-event types, non-negative money, timestamps no later than the partition day and no earlier than
-its allowed lateness). A failure names the file, column, rule and the offending line numbers.
+event types, non-negative money, positive quantities, timestamps no later than the partition day
+and no earlier than its allowed lateness). A failure names the file, column, rule and the
+offending line numbers, and rejects the batch.
+
+Plausibility ranges (a B2B order of 50,000 units, an amount over a million) are *warnings*
+(GX severity ``warning``): real shops have them, so they are flagged in the partition's manifest
+(``meta.outliers``) and never reject a file.
 """
 
 from __future__ import annotations
@@ -21,6 +26,8 @@ log = logging.getLogger(__name__)
 
 LAG_COLUMN = "_lag_days"  # partition date minus the record's own date
 _MAX_ROWS_IN_REPORT = 20
+OUTLIER_AMOUNT = 1_000_000  # above this an amount is flagged, not rejected
+OUTLIER_QUANTITY = 10_000
 
 
 @dataclass
@@ -30,6 +37,9 @@ class Failure:
     unexpected_count: int
     rows: list[int]  # source line numbers (first few)
     dates: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
 
     def describe(self, file: str) -> str:
         rows = ", ".join(map(str, self.rows[:5])) + (" ..." if self.unexpected_count > 5 else "")
@@ -44,6 +54,7 @@ class ValidationReport:
     rows: int
     failures: list[Failure]
     expectations: int = 0
+    warnings: list[Failure] = field(default_factory=list)  # outliers: flagged, not rejected
 
     @property
     def success(self) -> bool:
@@ -56,22 +67,27 @@ class ValidationReport:
             "success": self.success,
             "expectations": self.expectations,
             "failures": [asdict(f) for f in self.failures],
+            "outliers": [asdict(f) for f in self.warnings],
         }
 
 
 def expectations(schema: TableSchema) -> list[Any]:
     """The GX expectations for one raw table."""
     import great_expectations as gx
+    from great_expectations.expectations.metadata_types import FailureSeverity
 
     exp = gx.expectations
+    flag = FailureSeverity.WARNING  # outliers are reported, not rejected
     out: list[Any] = [exp.ExpectColumnValuesToNotBeNull(column=c.name) for c in schema.columns if c.required]
     if schema.unique_key:  # unique within a day's partition (validation may cover many days)
         out.append(exp.ExpectCompoundColumnsToBeUnique(column_list=[schema.unique_key, "dt"]))
     for col in schema.columns:
         if col.kind == "float" and col.name in ("amount", "unit_price", "price"):
-            out.append(exp.ExpectColumnValuesToBeBetween(column=col.name, min_value=0, max_value=1_000_000))
+            out.append(exp.ExpectColumnValuesToBeBetween(column=col.name, min_value=0))
+            out.append(exp.ExpectColumnValuesToBeBetween(column=col.name, max_value=OUTLIER_AMOUNT, severity=flag))
         if col.kind == "int" and col.name == "quantity":
-            out.append(exp.ExpectColumnValuesToBeBetween(column=col.name, min_value=1, max_value=10_000))
+            out.append(exp.ExpectColumnValuesToBeBetween(column=col.name, min_value=1))
+            out.append(exp.ExpectColumnValuesToBeBetween(column=col.name, max_value=OUTLIER_QUANTITY, severity=flag))
     if schema.name == "events":
         out.append(exp.ExpectColumnValuesToBeInSet(column="event_type", value_set=list(EVENT_TYPES)))
     if schema.time_column:
@@ -120,7 +136,8 @@ def validate_frame(schema: TableSchema, frame: pd.DataFrame) -> ValidationReport
     result = batch.validate(
         suite, result_format={"result_format": "COMPLETE", "unexpected_index_column_names": index_cols}
     )
-    failures = []
+    failures: list[Failure] = []
+    warnings: list[Failure] = []
     for res in result.results:
         if res.success:
             continue
@@ -129,7 +146,8 @@ def validate_frame(schema: TableSchema, frame: pd.DataFrame) -> ValidationReport
         if column == LAG_COLUMN:
             column = schema.time_column or column
         hits = res.result.get("unexpected_index_list") or []
-        failures.append(
+        severity = getattr(cfg.severity, "value", cfg.severity)
+        (warnings if severity == "warning" else failures).append(
             Failure(
                 column=column,
                 rule=_rule_text(cfg.type, cfg.kwargs),
@@ -138,8 +156,14 @@ def validate_frame(schema: TableSchema, frame: pd.DataFrame) -> ValidationReport
                 dates=sorted({str(h["dt"]) for h in hits if "dt" in h}),
             )
         )
-    log.info("validated %s: %d rows, %d failing rule(s)", schema.name, len(frame), len(failures))
-    return ValidationReport(schema.name, len(frame), failures, expectations=len(result.results))
+    log.info(
+        "validated %s: %d rows, %d failing rule(s), %d outlier rule(s)",
+        schema.name,
+        len(frame),
+        len(failures),
+        len(warnings),
+    )
+    return ValidationReport(schema.name, len(frame), failures, expectations=len(result.results), warnings=warnings)
 
 
 def _rule_text(kind: str, kwargs: dict[str, Any]) -> str:
@@ -148,11 +172,16 @@ def _rule_text(kind: str, kwargs: dict[str, Any]) -> str:
     if kind == "expect_compound_columns_to_be_unique":
         return "be unique within the day"
     if kind == "expect_column_values_to_be_between":
-        return f"be between {_num(kwargs['min_value'])} and {_num(kwargs['max_value'])}"
+        low, high = kwargs.get("min_value"), kwargs.get("max_value")
+        if low is None:
+            return f"be at most {_num(high)}"
+        if high is None:
+            return f"be at least {_num(low)}"
+        return f"be between {_num(low)} and {_num(high)}"
     if kind == "expect_column_values_to_be_in_set":
         return f"be one of {', '.join(map(str, kwargs['value_set']))}"
     return kind.removeprefix("expect_column_values_to_").replace("_", " ")
 
 
-def _num(value: float) -> str:
+def _num(value: Any) -> str:
     return str(int(value)) if float(value).is_integer() else str(value)

@@ -1,9 +1,14 @@
 """The lake: day partitions ``zone/table/dt=YYYY-MM-DD/`` written atomically over an ObjectStore.
 
-A partition is *committed* when its ``_SUCCESS`` marker exists; ``manifest.json`` (written just
-before it) lists the data files, their row counts and checksums. Readers consult only committed
-partitions and only the files their manifest names, so a half-written or replaced partition is
-never seen. Writers stage files under ``_staging/`` and commit; re-committing a date replaces it.
+A partition is *committed* when its ``_SUCCESS`` marker exists; ``_manifest.json`` (written just
+before it) lists the data files, their row counts and checksums. The project's readers consult only
+committed partitions and only the files their manifest names, so a half-written or replaced
+partition is never seen. Writers stage files under ``_staging/`` and commit; re-committing a date
+replaces it.
+
+Control files start with ``_`` so that standard readers (pandas, pyarrow datasets, DuckDB, Spark),
+which skip ``_``- and ``.``-prefixed names, see a committed partition folder or a whole table
+folder as plain hive-partitioned Parquet.
 """
 
 from __future__ import annotations
@@ -21,12 +26,14 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from campaignflow.errors import MissingPartition
 from campaignflow.io.storage import LocalStore, ObjectStore, open_store
 
 log = logging.getLogger(__name__)
 
 SUCCESS = "_SUCCESS"
-MANIFEST = "manifest.json"
+MANIFEST = "_manifest.json"
+REPORT = "_report.json"  # why a quarantined batch was rejected
 _IGNORED_PREFIXES = ("_", ".")
 
 
@@ -46,8 +53,20 @@ class PartitionRef:
         return self.key
 
 
-class PartitionNotFound(FileNotFoundError):
-    """Raised when a reader asks for a partition that is not committed."""
+@dataclass(frozen=True)
+class Dataset:
+    """One table of one zone; its partitions are ``zone/table/dt=D``. The catalogue is ``io.datasets``."""
+
+    zone: str
+    table: str
+    description: str = ""
+
+    @property
+    def key(self) -> str:
+        return f"{self.zone}/{self.table}"
+
+    def at(self, dt: str) -> PartitionRef:
+        return PartitionRef(self.zone, self.table, dt)
 
 
 class Lake:
@@ -76,9 +95,21 @@ class Lake:
         return self.store.spark_path(staged)
 
     def commit(
-        self, ref: PartitionRef, staged: str, rows: int, meta: Mapping[str, Any] | None = None
+        self,
+        ref: PartitionRef,
+        staged: str,
+        rows: int,
+        meta: Mapping[str, Any] | None = None,
+        control: Mapping[str, bytes] | None = None,
     ) -> dict[str, Any]:
-        """Replace ``ref`` with the files staged under ``staged``; manifest and _SUCCESS last."""
+        """Replace ``ref`` with the files staged under ``staged``; manifest and _SUCCESS last.
+
+        ``control`` files (names starting with ``_``, e.g. a quarantine report) are written after
+        the data and before the manifest, which lists them under ``control``.
+        """
+        bad = [name for name in (control or {}) if not name.startswith("_")]
+        if bad:
+            raise ValueError(f"control file names must start with '_' so readers skip them: {bad}")
         names = {k: k.rsplit("/", 1)[-1] for k in self.store.list_keys(staged)}
         # Writers' bookkeeping (Spark's _SUCCESS and .crc files) is not data.
         staged_files = [k for k, n in names.items() if not n.startswith(_IGNORED_PREFIXES) and not n.endswith(".crc")]
@@ -96,12 +127,15 @@ class Lake:
         self.store.delete_prefix(ref.key)
         for src, dst in moves:
             self.store.move(src, dst)
+        for name, data in (control or {}).items():
+            self.store.write_bytes(f"{ref.key}/{name}", data)
         manifest = {
             "zone": ref.zone,
             "table": ref.table,
             "dt": ref.dt,
             "rows": int(rows),
             "files": entries,
+            "control": sorted(control or {}),
             "meta": dict(meta or {}),
         }
         self.store.write_bytes(f"{ref.key}/{MANIFEST}", _dumps(manifest))
@@ -136,7 +170,7 @@ class Lake:
 
     def manifest(self, ref: PartitionRef) -> dict[str, Any]:
         if not self.is_committed(ref):
-            raise PartitionNotFound(f"{self.store.full_uri(ref.key)} is not committed")
+            raise MissingPartition(f"{self.store.full_uri(ref.key)} is not committed")
         result: dict[str, Any] = json.loads(self.store.read_bytes(f"{ref.key}/{MANIFEST}"))
         return result
 
@@ -150,33 +184,31 @@ class Lake:
             if k.endswith(".parquet")
         ]
         if not tables:
-            raise PartitionNotFound(f"{self.store.full_uri(ref.key)} has no parquet files")
+            raise MissingPartition(f"{self.store.full_uri(ref.key)} has no parquet files")
         return pa.concat_tables(tables).to_pandas()
 
-    def committed_dates(self, zone: str, table: str, start: str | None = None, end: str | None = None) -> list[str]:
-        """Committed dates of a table within [start, end] (ISO strings compare as dates)."""
+    def committed_dates(self, dataset: Dataset, start: str | None = None, end: str | None = None) -> list[str]:
+        """Committed dates of a dataset within [start, end] (ISO strings compare as dates)."""
         dates = []
-        for name in self.store.list_dirs(f"{zone}/{table}"):
+        for name in self.store.list_dirs(dataset.key):
             if not name.startswith("dt="):
                 continue
             dt = name[3:]
             if (start and dt < start) or (end and dt > end):
                 continue
-            if self.is_committed(PartitionRef(zone, table, dt)):
+            if self.is_committed(dataset.at(dt)):
                 dates.append(dt)
         return dates
 
-    def read_range(
-        self, zone: str, table: str, start: str | None = None, end: str | None = None
-    ) -> pd.DataFrame | None:
+    def read_range(self, dataset: Dataset, start: str | None = None, end: str | None = None) -> pd.DataFrame | None:
         """All committed partitions in [start, end] with a ``dt`` column; None if there are none."""
-        return self.read_dates(zone, table, self.committed_dates(zone, table, start, end))
+        return self.read_dates(dataset, self.committed_dates(dataset, start, end))
 
-    def read_dates(self, zone: str, table: str, dates: Iterable[str]) -> pd.DataFrame | None:
+    def read_dates(self, dataset: Dataset, dates: Iterable[str]) -> pd.DataFrame | None:
         """The given committed partitions, concatenated with a ``dt`` column; None for no dates."""
         frames = []
         for dt in dates:
-            frame = self.read_frame(PartitionRef(zone, table, dt))
+            frame = self.read_frame(dataset.at(dt))
             frame["dt"] = dt
             frames.append(frame)
         return pd.concat(frames, ignore_index=True) if frames else None
@@ -186,12 +218,13 @@ class Lake:
         return [self.store.spark_path(k) for ref in refs for k in self.data_keys(ref) if k.endswith(".parquet")]
 
     # -- quarantine ----------------------------------------------------------------------------
-    def quarantine(self, ref: PartitionRef, staged: str, report: Mapping[str, Any]) -> str:
-        """Move a rejected batch and its report to ``quarantine/``; committed data is untouched."""
-        target = PartitionRef("quarantine", f"{ref.zone}/{ref.table}", ref.dt)
-        self.store.write_bytes(f"{staged}/report.json", _dumps(dict(report)))
-        self.commit(target, staged, int(report.get("rows", 0)))
-        return self.store.full_uri(target.key)
+    def quarantine(self, target: PartitionRef, staged: str, report: Mapping[str, Any]) -> str:
+        """Commit a rejected batch and its ``_report.json`` at ``target`` (a quarantine partition).
+
+        Returns the URI of the report. Nothing outside ``target`` is touched.
+        """
+        self.commit(target, staged, int(report.get("rows", 0)), control={REPORT: _dumps(dict(report))})
+        return self.store.full_uri(f"{target.key}/{REPORT}")
 
 
 def frame_to_parquet(frame: pd.DataFrame, schema: pa.Schema | None = None) -> bytes:

@@ -9,7 +9,9 @@ import subprocess
 from functools import cache
 from typing import TYPE_CHECKING
 
-from campaignflow.io.lake import Lake, PartitionRef
+from campaignflow.errors import SparkCannotReadLake
+from campaignflow.io.lake import Dataset, Lake, PartitionRef
+from campaignflow.io.storage import S3Store
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -61,14 +63,33 @@ def get_spark() -> SparkSession:
     return spark
 
 
-def read_table(lake: Lake, zone: str, table: str, start: str | None = None, end: str | None = None) -> DataFrame | None:
-    """Committed partitions of a table in [start, end] as one DataFrame with a string ``dt``."""
-    dates = lake.committed_dates(zone, table, start, end)
+def read_table(lake: Lake, dataset: Dataset, start: str | None = None, end: str | None = None) -> DataFrame | None:
+    """Committed partitions of a dataset in [start, end] as one DataFrame with a string ``dt``."""
+    dates = lake.committed_dates(dataset, start, end)
     if not dates:
         return None
-    files = lake.spark_files(PartitionRef(zone, table, d) for d in dates)
-    base = lake.store.spark_path(f"{zone}/{table}")
-    return get_spark().read.option("basePath", base).parquet(*files)
+    spark = get_spark()
+    check_spark_can_read(lake)
+    files = lake.spark_files(dataset.at(d) for d in dates)
+    return spark.read.option("basePath", lake.store.spark_path(dataset.key)).parquet(*files)
+
+
+def check_spark_can_read(lake: Lake) -> None:
+    """Fail at once, not after minutes of retries, when Spark has no filesystem for an s3:// lake.
+
+    Raises:
+        SparkCannotReadLake: the lake is on S3 and the s3a filesystem (hadoop-aws jars) is absent.
+    """
+    if not isinstance(lake.store, S3Store):
+        return
+    jvm = get_spark().sparkContext._jvm
+    assert jvm is not None  # a classic (not Connect) session has a JVM gateway
+    try:
+        jvm.java.lang.Class.forName("org.apache.hadoop.fs.s3a.S3AFileSystem")
+    except Exception as err:  # py4j wraps ClassNotFoundException
+        raise SparkCannotReadLake(
+            f"the lake is {lake.uri} but this Spark has no s3a filesystem (hadoop-aws jars) to read it"
+        ) from err
 
 
 def write_partition(

@@ -6,11 +6,17 @@ and speaks in keys relative to the store's root.
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+from campaignflow.errors import StorageUnavailable
+
+_T = TypeVar("_T")
 
 
 class ObjectStore(ABC):
@@ -105,28 +111,57 @@ class LocalStore(ObjectStore):
         return str(self._path(key))
 
 
+def _unavailable_is_transient(method: Callable[..., _T]) -> Callable[..., _T]:
+    """Network failures and server-side errors become StorageUnavailable (Airflow retries those)."""
+
+    @functools.wraps(method)
+    def call(self: S3Store, *args: Any, **kwargs: Any) -> _T:
+        from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
+
+        try:
+            return method(self, *args, **kwargs)
+        except (ConnectionError, HTTPClientError) as err:
+            raise StorageUnavailable(
+                f"object store {self.endpoint or 'AWS S3'} unreachable ({type(err).__name__})"
+            ) from err
+        except ClientError as err:
+            status = int(err.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
+            if status >= 500 or err.response["Error"]["Code"] in ("SlowDown", "RequestTimeout"):
+                raise StorageUnavailable(f"object store {self.endpoint or 'AWS S3'} answered {status}") from err
+            raise
+
+    return call
+
+
 class S3Store(ObjectStore):
     """An S3 bucket (AWS or any S3-compatible server via ``endpoint_url``)."""
 
     def __init__(self, uri: str, endpoint_url: str | None = None, client: Any = None) -> None:
         import boto3  # heavy: only when S3 is used
+        from botocore.config import Config
 
         rest = uri.removeprefix("s3://")
         self.bucket, _, prefix = rest.partition("/")
         self.prefix = prefix.strip("/")
         self.uri = f"s3://{self.bucket}" + (f"/{self.prefix}" if self.prefix else "")
-        self.client = client or boto3.client("s3", endpoint_url=endpoint_url)
+        self.endpoint = endpoint_url
+        # A few quick retries here; longer outages are the orchestrator's to retry (StorageUnavailable).
+        config = Config(retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=5, read_timeout=60)
+        self.client = client or boto3.client("s3", endpoint_url=endpoint_url, config=config)
 
     def _key(self, key: str) -> str:
         return f"{self.prefix}/{key}" if self.prefix else key
 
+    @_unavailable_is_transient
     def read_bytes(self, key: str) -> bytes:
         body: bytes = self.client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"].read()
         return body
 
+    @_unavailable_is_transient
     def write_bytes(self, key: str, data: bytes) -> None:
         self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data)
 
+    @_unavailable_is_transient
     def exists(self, key: str) -> bool:
         from botocore.exceptions import ClientError
 
@@ -138,6 +173,7 @@ class S3Store(ObjectStore):
             raise
         return True
 
+    @_unavailable_is_transient
     def list_keys(self, prefix: str) -> list[str]:
         full = self._key(prefix)
         strip = len(self.prefix) + 1 if self.prefix else 0
@@ -146,6 +182,7 @@ class S3Store(ObjectStore):
             keys.extend(obj["Key"][strip:] for obj in page.get("Contents", []))
         return sorted(keys)
 
+    @_unavailable_is_transient
     def list_dirs(self, prefix: str) -> list[str]:
         full = self._key(prefix.strip("/") + "/") if prefix.strip("/") else (f"{self.prefix}/" if self.prefix else "")
         names: list[str] = []
@@ -154,12 +191,14 @@ class S3Store(ObjectStore):
             names.extend(p["Prefix"][len(full) :].rstrip("/") for p in page.get("CommonPrefixes", []))
         return sorted(names)
 
+    @_unavailable_is_transient
     def delete_prefix(self, prefix: str) -> None:
         keys = [self._key(k) for k in self.list_keys(prefix)]
         for start in range(0, len(keys), 1000):
             chunk = [{"Key": k} for k in keys[start : start + 1000]]
             self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": chunk})
 
+    @_unavailable_is_transient
     def move(self, src: str, dst: str) -> None:
         self.client.copy_object(
             Bucket=self.bucket, Key=self._key(dst), CopySource={"Bucket": self.bucket, "Key": self._key(src)}

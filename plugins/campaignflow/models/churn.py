@@ -15,20 +15,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from campaignflow.errors import NotEnoughHistory
 from campaignflow.features.customer import FEATURE_COLUMNS
-from campaignflow.io.lake import Lake, PartitionRef
+from campaignflow.io import datasets
+from campaignflow.io.lake import Lake
 from campaignflow.models.plots import churn_model_plots
 from campaignflow.splits import in_share
 
 log = logging.getLogger(__name__)
 
-MODEL_TABLE = "churn_lgbm"
 BANDS = ((0.3, "low"), (0.6, "medium"), (1.01, "high"))
+SCORE_COLUMNS = {"churn_prob": "number", "churn_band": "string", "model_version": "string"}  # what score() writes
 MIN_TRAINING_ROWS = 50
-
-
-class NotEnoughHistory(RuntimeError):
-    """Training needs labelled customers from at least one horizon back."""
 
 
 @dataclass
@@ -55,7 +53,7 @@ def train(training: pd.DataFrame, seed: int, version: str) -> ChurnModel:
     if len(training) < MIN_TRAINING_ROWS or training["churned"].nunique() < 2:
         raise NotEnoughHistory(
             f"only {len(training)} labelled customers ({training['churned'].sum()} churned): need at least "
-            f"{MIN_TRAINING_ROWS} and both outcomes; load more history or shorten the churn horizon"
+            f"{MIN_TRAINING_ROWS} and both outcomes"
         )
     valid = in_share(f"churn-validation-{seed}", training["customer_id"], 0.2)
     x, y = _matrix(training, FEATURE_COLUMNS), training["churned"].to_numpy()
@@ -100,7 +98,7 @@ def save(lake: Lake, model: ChurnModel, meta: dict[str, Any]) -> dict[str, Any]:
         **model.pictures,
     }
     return lake.write_files(
-        PartitionRef("models", MODEL_TABLE, model.version),
+        datasets.CHURN_MODELS.at(model.version),
         files,
         model.metrics["n_train"] + model.metrics["n_valid"],
         {**meta, "metrics": model.metrics},
@@ -109,14 +107,14 @@ def save(lake: Lake, model: ChurnModel, meta: dict[str, Any]) -> dict[str, Any]:
 
 def champion_version(lake: Lake, as_of: str) -> str | None:
     """Newest model trained on or before ``as_of``."""
-    versions = lake.committed_dates("models", MODEL_TABLE, end=as_of)
+    versions = lake.committed_dates(datasets.CHURN_MODELS, end=as_of)
     return versions[-1] if versions else None
 
 
 def load(lake: Lake, version: str) -> ChurnModel:
     import lightgbm as lgb
 
-    ref = PartitionRef("models", MODEL_TABLE, version)
+    ref = datasets.CHURN_MODELS.at(version)
     manifest = lake.manifest(ref)
     booster = lgb.Booster(model_str=lake.store.read_bytes(f"{ref.key}/model.txt").decode())
     features = json.loads(lake.store.read_bytes(f"{ref.key}/features.json"))

@@ -3,22 +3,29 @@
 This is what ``campaignflow run`` and ``make demo`` use: the real DAG, real task instances and
 XComs recorded in Airflow's DB (SQLite under ``$CAMPAIGNFLOW_HOME/airflow`` unless
 ``AIRFLOW__DATABASE__SQL_ALCHEMY_CONN`` says otherwise), so ``make airflow`` shows the runs.
+Runs on one Airflow home are serialised by a file lock, so two commands started together queue
+instead of racing on the metadata DB.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import logging
 import os
 import subprocess
 import sys
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from campaignflow.settings import ENV_PREFIX, default_home, project_root
+from campaignflow.errors import DateOutOfRange
+from campaignflow.settings import EARLIEST_DATE, ENV_PREFIX, default_home, project_root
 
 log = logging.getLogger(__name__)
 
 DAG_ID = "campaign_daily"
+LOCK_NAME = "campaignflow-run.lock"
 
 
 def configure_airflow_env(env: dict[str, str] | os._Environ[str] = os.environ) -> None:
@@ -31,6 +38,22 @@ def configure_airflow_env(env: dict[str, str] | os._Environ[str] = os.environ) -
     env.setdefault("AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION", "True")
     env.setdefault("GX_ANALYTICS_ENABLED", "False")
     Path(env["AIRFLOW_HOME"]).mkdir(parents=True, exist_ok=True)
+
+
+@contextlib.contextmanager
+def run_lock(on_wait: Callable[[str], None] = log.warning) -> Iterator[None]:
+    """Hold the Airflow home's run lock; wait (saying so once) while another run holds it."""
+    path = Path(os.environ["AIRFLOW_HOME"]) / LOCK_NAME
+    with open(path, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            on_wait(f"another campaignflow run is using {path.parent}; waiting for it to finish")
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def migrate_db() -> None:
@@ -48,18 +71,31 @@ def load_dag(dag_id: str = DAG_ID):  # type: ignore[no-untyped-def]
     return bag.dags[dag_id]
 
 
-def run_dates(dates: list[date], dag_id: str = DAG_ID) -> list[tuple[date, str]]:
-    """Run the DAG once per logical date, in order; returns each run's final state."""
+def check_processable(dates: list[date]) -> None:
+    """Raise DateOutOfRange for a logical date the DAG would silently leave empty."""
+    early = [d for d in dates if d < EARLIEST_DATE]
+    if early:
+        raise DateOutOfRange(f"{early[0]} is before {EARLIEST_DATE}, the earliest date campaignflow processes")
+
+
+def run_dates(
+    dates: list[date], dag_id: str = DAG_ID, on_done: Callable[[date, str], None] | None = None
+) -> list[tuple[date, str]]:
+    """Run the DAG once per logical date, in order, stopping at the first failure; each run's state."""
+    check_processable(dates)
     configure_airflow_env()
-    migrate_db()
-    dag = load_dag(dag_id)
-    states = []
-    for day in dates:
-        logical = datetime(day.year, day.month, day.day, tzinfo=UTC)
-        run = dag.test(logical_date=logical)
-        state = str(getattr(run.state, "value", run.state))
-        log.info("%s %s: %s", dag_id, day, state)
-        states.append((day, state))
-        if state != "success":
-            break
+    with run_lock():
+        migrate_db()
+        dag = load_dag(dag_id)
+        states = []
+        for day in dates:
+            logical = datetime(day.year, day.month, day.day, tzinfo=UTC)
+            run = dag.test(logical_date=logical)
+            state = str(getattr(run.state, "value", run.state))
+            log.info("%s %s: %s", dag_id, day, state)
+            states.append((day, state))
+            if on_done:
+                on_done(day, state)
+            if state != "success":
+                break
     return states

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import logging
 import time
 from collections.abc import Callable, Iterable
@@ -11,9 +10,8 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.csv as pacsv
 
+from campaignflow.io import landing
 from campaignflow.io.lake import frame_to_parquet
 from campaignflow.io.storage import ObjectStore
 from campaignflow.synthetic.daily import make_day
@@ -21,8 +19,6 @@ from campaignflow.synthetic.faults import inject
 from campaignflow.synthetic.population import make_catalogue, make_population
 
 log = logging.getLogger(__name__)
-
-LANDING_DONE = "_SUCCESS"
 
 
 @dataclass(frozen=True)
@@ -60,17 +56,13 @@ class GenerateResult:
     seconds: float = 0.0
 
 
-def landing_key(day: date | str, table: str) -> str:
-    return f"dt={day}/{table}.csv"
-
-
 def generate_shop(
     spec: ShopSpec,
-    landing: ObjectStore,
+    store: ObjectStore,
     truth: ObjectStore,
     progress: Callable[[Iterable[int]], Iterable[int]] = lambda it: it,
 ) -> GenerateResult:
-    """Generate ``spec`` into ``landing`` (CSV per table per day, then _SUCCESS) and ``truth``."""
+    """Generate ``spec`` into the landing ``store`` (CSV per table per day, then _SUCCESS) and ``truth``."""
     started = time.perf_counter()
     pop = make_population(spec.customers, spec.days, spec.seed)
     catalogue = make_catalogue(spec.n_products, spec.seed)
@@ -82,22 +74,11 @@ def generate_shop(
         if spec.faults and (spec.fault_dates is None or export.day in spec.fault_dates):
             rng = np.random.default_rng(np.random.SeedSequence([spec.seed, 4, t]))
             tables = inject(tables, set(spec.faults), spec.fault_rate, rng)
+        files = {name: landing.to_csv(frame) for name, frame in tables.items()}
+        landing.write_day(store, export.day.isoformat(), files)
         for name, frame in tables.items():
-            landing.write_bytes(landing_key(export.day, name), to_csv(frame))
             result.rows[name] = result.rows.get(name, 0) + len(frame)
-        landing.write_bytes(f"dt={export.day}/{LANDING_DONE}", b"")
         result.days += 1
     result.seconds = time.perf_counter() - started
     log.info("generated %d days in %.1fs: %s", result.days, result.seconds, result.rows)
     return result
-
-
-def to_csv(frame: pd.DataFrame) -> bytes:
-    """CSV bytes the way a shop's export would write them (ISO timestamps, empty for null)."""
-    frame = frame.copy()
-    for col in frame.columns:
-        if pd.api.types.is_datetime64_any_dtype(frame[col]):
-            frame[col] = frame[col].dt.strftime("%Y-%m-%dT%H:%M:%S")
-    sink = io.BytesIO()
-    pacsv.write_csv(pa.Table.from_pandas(frame, preserve_index=False), sink, pacsv.WriteOptions(quoting_style="needed"))
-    return sink.getvalue()

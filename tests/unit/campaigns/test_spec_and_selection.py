@@ -8,7 +8,8 @@ import pytest
 
 from campaignflow.campaigns.contacts import latest_contacts
 from campaignflow.campaigns.selection import build_audience
-from campaignflow.campaigns.spec import CampaignSpec, CampaignSpecError, load_campaign, load_campaigns
+from campaignflow.campaigns.spec import CampaignSpec, load_campaign, load_campaigns
+from campaignflow.errors import CampaignSpecError
 from tests.conftest import ROOT
 
 
@@ -98,7 +99,7 @@ def test_cap_keeps_highest_priority() -> None:
 
 def test_unknown_rule_column_is_clear() -> None:
     scored, contacts = scored_and_contacts(10)
-    with pytest.raises(KeyError, match="rule column 'ltv' does not exist"):
+    with pytest.raises(CampaignSpecError, match="rule column 'ltv' does not exist"):
         build_audience(spec(audience={"where": [{"column": "ltv", "op": ">", "value": 1}]}), scored, contacts)
 
 

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from campaignflow.cli import main
+from campaignflow.io.lake import Dataset
 from campaignflow.runtime import Runtime
 
 GOOD = """user,ts,total,ref
@@ -36,7 +37,7 @@ def test_good_log_lands_every_day_and_loads_raw(tmp_path: Path, runtime_env: Run
     )
     assert rc == 0, capsys.readouterr().err
     lake = runtime_env.lake
-    assert lake.committed_dates("raw", "orders") == ["2024-01-01", "2024-01-02", "2024-01-03"]
+    assert lake.committed_dates(Dataset("raw", "orders")) == ["2024-01-01", "2024-01-02", "2024-01-03"]
     day3 = lake.read_frame(lake_ref("2024-01-03"))
     assert day3[["order_id", "customer_id", "amount"]].values.tolist() == [["A3", "u1", 42.0]]
     assert day3["order_ts"].iloc[0] == pd.Timestamp("2024-01-03T08:00:00")  # UTC
@@ -48,7 +49,7 @@ def test_order_ids_are_derived_stably_when_absent(tmp_path: Path, runtime_env: R
     path.write_text("customer_id,order_ts,amount\nc1,2024-02-01T10:00:00,3\nc1,2024-02-01T10:00:00,3\n")
     assert main(["import-orders", str(path)]) == 0
     first = runtime_env.lake.read_frame(lake_ref("2024-02-01"))["order_id"].tolist()
-    assert main(["import-orders", str(path)]) == 0
+    assert main(["import-orders", str(path), "--mode", "merge"]) == 0  # the same file again: nothing new
     assert runtime_env.lake.read_frame(lake_ref("2024-02-01"))["order_id"].tolist() == first
     assert len(set(first)) == 2  # identical rows are two orders, not a duplicate
 
@@ -73,12 +74,8 @@ def test_parquet_input(tmp_path: Path, runtime_env: Runtime) -> None:
             ],
         ),
         (
-            "customer_id,order_ts,amount\n,2024-01-01,5\nc2,2024-01-01,-3\n",
-            [
-                "column 'customer_id' fails rule 'not be null' on 1 row(s) (lines 2)",
-                "column 'amount' fails rule 'be between 0 and 1000000'",
-                "(lines 3)",
-            ],
+            "customer_id,order_ts,amount\n,2024-01-01,5\nc2,2024-01-01,3\n",
+            ["column 'customer_id' fails rule 'not be null' on 1 row(s) (lines 2)"],
         ),
         ("client,order_ts,amount\nc1,2024-01-01,1\n", ["column(s) ['customer_id'] not found"]),
     ],
@@ -180,6 +177,6 @@ def test_every_day_has_the_same_typed_schema(tmp_path: Path, runtime_env: Runtim
     for dt in ("2024-01-01", "2024-01-02"):
         (key,) = lake.data_keys(lake_ref(dt))
         assert pq.read_schema(io.BytesIO(lake.store.read_bytes(key))).remove_metadata() == ORDERS.arrow_schema()
-    orders = read_table(lake, "raw", "orders")
+    orders = read_table(lake, Dataset("raw", "orders"))
     assert orders is not None
     assert [r["customer_id"] for r in orders.orderBy("order_ts").collect()] == ["u1", "u2", "u1"]

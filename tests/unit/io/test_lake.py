@@ -7,16 +7,18 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from campaignflow.io.lake import Lake, PartitionNotFound, PartitionRef
+from campaignflow.errors import MissingPartition
+from campaignflow.io.lake import Dataset, Lake, PartitionRef
 
-REF = PartitionRef("raw", "orders", "2024-01-02")
+ORDERS = Dataset("raw", "orders")
+REF = ORDERS.at("2024-01-02")
 
 
 def test_commit_writes_manifest_and_success_last(lake: Lake) -> None:
     frame = pd.DataFrame({"customer_id": ["a", "b"], "amount": [1.5, 2.0]})
     manifest = lake.write_frame(REF, frame, {"source": "x.csv"})
     keys = lake.store.list_keys(REF.key)
-    assert keys == [f"{REF.key}/_SUCCESS", f"{REF.key}/manifest.json", f"{REF.key}/part-00000.parquet"]
+    assert keys == [f"{REF.key}/_SUCCESS", f"{REF.key}/_manifest.json", f"{REF.key}/part-00000.parquet"]
     data = lake.store.read_bytes(f"{REF.key}/part-00000.parquet")
     assert manifest["files"][0]["sha256"] == hashlib.sha256(data).hexdigest()
     assert manifest["rows"] == 2 and manifest["meta"] == {"source": "x.csv"}
@@ -29,8 +31,8 @@ def test_uncommitted_partition_is_invisible(lake: Lake) -> None:
     lake.store.write_bytes(f"{staged}/part-00000.parquet", b"half written")
     lake.store.write_bytes(f"{REF.key}/part-00000.parquet", b"no success marker")
     assert not lake.is_committed(REF)
-    assert lake.committed_dates("raw", "orders") == []
-    with pytest.raises(PartitionNotFound):
+    assert lake.committed_dates(ORDERS) == []
+    with pytest.raises(MissingPartition):
         lake.read_frame(REF)
 
 
@@ -38,7 +40,11 @@ def test_recommit_replaces_never_appends(lake: Lake) -> None:
     lake.write_files(REF, {"a.csv": b"1", "b.csv": b"2"}, rows=2)
     lake.write_files(REF, {"c.csv": b"3"}, rows=1)
     assert [f["name"] for f in lake.manifest(REF)["files"]] == ["c.csv"]
-    assert sorted(k.rsplit("/", 1)[-1] for k in lake.store.list_keys(REF.key)) == ["_SUCCESS", "c.csv", "manifest.json"]
+    assert sorted(k.rsplit("/", 1)[-1] for k in lake.store.list_keys(REF.key)) == [
+        "_SUCCESS",
+        "_manifest.json",
+        "c.csv",
+    ]
 
 
 def test_readers_only_see_manifest_files(lake: Lake) -> None:
@@ -50,8 +56,8 @@ def test_readers_only_see_manifest_files(lake: Lake) -> None:
 def test_committed_dates_filters_range(lake: Lake) -> None:
     for dt in ("2024-01-01", "2024-01-02", "2024-01-03"):
         lake.write_frame(PartitionRef("raw", "orders", dt), pd.DataFrame({"x": [1]}))
-    assert lake.committed_dates("raw", "orders", start="2024-01-02") == ["2024-01-02", "2024-01-03"]
-    assert lake.committed_dates("raw", "orders", end="2024-01-01") == ["2024-01-01"]
+    assert lake.committed_dates(ORDERS, start="2024-01-02") == ["2024-01-02", "2024-01-03"]
+    assert lake.committed_dates(ORDERS, end="2024-01-01") == ["2024-01-01"]
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import numpy as np
 
-from campaignflow.ingest.staging import read_csv_text
+from campaignflow.ingest.reader import read_csv_text
 from campaignflow.synthetic.daily import make_day
 from campaignflow.synthetic.population import make_catalogue, make_population
 from campaignflow.synthetic.seasonality import black_friday, seasonality
@@ -37,8 +37,8 @@ def test_landing_layout_and_tables(tmp_path: Path) -> None:
     assert sorted(landing.list_keys("dt=2024-01-01/")) == [f"dt=2024-01-01/{name}" for name in expected]
     assert not landing.exists("dt=2024-01-02/products.csv")  # catalogue only when it changes
     assert truth.exists("customers.parquet")
-    orders = read_csv_text(landing.read_bytes("dt=2024-01-02/orders.csv"))
-    lines = read_csv_text(landing.read_bytes("dt=2024-01-02/order_lines.csv"))
+    orders = read_csv_text(landing.read_bytes("dt=2024-01-02/orders.csv"), "landing.csv")
+    lines = read_csv_text(landing.read_bytes("dt=2024-01-02/order_lines.csv"), "landing.csv")
     assert set(lines["order_id"]) <= set(orders["order_id"])
     # order amount is the sum of its lines
     lines["value"] = lines["quantity"].astype(int) * lines["unit_price"].astype(float)
@@ -48,7 +48,7 @@ def test_landing_layout_and_tables(tmp_path: Path) -> None:
 
 def test_messy_contacts_and_consent(tmp_path: Path) -> None:
     landing, _ = make_shop(tmp_path, customers=2000, days=1)
-    customers = read_csv_text(landing.read_bytes("dt=2024-01-01/customers.csv"))
+    customers = read_csv_text(landing.read_bytes("dt=2024-01-01/customers.csv"), "landing.csv")
     emails = customers["email"][customers["email"] != ""]
     assert (emails != emails.str.strip()).any(), "some emails carry stray whitespace"
     assert (emails != emails.str.lower()).any(), "some emails are not lower-case"

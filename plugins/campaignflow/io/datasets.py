@@ -1,0 +1,50 @@
+"""The catalogue: every dataset the pipeline reads or writes, in one place.
+
+A dataset is ``zone/table`` and its partitions are ``zone/table/dt=D`` (see :mod:`campaignflow.io.lake`).
+Jobs, the DAG, the importer and the report name datasets through this module, never by literal
+paths. Exports live in their own store (``CAMPAIGNFLOW_EXPORTS``) with the destination as the zone.
+"""
+
+from __future__ import annotations
+
+from campaignflow.io.lake import Dataset
+
+RAW_TABLES = ("orders", "order_lines", "events", "customers", "products", "returns")
+REQUIRED_RAW_TABLES = ("orders",)  # a day's export without these is not a day's export
+
+
+def staging(table: str) -> Dataset:
+    """A landing file typed into Parquet, waiting for validation."""
+    return Dataset("staging", table, f"typed, not yet validated {table}")
+
+
+def raw(table: str) -> Dataset:
+    """Validated rows of one landing table, one partition per export day."""
+    return Dataset("raw", table, f"validated {table} as exported by the shop")
+
+
+def raw_quarantine(table: str) -> Dataset:
+    """A staged table that failed validation, with ``_report.json`` saying why."""
+    return Dataset("quarantine", f"raw/{table}", f"{table} batches that failed validation")
+
+
+LANDING_QUARANTINE = Dataset("quarantine", "landing/export", "landing files that could not be parsed")
+CUSTOMER_FEATURES = Dataset("features", "customer", "point-in-time features per customer as of D")
+CONTACTS = Dataset("dims", "contacts", "each customer's newest contact and consent record as of D")
+CHURN_MODELS = Dataset("models", "churn_lgbm", "churn models; partition dt = the training date")
+CUSTOMER_SCORES = Dataset("scores", "customer", "churn probability and band per customer as of D")
+
+
+def churn_labels(horizon_days: int) -> Dataset:
+    """Churn labels at T: no order in (T, T + horizon]."""
+    return Dataset("labels", f"churn_h{horizon_days}", f"churn within {horizon_days} days")
+
+
+def audience(campaign: str) -> Dataset:
+    """A campaign's selected customers (treatment and control) for D."""
+    return Dataset("audiences", campaign, f"audience of campaign {campaign}")
+
+
+def export(destination: str, campaign: str) -> Dataset:
+    """A campaign's published file for one destination (in the exports store)."""
+    return Dataset(destination, campaign, f"{campaign} published to {destination}")
