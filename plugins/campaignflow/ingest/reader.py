@@ -28,7 +28,6 @@ _GZIP = b"\x1f\x8b"
 _ZIP = b"PK\x03\x04"  # .xlsx, .ods, .zip
 _OLE2 = b"\xd0\xcf\x11\xe0"  # legacy .xls
 _UTF16 = (b"\xff\xfe", b"\xfe\xff")
-_ROW_NUMBER = re.compile(r"Row #(\d+)")
 _COLUMN_COUNT = re.compile(r"Expected \d+ columns, got \d+")
 
 
@@ -75,7 +74,7 @@ def read_csv_text(data: bytes, file: str, options: CsvOptions | None = None) -> 
             ),
         )
     except pa.ArrowInvalid as err:
-        raise BadInput(f"{file}: {_describe_parse_error(str(err), text)}") from None
+        raise BadInput(f"{file}: {_describe_parse_error(str(err), text, delimiter)}") from None
     frame = table.to_pandas()
     frame[ROW_COLUMN] = _record_lines(text, delimiter, len(frame))
     return frame
@@ -134,22 +133,27 @@ def _check_header(header: list[str], file: str) -> None:
         raise BadInput(f"{file}: line 1: column name(s) {dupes} appear more than once in the header")
 
 
-def _describe_parse_error(message: str, text: str) -> str:
-    """Arrow's message without the row content it quotes."""
+def _describe_parse_error(message: str, text: str, delimiter: str) -> str:
+    """Arrow's message without the row content it quotes, with the record and line it failed on."""
     counts = _COLUMN_COUNT.search(message)
-    row = _ROW_NUMBER.search(message)
     what = counts.group(0) if counts else message.split(":", 1)[0]
-    where = ""
-    if row:
-        record = int(row.group(1))  # Arrow counts records from 1 = header
-        where = f"record {record} (line {_line_of_record(text, record)}): "
+    located = _first_ragged_record(text, delimiter)
+    where = f"record {located[0]} (line {located[1]}): " if located else ""
     return f"{where}cannot be parsed as CSV: {what}"
 
 
-def _line_of_record(text: str, record: int) -> int:
-    """The line on which the ``record``-th record (1 = header) starts."""
-    starts = _record_starts(text, ",")
-    return starts[record - 1] if record <= len(starts) else len(text.splitlines())
+def _first_ragged_record(text: str, delimiter: str) -> tuple[int, int] | None:
+    """(record number, start line) of the first record whose field count differs from the header's."""
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    width, line, record = None, 1, 0
+    for row in reader:
+        if row:
+            record += 1
+            width = width if width is not None else len(row)
+            if len(row) != width:
+                return record, line
+        line = reader.line_num + 1
+    return None
 
 
 def _record_lines(text: str, delimiter: str, n: int) -> np.ndarray:
