@@ -133,7 +133,10 @@ def load_named_campaign(folder: str | Path, name: str) -> CampaignSpec:
         raise CampaignSpecError(f"no campaign {name!r}: no {name}.yaml or {name}.yml in {folder}")
     if len(paths) > 1:
         raise CampaignSpecError(f"campaign {name!r} is defined twice: {[str(p) for p in paths]}")
-    return load_campaign(paths[0])
+    spec = load_campaign(paths[0])
+    if spec.name != name:
+        raise CampaignSpecError(f"{paths[0]}: name: {spec.name!r} must match the file name {name!r}")
+    return spec
 
 
 def load_campaigns(folder: str | Path, active_only: bool = True) -> list[CampaignSpec]:

@@ -125,3 +125,63 @@ def test_latest_contact_wins() -> None:
     )
     latest = latest_contacts(log).set_index("customer_id")
     assert bool(latest.loc["a", "unsubscribed"]) is True
+
+
+def write_spec(folder: Path, file: str, **over: object) -> Path:
+    import yaml
+
+    base: dict[str, object] = {
+        "name": Path(file).stem,
+        "audience": {"where": [{"column": "churn_prob", "op": ">=", "value": 0.5}]},
+        "destinations": [{"name": "csv"}],
+    }
+    base.update(over)
+    path = folder / file
+    path.write_text(yaml.safe_dump(base))
+    return path
+
+
+def test_every_problem_of_every_spec_is_reported_with_file_and_field(tmp_path: Path) -> None:
+    write_spec(tmp_path, "a.yaml", audience={"where": [{"column": "ltv", "op": ">", "value": 1}], "order_by": "nope"})
+    write_spec(tmp_path, "b.yml", audience={"where": [{"column": "churn_prob", "op": ">=", "value": "high"}]})
+    write_spec(tmp_path, "c.yaml", audience={"where": [{"column": "churn_band", "op": ">", "value": "high"}]})
+    write_spec(tmp_path, "d.yaml", name="other")
+    with pytest.raises(CampaignSpecError) as err:
+        load_campaigns(tmp_path)
+    text = str(err.value)
+    assert f"{tmp_path / 'a.yaml'}: audience.where.0.column: unknown column 'ltv'" in text
+    assert f"{tmp_path / 'a.yaml'}: audience.order_by: unknown column 'nope'" in text
+    assert f"{tmp_path / 'b.yml'}: audience.where.0.value: 'churn_prob' is a number" in text  # .yml is read too
+    assert f"{tmp_path / 'c.yaml'}: audience.where.0.op: 'churn_band' is text" in text
+    assert f"{tmp_path / 'd.yaml'}: name: 'other' must match the file name 'd'" in text
+    assert text.startswith("5 problem(s) in campaign specs")
+
+
+def test_named_campaign_must_match_its_file(tmp_path: Path) -> None:
+    from campaignflow.campaigns.spec import load_named_campaign
+
+    write_spec(tmp_path, "x.yml", name="y")
+    with pytest.raises(CampaignSpecError, match="'y' must match the file name 'x'"):
+        load_named_campaign(tmp_path, "x")
+    with pytest.raises(CampaignSpecError, match="no campaign 'y'"):
+        load_named_campaign(tmp_path, "y")
+    write_spec(tmp_path, "z.yml")
+    assert load_named_campaign(tmp_path, "z").name == "z"
+
+
+def test_validate_campaigns_command(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from campaignflow.cli import main
+
+    assert main(["validate-campaigns", "--folder", str(ROOT / "campaigns")]) == 0
+    write_spec(tmp_path, "bad.yaml", audience={"where": [{"column": "ltv", "op": ">", "value": 1}]})
+    assert main(["validate-campaigns", "--folder", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "bad.yaml: audience.where.0.column: unknown column 'ltv'" in err and "remedy:" in err
+
+
+def test_an_audience_matching_nobody_is_empty_not_a_crash() -> None:
+    scored, contacts = scored_and_contacts(50)
+    audience, stats = build_audience(
+        spec(audience={"where": [{"column": "churn_prob", "op": ">", "value": 2}]}), scored, contacts
+    )
+    assert audience.empty and stats.matched == 0 and stats.treatment == 0

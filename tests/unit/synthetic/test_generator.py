@@ -49,10 +49,13 @@ def test_landing_layout_and_tables(tmp_path: Path) -> None:
 def test_messy_contacts_and_consent(tmp_path: Path) -> None:
     landing, _ = make_shop(tmp_path, customers=2000, days=1)
     customers = read_csv_text(landing.read_bytes("dt=2024-01-01/customers.csv"), "landing.csv")
-    emails = customers["email"][customers["email"] != ""]
-    assert (emails != emails.str.strip()).any(), "some emails carry stray whitespace"
-    assert (emails != emails.str.lower()).any(), "some emails are not lower-case"
-    phones = customers["phone"][customers["phone"] != ""]
+    emails = customers["email"].dropna()
+    phones = customers["phone"].dropna()
+    assert 0.9 < len(emails) / len(customers) < 1.0, "a few customers have no email"
+    assert 0.5 < len(phones) / len(customers) < 0.9, "many, not all, customers have a phone"
+    assert (emails != emails.str.strip()).sum() > 0.03 * len(emails), "some emails carry stray whitespace"
+    assert (emails != emails.str.lower()).sum() > 0.2 * len(emails), "many emails are not lower-case"
+    assert emails.str.strip().str.contains(r"^[^@\s]+@[^@\s]+\.[a-z.]+$", case=False).all()
     assert phones.str.startswith("+").any() and phones.str.startswith("0").any()
     consent = customers["marketing_consent"].eq("true").mean()
     assert 0.6 < consent < 0.85
