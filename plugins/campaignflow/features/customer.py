@@ -2,6 +2,9 @@
 
 Everything is computed *as of* the end of day D from records dated on or before D that had
 arrived by D (partition ``dt`` <= D). Nothing later can leak in.
+
+Money is summed as decimals (exact, so independent of the order Spark adds rows in) and only then
+turned into doubles: the same inputs give the same bytes on every run and every cluster layout.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ EVENT_TYPES_COUNTED = {
     "email_click": "email_clicks",
 }
 EVENT_WINDOW = 30
+MONEY = "decimal(24,6)"  # exact sums of amounts with up to 6 decimals, up to 10^18
 
 FEATURE_COLUMNS = [
     "recency_days",
@@ -59,7 +63,7 @@ def customer_features(
     end = F.lit(as_of + timedelta(days=1)).cast("timestamp")
     d = F.lit(as_of)
     o = orders.where((F.col("dt") <= F.lit(str(as_of))) & (F.col("order_ts") < end)).select(
-        "customer_id", "amount", F.to_date("order_ts").alias("day")
+        "customer_id", F.col("amount").cast(MONEY).alias("amount"), F.to_date("order_ts").alias("day")
     )
 
     def within(days: int) -> Column:
@@ -73,7 +77,7 @@ def customer_features(
     ]
     for w in ORDER_WINDOWS:
         agg.append(F.sum(F.when(within(w), 1).otherwise(0)).alias(f"orders_{w}d"))
-        agg.append(F.sum(F.when(within(w), F.col("amount")).otherwise(0.0)).alias(f"monetary_{w}d"))
+        agg.append(F.sum(F.when(within(w), F.col("amount"))).alias(f"monetary_{w}d"))
     order_feats = o.groupBy("customer_id").agg(*agg)
 
     ids = order_feats.select("customer_id")
@@ -92,7 +96,7 @@ def customer_features(
     out = (
         out.withColumn("recency_days", F.datediff(d, F.col("last_order")))
         .withColumn("tenure_days", F.datediff(d, first_seen))
-        .withColumn("avg_order_value", F.col("monetary_total") / F.col("orders_total"))
+        .withColumn("avg_order_value", (F.col("monetary_total") / F.col("orders_total")).cast("double"))
         .withColumn(
             "days_between_orders",
             F.when(
@@ -104,7 +108,7 @@ def customer_features(
     for name in ("orders_total", *[f"orders_{w}d" for w in ORDER_WINDOWS]):
         out = out.withColumn(name, F.coalesce(F.col(name), F.lit(0)).cast("int"))
     for name in ("monetary_total", *[f"monetary_{w}d" for w in ORDER_WINDOWS]):
-        out = out.withColumn(name, F.round(F.coalesce(F.col(name), F.lit(0.0)), 2))
+        out = out.withColumn(name, F.round(F.coalesce(F.col(name), F.lit(0)), 2).cast("double"))
 
     if events is None:  # the shop exports no behaviour: features unknown, not zero
         out = out.select("*", *[F.lit(None).cast("int").alias(c) for c in _event_columns()])

@@ -141,3 +141,17 @@ def test_churn_labels(spark) -> None:  # type: ignore[no-untyped-def]
     got = dict(zip(labels["customer_id"], labels["churned"], strict=True))
     # 'edge' orders again on day 61 (outside the horizon); 'new_after' had not ordered by D
     assert got == {"stays": 0, "leaves": 1, "edge": 1}
+
+
+def test_features_do_not_depend_on_row_order_or_partitioning(spark) -> None:  # type: ignore[no-untyped-def]
+    """Exact money sums: shuffled, repartitioned input gives identical values (not merely close)."""
+    raw = random_raw(6)
+    raw["orders"]["amount"] = raw["orders"]["amount"] + 0.001  # values whose float sums depend on order
+    first = customer_features(*(to_spark(spark, raw[t]) for t in ("orders", "events", "customers")), AS_OF)
+    shuffled = {t: f.sample(frac=1, random_state=9) for t, f in raw.items()}
+    second = customer_features(
+        *(to_spark(spark, shuffled[t]).repartition(7) for t in ("orders", "events", "customers")), AS_OF
+    )
+    a = first.toPandas().sort_values("customer_id", ignore_index=True)
+    b = second.toPandas().sort_values("customer_id", ignore_index=True)
+    pd.testing.assert_frame_equal(a, b, check_exact=True)
