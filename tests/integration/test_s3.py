@@ -123,3 +123,50 @@ def test_list_dirs_at_root(s3_endpoint: str, s3_bucket: str) -> None:
     root = S3Store(f"s3://{s3_bucket}", endpoint_url=s3_endpoint)
     assert root.list_dirs("") == ["landing"]
     assert root.list_dirs("landing") == ["dt=2024-01-01", "dt=2024-01-02"]
+
+
+@pytest.mark.spark
+def test_spark_on_an_s3_lake_fails_at_once_with_the_reason(s3_endpoint: str, s3_bucket: str, spark) -> None:  # type: ignore[no-untyped-def]
+    from campaignflow.errors import SparkCannotReadLake
+    from campaignflow.io import datasets
+    from campaignflow.io.spark import read_table
+
+    lake = Lake.from_uri(f"s3://{s3_bucket}/lake", endpoint_url=s3_endpoint)
+    lake.write_frame(datasets.raw("orders").at("2024-01-01"), pd.DataFrame({"customer_id": ["a"]}))
+    with pytest.raises(SparkCannotReadLake, match="has no s3a filesystem") as err:
+        read_table(lake, datasets.raw("orders"))
+    assert "hadoop-aws" in err.value.remedy
+
+
+def test_storage_stopping_mid_import_marks_no_new_day_complete(tmp_path: Path) -> None:
+    """The S3 server dies part-way: a transient error saying how far it got, and no day marked complete."""
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    from campaignflow.errors import StorageUnavailable, TransientError
+    from campaignflow.ingest.importer import ColumnMapping, prepare_orders, write_landing
+    from campaignflow.ingest.reader import read_csv_text
+    from tests.s3server import _free_port
+
+    rows = "".join(f"c{d},2024-01-{d:02d}T10:00:00,{d}.00,A{d}\n" for d in range(1, 31))
+    text = read_csv_text(("customer_id,order_ts,amount,order_id\n" + rows).encode(), "log.csv")
+    imported = prepare_orders(text, ColumnMapping(order_id="order_id"), "log.csv")
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=_free_port(), verbose=False)
+    server.start()
+    endpoint = f"http://127.0.0.1:{server._server.server_port}"  # type: ignore[attr-defined]
+    boto3.client("s3", endpoint_url=endpoint).create_bucket(Bucket="dies")
+    store = S3Store("s3://dies/landing", endpoint_url=endpoint)
+    real_write, calls = store.write_bytes, []
+
+    def write_then_die(key: str, data: bytes) -> None:
+        calls.append(key)
+        if len(calls) == 40:
+            server.stop()
+        real_write(key, data)
+
+    store.write_bytes = write_then_die  # type: ignore[method-assign]
+    with pytest.raises(StorageUnavailable) as err:
+        write_landing(imported, store)
+    assert isinstance(err.value, TransientError)
+    assert "of 30 day(s) written, no new day marked complete" in str(err.value) and "--mode replace" in err.value.remedy
+    assert not [k for k in calls if k.endswith("_SUCCESS")]
