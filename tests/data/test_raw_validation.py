@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from campaignflow.ingest.staging import BatchRejected, promote_days, stage_day
+from campaignflow.errors import BatchRejected
+from campaignflow.ingest.staging import promote_days, stage_day
 from campaignflow.io.lake import Dataset, Lake, PartitionRef
 from tests.conftest import make_shop
 
@@ -82,3 +83,21 @@ def test_malformed_values_reject_the_batch_at_parse(tmp_path: Path, lake: Lake) 
     assert "column 'order_ts': not a valid timestamp" in str(err.value)
     assert not lake.committed_dates(Dataset("staging", "orders")) and not lake.committed_dates(Dataset("raw", "orders"))
     assert lake.committed_dates(Dataset("quarantine", "landing/export")) == [BAD_DAY]
+
+
+def test_unreadable_customers_file_is_a_rejected_batch_without_pii(tmp_path: Path, lake: Lake) -> None:
+    """A daily customers.csv with a ragged row: quarantined with a report, nothing staged, no row echoed."""
+    landing = shop_with(tmp_path, set())
+    key = f"dt={BAD_DAY}/customers.csv"
+    text = landing.read_bytes(key).decode()
+    header, first, rest = text.split("\n", 2)
+    landing.write_bytes(key, "\n".join([header, first + ",extra@leak.com,+44 7700 900999", rest]).encode())
+    with pytest.raises(BatchRejected) as err:
+        stage_day(landing, lake, BAD_DAY)
+    message = str(err.value)
+    assert f"dt={BAD_DAY}/customers.csv: record 2 (line 2): cannot be parsed as CSV" in message
+    assert "leak.com" not in message and "900999" not in message
+    assert not lake.committed_dates(Dataset("staging", "orders"))
+    report = json.loads(lake.store.read_bytes(f"quarantine/landing/export/dt={BAD_DAY}/_report.json"))
+    assert report["stage"] == "parse" and "customers.csv" in report["problems"][0]
+    assert "leak.com" not in json.dumps(report)
