@@ -77,7 +77,14 @@ def cmd_generate(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_import_orders(args: argparse.Namespace) -> dict[str, Any]:
-    from campaignflow.ingest.importer import ColumnMapping, ImportOptions, prepare_orders, read_source, write_landing
+    from campaignflow.ingest.importer import (
+        ColumnMapping,
+        ImportOptions,
+        check_ids_against_lake,
+        prepare_orders,
+        read_source,
+        write_landing,
+    )
     from campaignflow.ingest.reader import CsvOptions
     from campaignflow.runtime import Runtime
     from jobs import load_history
@@ -103,6 +110,7 @@ def cmd_import_orders(args: argparse.Namespace) -> dict[str, Any]:
         return_prefix=args.return_prefix,
     )
     imported = prepare_orders(read_source(path, options.csv), mapping, str(path), options)
+    check_ids_against_lake(imported, rt.lake, args.mode)
     landed = write_landing(imported, rt.landing, args.mode)
     loaded = load_history.run(rt, landed["from"], landed["to"])
     return {"file": str(path), **landed, "raw_rows": loaded["raw_rows"], "lake": rt.lake.uri}

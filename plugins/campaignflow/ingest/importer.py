@@ -28,7 +28,8 @@ from campaignflow.errors import BadInput, BatchRejected, StorageUnavailable
 from campaignflow.ingest.reader import CsvOptions, read_csv_text
 from campaignflow.ingest.schemas import ORDER_LINES, ORDERS, RETURNS, ROW_COLUMN, RowError, TableSchema, coerce
 from campaignflow.ingest.validation import validate_frame, with_lag
-from campaignflow.io import landing
+from campaignflow.io import datasets, landing
+from campaignflow.io.lake import Lake
 from campaignflow.io.storage import ObjectStore
 from campaignflow.settings import EARLIEST_DATE
 
@@ -397,6 +398,29 @@ def write_landing(imported: ImportedLog, store: ObjectStore, mode: Mode = "refus
         "mode": mode,
         "overlapping_days": len(overlap),
     }
+
+
+def check_ids_against_lake(imported: ImportedLog, lake: Lake, mode: Mode) -> None:
+    """An order id already committed on another day is the same order, not a new one: refuse it.
+
+    Days this import replaces (``mode="replace"``) do not count; in ``merge`` mode an id landed on
+    the same day is the merge's to compare.
+    """
+    new = imported.orders[["order_id", "dt"]]
+    first, last = new["dt"].min(), new["dt"].max()
+    clashes = []
+    for dt in lake.committed_dates(datasets.raw("orders")):
+        if mode == "replace" and first <= dt <= last:
+            continue
+        landed = set(lake.read_frame(datasets.raw("orders").at(dt), columns=["order_id"])["order_id"])
+        hit = new[new["order_id"].isin(landed) & (new["dt"] != dt)]
+        clashes += [(oid, dt, day) for oid, day in zip(hit["order_id"], hit["dt"], strict=True)]
+    if clashes:
+        shown = ", ".join(f"{oid} (landed {old}, here {day})" for oid, old, day in clashes[:_MAX_SHOWN])
+        raise BadInput(
+            f"{len(clashes)} order id(s) are already in the lake on another day: {shown}; nothing imported",
+            remedy="an order id names one order: fix the ids, or --mode replace if the landed days were wrong",
+        )
 
 
 def _day_tables(imported: ImportedLog) -> dict[str, tuple[pd.DataFrame, TableSchema, list[str]]]:

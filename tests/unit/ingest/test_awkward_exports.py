@@ -198,6 +198,16 @@ def test_overlapping_import_is_refused_merged_or_replaced(tmp_path: Path, runtim
     assert orders(runtime_env)["order_id"].tolist() == ["A1", "A3", "A4"]  # its days replaced: A2 gone
 
 
+def test_an_order_id_already_landed_on_another_day_is_refused(tmp_path: Path, runtime_env: Runtime, capsys) -> None:  # type: ignore[no-untyped-def]
+    first, second = tmp_path / "first.csv", tmp_path / "second.csv"
+    first.write_text(HEADER + ROWS)
+    second.write_text(HEADER + "c9,2024-02-10T12:00:00,9.00,A1\n")  # another store's file reusing A1
+    assert run_import(runtime_env, first, capsys=capsys)[0] == 0
+    rc, err = run_import(runtime_env, second, capsys=capsys)
+    assert rc == 2 and "A1 (landed 2024-01-01, here 2024-02-10)" in err
+    assert orders(runtime_env)["order_id"].tolist() == ["A1", "A2"]
+
+
 def test_merge_refuses_an_order_id_with_different_content(tmp_path: Path, runtime_env: Runtime, capsys) -> None:  # type: ignore[no-untyped-def]
     first, second = tmp_path / "first.csv", tmp_path / "second.csv"
     first.write_text(HEADER + ROWS)
