@@ -66,3 +66,14 @@ def test_spark_reads_a_partition_and_the_table(lake: Lake, spark) -> None:  # ty
     table = spark.read.parquet(str(_table_dir(lake))).toPandas().sort_values("order_id", ignore_index=True)
     assert table["order_id"].tolist() == want["order_id"].tolist()
     assert sorted(table["dt"].astype(str).unique()) == ["2024-01-01", "2024-01-02", "2024-01-03"]
+
+
+def test_duckdb_reads_the_table(lake: Lake) -> None:
+    import duckdb
+
+    want = _commit_three_days(lake)
+    glob = str(_table_dir(lake) / "*" / "*.parquet")
+    got = duckdb.sql(
+        f"select order_id, amount, dt from read_parquet('{glob}', hive_partitioning=true) order by order_id"
+    )
+    assert [(r[0], r[1], str(r[2])) for r in got.fetchall()] == list(want.itertuples(index=False, name=None))
