@@ -36,8 +36,7 @@ def is_complete(store: ObjectStore, dt: str) -> bool:
 
 def complete_dates(store: ObjectStore, start: str | None = None, end: str | None = None) -> list[str]:
     """Complete landing days in [start, end], sorted."""
-    days = sorted(name[3:] for name in store.list_dirs("") if name.startswith("dt="))
-    days = [d for d in days if (not start or d >= start) and (not end or d <= end)]
+    days = [d for d in present_dates(store) if (not start or d >= start) and (not end or d <= end)]
     return [d for d in days if is_complete(store, d)]
 
 
