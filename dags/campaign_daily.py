@@ -9,9 +9,14 @@ The nightly campaign pipeline for logical date **D** (`{{ ds }}`):
 2. **ingest** — each landing CSV typed into `staging/<table>/dt=D` (unreadable values reject the batch).
 3. **validate_raw** — Great Expectations suites; pass → `raw/<table>/dt=D`, fail → `quarantine/`
    with a report naming file, column, rule and lines. Nothing downstream runs on a failed batch.
-4. **build_features** — Spark, point in time: `features/customer/dt=D`; alongside it
-   **snapshot_contacts** rolls each customer's current contact/consent record forward to `dims/contacts/dt=D`.
-5. **train_churn** — the newest churn model trained on or before D, or a new LightGBM model.
+4. **build_features** — Spark, point in time and incremental: day D's raw data aggregated into
+   `daily/customer_day/dt=D`, the feature state of D-1 moved to D (`state/customer_features/dt=D`;
+   rebuilt from the daily aggregates after a gap or late data), then `features/customer/dt=D`,
+   validated before commit. Alongside it **snapshot_contacts** rolls each customer's current
+   contact/consent record forward to `dims/contacts/dt=D`.
+5. **build_segments** — RFM tiers and k-means clusters as of D (`segments/customer/dt=D`);
+   **train_churn** — the newest churn model trained on or before D, or a new LightGBM model
+   (labels at D-H in `labels/churn_h{H}/`).
 6. **score_customers** — `scores/customer/dt=D` (churn probability and band per customer).
 7. **build_audience** / **export_audience** — one mapped task per active campaign in `campaigns/`:
    `audiences/<campaign>/dt=D` (treatment and control), then hashed-identifier CSVs with a
@@ -88,6 +93,12 @@ def campaign_daily() -> None:
         return run_job("build_features", str(ds))
 
     @task
+    def build_segments(ds: str | None = None) -> dict[str, Any]:
+        from campaignflow.orchestration.tasks import run_job
+
+        return run_job("build_segments", str(ds))
+
+    @task
     def train_churn(ds: str | None = None) -> dict[str, Any]:
         from campaignflow.orchestration.tasks import run_job
 
@@ -114,7 +125,9 @@ def campaign_daily() -> None:
 
     campaigns = validate_campaigns()
     validated = campaigns >> wait_for_landing() >> ingest() >> validate_raw()
-    scored = validated >> build_features() >> train_churn() >> score_customers()
+    features = validated >> build_features()
+    features >> build_segments()
+    scored = features >> train_churn() >> score_customers()
     contacts = validated >> snapshot_contacts()
     audiences = build_audience.expand(campaign=campaigns)
     [scored, contacts] >> audiences

@@ -6,7 +6,6 @@ Training is point in time: features as of T = D - horizon, labels from orders in
 from __future__ import annotations
 
 import argparse
-from datetime import date, timedelta
 from typing import Any
 
 from campaignflow.errors import NotEnoughHistory
@@ -31,24 +30,18 @@ def run(rt: Runtime, ds: str, force: bool = False) -> dict[str, Any]:
 
 
 def training_set(rt: Runtime, ds: str) -> Any:
-    """Features as of T joined to churn labels at T, committing both partitions."""
-    from campaignflow.features.customer import churn_labels
-    from campaignflow.io.spark import read_table, write_partition
-    from jobs import build_features
+    """Features as of T = D - H joined to the labels at T (both built if missing)."""
+    from jobs import build_labels
 
-    horizon = rt.settings.churn_horizon_days
-    t = (date.fromisoformat(ds) - timedelta(days=horizon)).isoformat()
+    t = build_labels.label_date(rt, ds)
     if not rt.lake.committed_dates(datasets.raw("orders"), end=t):
+        horizon = rt.settings.churn_horizon_days
         raise NotEnoughHistory(f"cannot train at {ds}: no raw orders on or before {t} (D - {horizon} days)")
-    feature_ref = datasets.CUSTOMER_FEATURES.at(t)
-    if not rt.lake.is_committed(feature_ref):
-        build_features.run(rt, t)
-    orders = read_table(rt.lake, datasets.raw("orders"), end=ds)
-    assert orders is not None  # there are orders on or before t <= ds
-    label_ref = datasets.churn_labels(horizon).at(t)
-    write_partition(rt.lake, label_ref, churn_labels(orders, date.fromisoformat(t), horizon))
+    label_ref = datasets.churn_labels(rt.settings.churn_horizon_days).at(t)
+    if not rt.lake.is_committed(label_ref) or rt.lake.manifest(label_ref)["meta"].get("outcome_through") != ds:
+        build_labels.run(rt, ds)
     labels = rt.lake.read_frame(label_ref)
-    features = rt.lake.read_frame(feature_ref)
+    features = rt.lake.read_frame(datasets.CUSTOMER_FEATURES.at(t))
     return features.merge(labels[["customer_id", "churned"]], on="customer_id", how="inner")
 
 

@@ -77,7 +77,7 @@ class CampaignSpec(BaseModel):
 
 def rule_columns() -> dict[str, str]:
     """Columns a rule or ``order_by`` may name, with their kind ("number" or "string")."""
-    from campaignflow.features.customer import FEATURE_COLUMNS
+    from campaignflow.features.catalogue import FEATURE_COLUMNS
     from campaignflow.models.churn import SCORE_COLUMNS
 
     return {**SCORE_COLUMNS, **dict.fromkeys(FEATURE_COLUMNS, "number")}

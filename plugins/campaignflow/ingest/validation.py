@@ -98,7 +98,7 @@ def expectations(schema: TableSchema) -> list[Any]:
 
 
 @cache
-def _context() -> Any:
+def gx_context() -> Any:
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
@@ -112,7 +112,7 @@ def _context() -> Any:
 def _suite_and_batch(schema: TableSchema) -> tuple[Any, Any]:
     import great_expectations as gx
 
-    context = _context()
+    context = gx_context()
     source = context.data_sources.add_pandas(f"raw_{schema.name}")
     batch_def = source.add_dataframe_asset(name=schema.name).add_batch_definition_whole_dataframe("batch")
     suite = context.suites.add(gx.ExpectationSuite(name=f"raw_{schema.name}", expectations=expectations(schema)))
@@ -150,7 +150,7 @@ def validate_frame(schema: TableSchema, frame: pd.DataFrame) -> ValidationReport
         (warnings if severity == "warning" else failures).append(
             Failure(
                 column=column,
-                rule=_rule_text(cfg.type, cfg.kwargs),
+                rule=rule_text(cfg.type, cfg.kwargs),
                 unexpected_count=int(res.result.get("unexpected_count") or len(hits)),
                 rows=[int(h[ROW_COLUMN]) for h in hits[:_MAX_ROWS_IN_REPORT]],
                 dates=sorted({str(h["dt"]) for h in hits if "dt" in h}),
@@ -166,11 +166,16 @@ def validate_frame(schema: TableSchema, frame: pd.DataFrame) -> ValidationReport
     return ValidationReport(schema.name, len(frame), failures, expectations=len(result.results), warnings=warnings)
 
 
-def _rule_text(kind: str, kwargs: dict[str, Any]) -> str:
+def rule_text(kind: str, kwargs: dict[str, Any]) -> str:
     if kwargs.get("column") == LAG_COLUMN:
         return f"record dated after the partition day or more than {int(kwargs['max_value'])} day(s) before it"
     if kind == "expect_compound_columns_to_be_unique":
         return "be unique within the day"
+    if kind == "expect_table_row_count_to_be_between":
+        low, high = kwargs.get("min_value"), kwargs.get("max_value")
+        return f"at least {low} customers (the previous date's count)" if high is None else f"at most {high} customers"
+    if kind == "expect_column_values_to_be_between" and kwargs.get("strict_min"):
+        return f"be more than {_num(kwargs['min_value'])}"
     if kind == "expect_column_values_to_be_between":
         low, high = kwargs.get("min_value"), kwargs.get("max_value")
         if low is None:

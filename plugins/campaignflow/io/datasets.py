@@ -29,15 +29,20 @@ def raw_quarantine(table: str) -> Dataset:
 
 
 LANDING_QUARANTINE = Dataset("quarantine", "landing/export", "landing files that could not be parsed")
+CUSTOMER_DAY = Dataset("daily", "customer_day", "per customer and activity day, the aggregates of raw day D")
+FEATURE_STATE = Dataset("state", "customer_features", "windowed counters per customer as of D (incremental)")
 CUSTOMER_FEATURES = Dataset("features", "customer", "point-in-time features per customer as of D")
+FEATURES_QUARANTINE = Dataset("quarantine", "features/customer", "feature partitions that failed validation")
+CUSTOMER_SEGMENTS = Dataset("segments", "customer", "RFM tier and k-means cluster per customer as of D")
+SEGMENT_MODELS = Dataset("models", "segments_kmeans", "k-means segment models; dt = start of the model's period")
 CONTACTS = Dataset("dims", "contacts", "each customer's newest contact and consent record as of D")
 CHURN_MODELS = Dataset("models", "churn_lgbm", "churn models; partition dt = the training date")
 CUSTOMER_SCORES = Dataset("scores", "customer", "churn probability and band per customer as of D")
 
 
 def churn_labels(horizon_days: int) -> Dataset:
-    """Churn labels at T: no order in (T, T + horizon]."""
-    return Dataset("labels", f"churn_h{horizon_days}", f"churn within {horizon_days} days")
+    """Labels at T: churn (no order in (T, T + horizon]) and future value (spend in that window)."""
+    return Dataset("labels", f"churn_h{horizon_days}", f"churn and spend within {horizon_days} days")
 
 
 def audience(campaign: str) -> Dataset:

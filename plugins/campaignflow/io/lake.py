@@ -187,6 +187,12 @@ class Lake:
             raise MissingPartition(f"{self.store.full_uri(ref.key)} has no parquet files")
         return pa.concat_tables(tables).to_pandas()
 
+    def read_staged(self, staged: str) -> pd.DataFrame:
+        """The Parquet files written under a staging prefix, before they are committed."""
+        keys = sorted(k for k in self.store.list_keys(staged) if k.endswith(".parquet"))
+        tables = [pq.read_table(io.BytesIO(self.store.read_bytes(k))) for k in keys]
+        return pa.concat_tables(tables).to_pandas()
+
     def committed_dates(self, dataset: Dataset, start: str | None = None, end: str | None = None) -> list[str]:
         """Committed dates of a dataset within [start, end] (ISO strings compare as dates)."""
         dates = []

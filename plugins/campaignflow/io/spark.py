@@ -6,6 +6,7 @@ import logging
 import os
 import shutil
 import subprocess
+import time
 from functools import cache
 from typing import TYPE_CHECKING
 
@@ -33,39 +34,74 @@ def java_major_version() -> int | None:
     return int(version.split(".")[1]) if head == "1" else int(head)
 
 
-@cache
-def get_spark() -> SparkSession:
-    """A local Spark session (``CAMPAIGNFLOW_SPARK_MASTER`` overrides local[*])."""
+SESSION_CONF = {
+    "spark.sql.session.timeZone": "UTC",
+    "spark.sql.shuffle.partitions": os.environ.get("CAMPAIGNFLOW_SHUFFLE_PARTITIONS", "4"),
+    "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
+    "spark.sql.sources.partitionColumnTypeInference.enabled": "false",
+    "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
+}
+# Session settings a Connect client may change on a shared server (the rest is fixed at its start).
+_RUNTIME_CONF = (
+    "spark.sql.session.timeZone",
+    "spark.sql.shuffle.partitions",
+    "spark.sql.parquet.outputTimestampType",
+    "spark.sql.sources.partitionColumnTypeInference.enabled",
+)
+
+
+def check_java() -> None:
     major = java_major_version()
     if major is None or major < 17:
         raise RuntimeError(
             f"Spark 4 needs Java 17+, found {major or 'no java'}: install openjdk-17-jre-headless or set JAVA_HOME"
         )
+
+
+def get_spark() -> SparkSession:
+    """The Spark session of the engine ``CAMPAIGNFLOW_SPARK`` selects (see :mod:`.spark_engine`)."""
+    from campaignflow.io.spark_engine import configured_engine
+
+    engine = configured_engine()
+    return _session(engine.remote, engine.master)
+
+
+@cache
+def _session(remote: str | None, master: str | None) -> SparkSession:
     from pyspark.sql import SparkSession
 
-    master = os.environ.get("CAMPAIGNFLOW_SPARK_MASTER", "local[2]")
-    if master.startswith("local"):
-        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # in-process: no need for a routable address
-    builder = (
-        SparkSession.builder.appName("campaignflow")
-        .master(master)
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.sql.shuffle.partitions", os.environ.get("CAMPAIGNFLOW_SHUFFLE_PARTITIONS", "4"))
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.driver.memory", os.environ.get("CAMPAIGNFLOW_SPARK_DRIVER_MEMORY", "2g"))
-        .config("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
-        .config("spark.sql.sources.partitionColumnTypeInference.enabled", "false")
-    )
-    spark = builder.getOrCreate()
-    spark.sparkContext.setLogLevel("WARN")
-    log.info("spark %s started (%s)", spark.version, spark.sparkContext.master)
+    started = time.monotonic()
+    if remote:
+        spark = SparkSession.builder.remote(remote).getOrCreate()
+        for key in _RUNTIME_CONF:
+            spark.conf.set(key, SESSION_CONF[key])
+    else:
+        check_java()
+        assert master is not None
+        if master.startswith("local"):
+            os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # in-process: no need for a routable address
+        builder = SparkSession.builder.appName("campaignflow").master(master)
+        for key, value in SESSION_CONF.items():
+            builder = builder.config(key, value)
+        builder = builder.config("spark.driver.memory", os.environ.get("CAMPAIGNFLOW_SPARK_DRIVER_MEMORY", "2g"))
+        spark = builder.getOrCreate()
+        spark.sparkContext.setLogLevel("WARN")
+    log.info("spark %s attached (%s) in %.1f s", spark.version, remote or master, time.monotonic() - started)
     return spark
+
+
+def is_connect(spark: SparkSession) -> bool:
+    return type(spark).__module__.startswith("pyspark.sql.connect")
 
 
 def read_table(lake: Lake, dataset: Dataset, start: str | None = None, end: str | None = None) -> DataFrame | None:
     """Committed partitions of a dataset in [start, end] as one DataFrame with a string ``dt``."""
-    dates = lake.committed_dates(dataset, start, end)
+    return read_dates(lake, dataset, lake.committed_dates(dataset, start, end))
+
+
+def read_dates(lake: Lake, dataset: Dataset, dates: list[str]) -> DataFrame | None:
+    """The given committed partitions of a dataset as one DataFrame with a string ``dt``; None for none."""
     if not dates:
         return None
     spark = get_spark()
@@ -82,7 +118,10 @@ def check_spark_can_read(lake: Lake) -> None:
     """
     if not isinstance(lake.store, S3Store):
         return
-    jvm = get_spark().sparkContext._jvm
+    spark = get_spark()
+    if is_connect(spark):
+        return  # the server's classpath is the deployment's business; it reports a missing filesystem itself
+    jvm = spark.sparkContext._jvm
     assert jvm is not None  # a classic (not Connect) session has a JVM gateway
     try:
         jvm.java.lang.Class.forName("org.apache.hadoop.fs.s3a.S3AFileSystem")
@@ -92,13 +131,53 @@ def check_spark_can_read(lake: Lake) -> None:
         ) from err
 
 
-def write_partition(
-    lake: Lake, ref: PartitionRef, frame: DataFrame, meta: dict[str, object] | None = None, sort_by: str = "customer_id"
-) -> dict[str, object]:
-    """Write a Spark frame as one sorted file (deterministic bytes for the same rows) and commit it."""
+def stage_frame(lake: Lake, ref: PartitionRef, frame: DataFrame, sort_by: str = "customer_id") -> tuple[str, int]:
+    """Write a Spark frame as one sorted file (deterministic bytes) under a fresh staging prefix."""
     staged = lake.stage(ref)
     out = frame.orderBy(sort_by).coalesce(1).cache()
     count = out.count()
     out.write.mode("overwrite").parquet(lake.staging_dir(staged))
     out.unpersist()
+    return staged, count
+
+
+def write_partition(
+    lake: Lake, ref: PartitionRef, frame: DataFrame, meta: dict[str, object] | None = None, sort_by: str = "customer_id"
+) -> dict[str, object]:
+    """Stage a Spark frame (:func:`stage_frame`) and commit it."""
+    staged, count = stage_frame(lake, ref, frame, sort_by)
     return lake.commit(ref, staged, count, meta)
+
+
+def write_partitions(
+    lake: Lake,
+    dataset: Dataset,
+    frame: DataFrame,
+    dates: list[str],
+    meta: dict[str, dict[str, object]] | None = None,
+    sort_by: tuple[str, ...] = ("customer_id",),
+) -> dict[str, int]:
+    """Write a frame with a ``dt`` column as one committed partition per date, in one Spark job.
+
+    Each date's rows go to one sorted file (deterministic bytes); a date without rows gets an
+    empty file with the frame's schema. Returns the row count per date.
+    """
+    from pyspark.sql import functions as F
+
+    staged = lake.stage(dataset.at("batch"))
+    out = frame.where(F.col("dt").isin(dates)).repartition("dt").sortWithinPartitions("dt", *sort_by).cache()
+    counts = {row["dt"]: int(row["count"]) for row in out.groupBy("dt").count().collect()}
+    out.write.mode("overwrite").partitionBy("dt").parquet(lake.staging_dir(staged))
+    empty = [d for d in dates if d not in counts]
+    if empty:
+        out.drop("dt").limit(0).coalesce(1).write.mode("overwrite").parquet(lake.staging_dir(f"{staged}/empty"))
+    for dt in dates:
+        source = f"{staged}/dt={dt}"
+        if dt not in counts:  # the empty file is copied to each empty date, then committed there
+            for key in lake.store.list_keys(f"{staged}/empty"):
+                lake.store.write_bytes(f"{staged}/e-{dt}/{key.rsplit('/', 1)[-1]}", lake.store.read_bytes(key))
+            source = f"{staged}/e-{dt}"
+        lake.commit(dataset.at(dt), source, counts.get(dt, 0), (meta or {}).get(dt))
+    out.unpersist()
+    lake.store.delete_prefix(staged)
+    return {dt: counts.get(dt, 0) for dt in dates}

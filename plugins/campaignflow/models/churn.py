@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from campaignflow.errors import NotEnoughHistory
-from campaignflow.features.customer import FEATURE_COLUMNS
+from campaignflow.features.catalogue import FEATURE_COLUMNS
 from campaignflow.io import datasets
 from campaignflow.io.lake import Lake
 from campaignflow.models.plots import churn_model_plots

@@ -140,4 +140,6 @@ def _times(rng: np.random.Generator, n: int) -> np.ndarray:
 
 
 def _ids(prefix: str, n: int, width: int) -> np.ndarray:
+    if n == 0:  # a quiet day (numpy's zfill cannot take an empty array)
+        return np.array([], dtype=object)
     return np.char.add(prefix, np.char.zfill(np.arange(1, n + 1).astype(str), width)).astype(object)
