@@ -172,6 +172,33 @@ def cmd_summary(args: argparse.Namespace) -> dict[str, Any]:
     return summary
 
 
+def cmd_features_catalogue(args: argparse.Namespace) -> dict[str, Any]:
+    from campaignflow.features.catalogue import CATALOGUE, markdown
+
+    _console(args).write(markdown())
+    return {"features": len(CATALOGUE)}
+
+
+def cmd_spark(args: argparse.Namespace) -> dict[str, Any]:
+    from campaignflow.io.spark_engine import (
+        CONNECT_PORT_ENV,
+        DEFAULT_CONNECT_PORT,
+        ensure_local_server,
+        port_open,
+        server_home,
+        stop_local_server,
+    )
+
+    port = int(os.environ.get(CONNECT_PORT_ENV, DEFAULT_CONNECT_PORT))
+    home = server_home(dict(os.environ))
+    if args.action == "start":
+        url = ensure_local_server(home, port)
+        return {"running": True, "url": url, "log": str(home / f"server-{port}.log")}
+    if args.action == "stop":
+        return {"stopped": stop_local_server(home, port)}
+    return {"running": port_open(port), "url": f"sc://127.0.0.1:{port}"}
+
+
 def cmd_validate_campaigns(args: argparse.Namespace) -> dict[str, Any]:
     from campaignflow.campaigns.spec import load_campaigns
     from campaignflow.settings import Settings
@@ -335,6 +362,21 @@ def build_parser() -> argparse.ArgumentParser:
     summary.add_argument("--date", required=True, type=iso_date, help="logical date (YYYY-MM-DD)")
     summary.set_defaults(func=cmd_summary)
 
+    cat = sub.add_parser(
+        "features-catalogue",
+        help="print the feature catalogue (Markdown)",
+        description="Every feature: name, type, window, source table, definition, what null means.",
+    )
+    cat.set_defaults(func=cmd_features_catalogue)
+
+    spark = sub.add_parser(
+        "spark",
+        help="start, stop or check the local Spark Connect server tasks share",
+        description="The long-lived local Spark Connect server (CAMPAIGNFLOW_SPARK=connect-local).",
+    )
+    spark.add_argument("action", choices=["start", "stop", "status"])
+    spark.set_defaults(func=cmd_spark)
+
     doctor = sub.add_parser(
         "doctor",
         help="check the installation (versions, Java, torch device)",
@@ -378,7 +420,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             console.err.write(traceback.format_exc())
             return 1
         logging.getLogger("campaignflow").info("%s finished in %.1fs", args.command, time.perf_counter() - started)
-        if args.json or args.command not in ("run", "summary", "demo"):
+        if args.json or args.command not in ("run", "summary", "demo", "features-catalogue"):
             console.out.write(json.dumps(result, indent=2, default=str) + "\n")
     return 0
 

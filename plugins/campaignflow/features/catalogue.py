@@ -1,7 +1,7 @@
 """The feature catalogue: every per-customer feature, its definition, window, type and what null means.
 
 This module is the one place features are documented; ``docs/features.md`` is generated from it
-(``campaignflow features catalogue``) and a test keeps the two equal. All features are *as of the
+(``campaignflow features-catalogue``) and a test keeps the two equal. All features are *as of the
 end of day D*: computed from records in raw partitions dated on or before D (what had arrived by
 D). Windows count activity days: "30 d" is the days (D-30, D], so D itself and the 29 before it.
 
@@ -201,7 +201,7 @@ def markdown() -> str:
     lines = [
         "# Feature catalogue",
         "",
-        "Generated from `plugins/campaignflow/features/catalogue.py` by `campaignflow features catalogue`;",
+        "Generated from `plugins/campaignflow/features/catalogue.py` by `campaignflow features-catalogue`;",
         "do not edit by hand. Every feature is per customer as of the end of day D, from data that had",
         'arrived by D. "30 d" is the days (D-30, D]. Without the source table a feature is null, not 0.',
         "",

@@ -79,14 +79,15 @@ def _sql(as_of: date) -> str:
     def age(col: str) -> str:
         return f"date_diff('day', {col}, {d})"
 
-    win = {
-        f"orders_{w}d": f"count(*) FILTER (WHERE {age('day')} < {w})" for w in (30, 60, 90, 180, 365)
-    } | {f"monetary_{w}d": f"coalesce(sum(amount) FILTER (WHERE {age('day')} < {w}), 0)" for w in (30, 60, 90, 180, 365)}
+    win = {f"orders_{w}d": f"count(*) FILTER (WHERE {age('day')} < {w})" for w in (30, 60, 90, 180, 365)} | {
+        f"monetary_{w}d": f"coalesce(sum(amount) FILTER (WHERE {age('day')} < {w}), 0)" for w in (30, 60, 90, 180, 365)
+    }
     order_cols = ",\n".join(f"{expr} AS {name}" for name, expr in win.items())
     event_cols = []
     for raw, counter in EVENT_TYPES.items():
         event_cols += [
-            f"count(*) FILTER (WHERE event_type = '{raw}' AND {age('day')} < {w}) AS {counter}_{w}d" for w in (7, 30, 90)
+            f"count(*) FILTER (WHERE event_type = '{raw}' AND {age('day')} < {w}) AS {counter}_{w}d"
+            for w in (7, 30, 90)
         ]
         event_cols.append(f"max(day) FILTER (WHERE event_type = '{raw}') AS last_{counter}")
     event_cols += [f"count(*) FILTER (WHERE {age('day')} < {w}) AS events_{w}d" for w in (7, 30, 60, 90)]

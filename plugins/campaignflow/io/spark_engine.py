@@ -51,7 +51,7 @@ def configured_engine(env: dict[str, str] | None = None) -> Engine:
         return Engine(master=env.get("CAMPAIGNFLOW_SPARK_MASTER", "local[2]"))
     if choice == "connect-local":
         return Engine(
-            remote=ensure_local_server(_server_home(env), int(env.get(CONNECT_PORT_ENV, DEFAULT_CONNECT_PORT)))
+            remote=ensure_local_server(server_home(env), int(env.get(CONNECT_PORT_ENV, DEFAULT_CONNECT_PORT)))
         )
     if choice.startswith("sc://"):
         return Engine(remote=choice)
@@ -75,7 +75,7 @@ def engine_from_connection(conn_type: str | None, host: str | None, port: int | 
     raise ValueError(f"connection {CONNECTION_ID!r} has type {conn_type!r}; use 'spark_connect' or 'spark'")
 
 
-def _server_home(env: dict[str, str]) -> Path:
+def server_home(env: dict[str, str]) -> Path:
     from campaignflow.settings import default_home
 
     return Path(env.get("CAMPAIGNFLOW_HOME", str(default_home()))) / "spark-connect"

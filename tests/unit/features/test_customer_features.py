@@ -1,157 +1,359 @@
-"""Spark features against an independent pandas implementation (differential), and point in time."""
+"""The feature layer end to end on a lake: incremental = from scratch = the DuckDB reference.
+
+Random raw data with everything real shops throw at it: late events and returns (up to 7 days),
+a catalogue that changes price and category mid-way, order lines of unknown orders, discounts,
+B2B quantities, customers re-exported with a changed sign-up date, quiet days.
+"""
 
 from __future__ import annotations
 
+import shutil
 from datetime import date, timedelta
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from campaignflow.features.customer import FEATURE_COLUMNS, churn_labels, customer_features
+from campaignflow.errors import BatchRejected
+from campaignflow.features.catalogue import FEATURE_COLUMNS, FEATURE_TYPES, markdown
+from campaignflow.features.reference import reference_features
+from campaignflow.ingest.schemas import TABLES
+from campaignflow.io import datasets
+from campaignflow.io.lake import Lake
+from campaignflow.runtime import Runtime
+from campaignflow.settings import Settings, project_root
 
 pytestmark = pytest.mark.spark
-AS_OF = date(2024, 3, 31)
+START = date(2024, 1, 1)
+DAYS = 75
+DATES = ["2024-03-10", "2024-03-11", "2024-03-12", "2024-03-13"]
 
 
-def random_raw(seed: int, n_customers: int = 40, days: int = 150) -> dict[str, pd.DataFrame]:
+def random_raw(seed: int, days: int = DAYS, n_customers: int = 60) -> dict[str, pd.DataFrame]:
     rng = np.random.default_rng(seed)
-    start = pd.Timestamp("2024-01-01")
-    n_orders = 400
-    order_ts = start + pd.to_timedelta(rng.integers(0, days * 86400, n_orders), unit="s")
+    ids = [f"c{i:03d}" for i in range(n_customers)]
+    day = rng.integers(0, days, 500)
+    dts = pd.to_datetime(START) + pd.to_timedelta(day, unit="D")
     orders = pd.DataFrame(
         {
-            "customer_id": rng.choice([f"c{i}" for i in range(n_customers)], n_orders),
-            "order_ts": order_ts,
-            "amount": rng.integers(100, 20000, n_orders) / 100,
+            "order_id": [f"o{i}" for i in range(500)],
+            "customer_id": rng.choice(ids[:45], 500),
+            "order_ts": dts + pd.to_timedelta(rng.integers(0, 86400, 500), unit="s"),
+            "amount": rng.integers(100, 50000, 500) / 100,
+            "currency": "EUR",
+            "dt": dts.strftime("%Y-%m-%d"),
         }
     )
-    orders["dt"] = orders["order_ts"].dt.strftime("%Y-%m-%d")
-    n_events = 1500
-    event_ts = start + pd.to_timedelta(rng.integers(0, days * 86400, n_events), unit="s")
-    late = pd.to_timedelta(rng.integers(0, 3, n_events), unit="D")  # arrival up to 2 days late
+    n_lines = 900
+    pick = rng.integers(0, 520, n_lines)  # some lines point at orders that do not exist
+    known = pick < 500
+    lines = pd.DataFrame(
+        {
+            "order_id": [f"o{i}" for i in pick],
+            "product_id": rng.choice([f"p{i}" for i in range(12)], n_lines),
+            "quantity": np.where(rng.random(n_lines) < 0.02, 5000, rng.integers(1, 4, n_lines)),
+            "unit_price": rng.choice([9.99, 19.99, 5.0], n_lines),
+        }
+    )
+    lines["dt"] = np.where(known, orders["dt"].reindex(np.minimum(pick, 499)).to_numpy(), orders["dt"].iloc[0])
+    products = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "product_id": [f"p{i}" for i in range(10)],
+                    "category": [f"cat{i % 4}" for i in range(10)],
+                    "price": 19.99,
+                    "dt": START.isoformat(),
+                }
+            ),
+            pd.DataFrame(  # a catalogue update: new products, a price cut and a re-categorised product
+                {
+                    "product_id": ["p3", "p10", "p11"],
+                    "category": ["cat9", "cat1", "cat2"],
+                    "price": [5.0, 9.99, 9.99],
+                    "dt": (START + timedelta(days=40)).isoformat(),
+                }
+            ),
+        ]
+    )
+    n_events = 2500
+    event_day = rng.integers(0, days, n_events)
+    late = np.where(rng.random(n_events) < 0.2, rng.integers(1, 8, n_events), 0)
     events = pd.DataFrame(
         {
-            "customer_id": rng.choice([f"c{i}" for i in range(n_customers + 5)], n_events),
-            "event_ts": event_ts,
+            "event_id": [f"e{i}" for i in range(n_events)],
+            "customer_id": rng.choice(ids, n_events),
+            "event_ts": pd.to_datetime(START)
+            + pd.to_timedelta(event_day, unit="D")
+            + pd.to_timedelta(rng.integers(0, 86400, n_events), unit="s"),
             "event_type": rng.choice(["view", "add_to_cart", "search", "email_open", "email_click"], n_events),
+            "product_id": None,
+            "dt": (pd.to_datetime(START) + pd.to_timedelta(np.minimum(event_day + late, days - 1), unit="D")).strftime(
+                "%Y-%m-%d"
+            ),
         }
     )
-    events["dt"] = (event_ts + late).strftime("%Y-%m-%d")
-    signup = start - pd.to_timedelta(rng.integers(-100, 200, n_customers + 10), unit="D")
-    customers = pd.DataFrame({"customer_id": [f"c{i}" for i in range(n_customers + 10)], "signup_ts": signup})
-    customers["dt"] = customers["signup_ts"].clip(lower=start).dt.strftime("%Y-%m-%d")
-    return {"orders": orders, "events": events, "customers": customers}
-
-
-def reference_features(raw: dict[str, pd.DataFrame], as_of: date) -> pd.DataFrame:
-    """The same definitions, written independently with pandas, row by row where clearer."""
-    d = pd.Timestamp(as_of)
-    end = d + pd.Timedelta(days=1)
-    o = raw["orders"][(raw["orders"]["dt"] <= str(as_of)) & (raw["orders"]["order_ts"] < end)].copy()
-    o["age"] = (d - o["order_ts"].dt.normalize()).dt.days
-    c = raw["customers"][(raw["customers"]["dt"] <= str(as_of)) & (raw["customers"]["signup_ts"] < end)]
-    e = raw["events"][(raw["events"]["dt"] <= str(as_of)) & (raw["events"]["event_ts"] < end)].copy()
-    e["age"] = (d - e["event_ts"].dt.normalize()).dt.days
-    rows = []
-    for cid in sorted(set(o["customer_id"]) | set(c["customer_id"])):
-        mine, ev = o[o["customer_id"] == cid], e[e["customer_id"] == cid]
-        signups = c.loc[c["customer_id"] == cid, "signup_ts"]
-        first_seen = min([*mine["order_ts"].dt.normalize(), *signups.dt.normalize()])
-        n = len(mine)
-        row = {
-            "customer_id": cid,
-            "recency_days": mine["age"].min() if n else np.nan,
-            "tenure_days": (d - first_seen).days,
-            "orders_total": n,
-            "monetary_total": round(mine["amount"].sum(), 2),
-            "avg_order_value": mine["amount"].sum() / n if n else np.nan,
-            "days_between_orders": (mine["age"].max() - mine["age"].min()) / (n - 1) if n > 1 else np.nan,
-        }
-        for w in (30, 90, 365):
-            row[f"orders_{w}d"] = int((mine["age"] < w).sum())
-            row[f"monetary_{w}d"] = round(mine.loc[mine["age"] < w, "amount"].sum(), 2)
-        recent = ev[ev["age"] < 30]
-        for t, name in {
-            "view": "views",
-            "add_to_cart": "add_to_carts",
-            "search": "searches",
-            "email_open": "email_opens",
-            "email_click": "email_clicks",
-        }.items():
-            row[f"{name}_30d"] = int((recent["event_type"] == t).sum())
-        row["events_30d"] = len(recent)
-        row["events_prev_30d"] = int(((ev["age"] >= 30) & (ev["age"] < 60)).sum())
-        row["days_since_last_event"] = ev["age"].min() if len(ev) else np.nan
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
-def to_spark(spark, frame: pd.DataFrame):  # type: ignore[no-untyped-def]
-    return spark.createDataFrame(frame)
-
-
-@pytest.mark.parametrize(("seed", "as_of"), [(1, AS_OF), (2, date(2024, 2, 15)), (3, date(2024, 5, 20))])
-def test_spark_matches_pandas_reference(spark, seed: int, as_of: date) -> None:  # type: ignore[no-untyped-def]
-    raw = random_raw(seed)
-    got = customer_features(*(to_spark(spark, raw[t]) for t in ("orders", "events", "customers")), as_of).toPandas()
-    want = reference_features(raw, as_of)
-    got = got.sort_values("customer_id", ignore_index=True)
-    assert list(got["customer_id"]) == list(want["customer_id"])
-    assert (got["as_of"] == as_of).all()
-    for col in FEATURE_COLUMNS:
-        np.testing.assert_allclose(got[col].astype(float), want[col].astype(float), rtol=1e-9, err_msg=col)
-
-
-def test_future_records_cannot_change_features(spark) -> None:  # type: ignore[no-untyped-def]
-    raw = random_raw(4)
-    frames = [to_spark(spark, raw[t]) for t in ("orders", "events", "customers")]
-    before = customer_features(*frames, AS_OF).toPandas().sort_values("customer_id", ignore_index=True)
-    future = raw["orders"].copy()
-    future["order_ts"] = pd.Timestamp(AS_OF) + pd.Timedelta(days=1, hours=1)
-    future["dt"] = str(AS_OF + timedelta(days=1))
-    same_day_late = raw["events"].copy()  # arrives after D, even if dated before it
-    same_day_late["dt"] = str(AS_OF + timedelta(days=2))
-    after = customer_features(
-        to_spark(spark, pd.concat([raw["orders"], future])),
-        to_spark(spark, pd.concat([raw["events"], same_day_late])),
-        frames[2],
-        AS_OF,
-    )
-    pd.testing.assert_frame_equal(before, after.toPandas().sort_values("customer_id", ignore_index=True))
-
-
-def test_no_events_table_gives_null_engagement(spark) -> None:  # type: ignore[no-untyped-def]
-    raw = random_raw(5)
-    got = customer_features(to_spark(spark, raw["orders"]), None, None, AS_OF).toPandas()
-    assert got["events_30d"].isna().all() and got["views_30d"].isna().all()
-    assert (got["orders_total"] > 0).all()  # orders-only: the universe is who ordered
-
-
-def test_churn_labels(spark) -> None:  # type: ignore[no-untyped-def]
-    orders = pd.DataFrame(
+    signup = pd.to_datetime(START) + pd.to_timedelta(rng.integers(-300, days, n_customers), unit="D")
+    customers = pd.DataFrame(
         {
-            "customer_id": ["stays", "stays", "leaves", "new_after", "edge"],
-            "order_ts": pd.to_datetime(["2024-01-05", "2024-02-10", "2024-01-07", "2024-02-01", "2024-01-10"]),
+            "customer_id": ids,
+            "email": None,
+            "phone": None,
+            "country": "DE",
+            "signup_ts": signup,
+            "marketing_consent": True,
+            "unsubscribed": False,
+            "dt": pd.Series(signup).clip(lower=pd.Timestamp(START)).dt.strftime("%Y-%m-%d").to_numpy(),
         }
     )
-    orders["dt"] = orders["order_ts"].dt.strftime("%Y-%m-%d")
-    edge = pd.DataFrame({"customer_id": ["edge"], "order_ts": pd.to_datetime(["2024-03-11"]), "dt": ["2024-03-11"]})
-    labels = churn_labels(to_spark(spark, pd.concat([orders, edge])), date(2024, 1, 10), 60).toPandas()
-    got = dict(zip(labels["customer_id"], labels["churned"], strict=True))
-    # 'edge' orders again on day 61 (outside the horizon); 'new_after' had not ordered by D
-    assert got == {"stays": 0, "leaves": 1, "edge": 1}
-
-
-def test_features_do_not_depend_on_row_order_or_partitioning(spark) -> None:  # type: ignore[no-untyped-def]
-    """Exact money sums: shuffled, repartitioned input gives identical values (not merely close)."""
-    raw = random_raw(6)
-    raw["orders"]["amount"] = raw["orders"]["amount"] + 0.001  # values whose float sums depend on order
-    first = customer_features(*(to_spark(spark, raw[t]) for t in ("orders", "events", "customers")), AS_OF)
-    shuffled = {t: f.sample(frac=1, random_state=9) for t, f in raw.items()}
-    second = customer_features(
-        *(to_spark(spark, shuffled[t]).repartition(7) for t in ("orders", "events", "customers")), AS_OF
+    again = customers.sample(10, random_state=seed).assign(dt=(START + timedelta(days=50)).isoformat())
+    again["signup_ts"] = pd.Timestamp(START + timedelta(days=49))  # re-exported with a later sign-up
+    n_returns = 60
+    r_day = rng.integers(0, days, n_returns)
+    returns = pd.DataFrame(
+        {
+            "return_id": [f"r{i}" for i in range(n_returns)],
+            "customer_id": rng.choice(ids[:45], n_returns),
+            "return_ts": pd.to_datetime(START) + pd.to_timedelta(r_day, unit="D"),
+            "amount": rng.integers(100, 5000, n_returns) / 100,
+            "order_id": None,
+            "product_id": None,
+            "quantity": None,
+            "currency": "EUR",
+            "dt": (pd.to_datetime(START) + pd.to_timedelta(np.minimum(r_day + 3, days - 1), unit="D")).strftime(
+                "%Y-%m-%d"
+            ),
+        }
     )
-    a = first.toPandas().sort_values("customer_id", ignore_index=True)
-    b = second.toPandas().sort_values("customer_id", ignore_index=True)
-    pd.testing.assert_frame_equal(a, b, check_exact=True)
+    return {
+        "orders": orders,
+        "order_lines": lines,
+        "products": products,
+        "events": events,
+        "customers": pd.concat([customers, again]),
+        "returns": returns,
+    }
+
+
+def write_raw(lake: Lake, raw: dict[str, pd.DataFrame], dates: set[str] | None = None) -> None:
+    """Commit raw partitions as validation would (one per table and day present in the frames)."""
+    for table, frame in raw.items():
+        schema = TABLES[table].arrow_schema()
+        for dt, part in frame.groupby("dt"):
+            if dates is not None and dt not in dates:
+                continue
+            body = part.drop(columns="dt").assign(_row=np.arange(2, len(part) + 2))
+            for col in TABLES[table].columns:
+                if col.kind == "int":
+                    body[col.name] = body[col.name].astype("Int64")
+            lake.write_frame(datasets.raw(table).at(str(dt)), body[schema.names], schema=schema)
+
+
+def runtime(root: Path) -> Runtime:
+    settings = Settings(lake_uri=str(root / "lake"), landing_uri=str(root / "landing"), exports_uri=str(root / "x"))
+    return Runtime.from_settings(settings)
+
+
+def assert_same_features(got: pd.DataFrame, want: pd.DataFrame) -> None:
+    got = got.sort_values("customer_id").reset_index(drop=True)
+    want = want.sort_values("customer_id").reset_index(drop=True)
+    assert got["customer_id"].tolist() == want["customer_id"].tolist()
+    for col in FEATURE_COLUMNS:
+        a, b = got[col].astype("float64").to_numpy(), want[col].astype("float64").to_numpy()
+        tol = 0.011 if FEATURE_TYPES[col] == "double" else 0
+        close = np.isclose(a, b, atol=tol, rtol=1e-9, equal_nan=True)
+        assert close.all(), f"{col}: {a[~close][:5]} != {b[~close][:5]}"
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Runtime, dict[str, pd.DataFrame], list[dict]]:  # type: ignore[type-arg]
+    from jobs import build_features
+
+    root = tmp_path_factory.mktemp("features")
+    rt = runtime(root)
+    raw = random_raw(5)
+    write_raw(rt.lake, raw)
+    results = [build_features.run(rt, d) for d in DATES]
+    return rt, raw, results
+
+
+def test_incremental_equals_reference_row_for_row(built) -> None:  # type: ignore[no-untyped-def]
+    rt, _, results = built
+    assert [r["mode"] for r in results] == ["rebuilt", "incremental", "incremental", "incremental"]
+    assert "first run or a gap" in results[0]["reason"]
+    assert results[0]["daily_built"] > 60 and [r["daily_built"] for r in results[1:]] == [1, 1, 1]  # D only
+    for d in DATES:
+        got = rt.lake.read_frame(datasets.CUSTOMER_FEATURES.at(d))
+        assert_same_features(got, reference_features(rt.lake, date.fromisoformat(d)))
+        assert set(got.columns) == {"customer_id", "as_of", *FEATURE_COLUMNS}
+
+
+def test_the_data_exercises_every_feature(built) -> None:  # type: ignore[no-untyped-def]
+    rt, _, _ = built
+    got = rt.lake.read_frame(datasets.CUSTOMER_FEATURES.at(DATES[-1]))
+    for col in FEATURE_COLUMNS:
+        assert got[col].notna().any() and got[col].nunique() > 1, col
+    assert (got["discount_share"] > 0).any() and (got["return_rate_365d"] > 0).any()
+    assert got["recency_days"].isna().any()  # customers known from the customer export only
+
+
+def test_late_correction_rebuilds_the_day_and_every_later_date(built, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from jobs import build_features
+
+    rt0, raw, _ = built
+    root = tmp_path / "copy"
+    shutil.copytree(Path(rt0.settings.lake_uri), root / "lake")
+    rt = runtime(root)
+    day = DATES[1]
+    extra = (
+        raw["orders"]
+        .iloc[:1]
+        .assign(
+            order_id="late-1",
+            customer_id="c001",
+            dt=day,
+            order_ts=pd.Timestamp(day) + pd.Timedelta(hours=3),
+            amount=999.0,
+        )
+    )
+    corrected = {"orders": pd.concat([raw["orders"][raw["orders"]["dt"] == day], extra])}
+    write_raw(rt.lake, corrected)
+    result = build_features.run(rt, day)
+    assert result["mode"] == "incremental" and result["daily_built"] == 1
+    assert result["rebuilt_later"] == DATES[2:]
+    for d in DATES:
+        assert_same_features(
+            rt.lake.read_frame(datasets.CUSTOMER_FEATURES.at(d)), reference_features(rt.lake, date.fromisoformat(d))
+        )
+    last = rt.lake.read_frame(datasets.CUSTOMER_FEATURES.at(DATES[-1])).set_index("customer_id")
+    before = rt0.lake.read_frame(datasets.CUSTOMER_FEATURES.at(DATES[-1])).set_index("customer_id")
+    assert last.loc["c001", "orders_total"] == before.loc["c001", "orders_total"] + 1
+
+    # a correction of an old day no later state knows about: the next date says why it rebuilt
+    old = (date.fromisoformat(DATES[-1]) - timedelta(days=20)).isoformat()
+    write_raw(rt.lake, {"orders": pd.concat([raw["orders"][raw["orders"]["dt"] == old], extra.assign(dt=old)])})
+    nxt = (date.fromisoformat(DATES[-1]) + timedelta(days=1)).isoformat()
+    result = build_features.run(rt, nxt)
+    assert result["mode"] == "rebuilt" and old in result["reason"]
+
+
+def test_point_in_time_later_data_changes_nothing(built, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from jobs import build_features
+
+    rt0, raw, _ = built
+    d = DATES[0]
+    root = tmp_path / "pit"
+    rt = runtime(root)
+    write_raw(rt.lake, {t: f[f["dt"] <= d] for t, f in raw.items()})
+    build_features.run(rt, d)
+    first = rt.lake.read_frame(datasets.CUSTOMER_FEATURES.at(d))
+    # everything after D arrives, including events dated on or before D that arrive late
+    write_raw(rt.lake, {t: f[f["dt"] > d] for t, f in raw.items()})
+    build_features.run(rt, (date.fromisoformat(d) + timedelta(days=3)).isoformat())
+    shutil.rmtree(root / "lake" / "state")  # force a rebuild of D from every daily aggregate there is
+    result = build_features.run(rt, d)
+    assert result["mode"] == "rebuilt"
+    pd.testing.assert_frame_equal(first, rt.lake.read_frame(datasets.CUSTOMER_FEATURES.at(d)))
+    # and the added data does move features of a later date (the check is not vacuous)
+    later = rt.lake.read_frame(datasets.CUSTOMER_FEATURES.at(DATES[3]))
+    assert not later.set_index("customer_id")["events_7d"].equals(first.set_index("customer_id")["events_7d"])
+
+
+def test_backfill_equals_daily_and_a_second_backfill_changes_nothing(built, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from jobs import build_features
+
+    rt0, raw, _ = built
+    rt = runtime(tmp_path / "backfill")
+    write_raw(rt.lake, raw)
+    for d in reversed(DATES):  # a backfill in any order: each date from whatever state exists
+        build_features.run(rt, d)
+
+    def checksums(r: Runtime) -> dict[str, list[str]]:
+        return {d: [f["sha256"] for f in r.lake.manifest(datasets.CUSTOMER_FEATURES.at(d))["files"]] for d in DATES}
+
+    assert checksums(rt) == checksums(rt0)
+    for d in DATES:
+        build_features.run(rt, d)
+    assert checksums(rt) == checksums(rt0)
+
+
+def test_orders_only_shop_gets_nulls_not_zeros(tmp_path: Path) -> None:
+    from jobs import build_features
+
+    rt = runtime(tmp_path)
+    raw = random_raw(2)
+    write_raw(rt.lake, {"orders": raw["orders"]})
+    build_features.run(rt, DATES[0])
+    got = rt.lake.read_frame(datasets.CUSTOMER_FEATURES.at(DATES[0]))
+    assert got["orders_total"].gt(0).all()
+    for col in ("views_30d", "events_trend_30d", "days_since_last_event", "distinct_products", "returns_365d"):
+        assert got[col].isna().all(), col
+    assert_same_features(got, reference_features(rt.lake, date.fromisoformat(DATES[0])))
+
+
+def test_labels_point_in_time(built, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from jobs import build_labels
+
+    rt0, raw, _ = built
+    rt = Runtime.from_settings(
+        Settings(lake_uri=str(tmp_path / "lake"), landing_uri="x", exports_uri="y", churn_horizon_days=14)
+    )
+    d = DATES[0]
+    write_raw(rt.lake, {t: f[f["dt"] <= d] for t, f in raw.items()})
+    result = build_labels.run(rt, d)
+    t = result["dt"]
+    labels = rt.lake.read_frame(datasets.churn_labels(14).at(t)).set_index("customer_id")
+    o = raw["orders"]
+    window = o[(o["dt"] > t) & (o["dt"] <= d)]
+    for cid, row in labels.iterrows():
+        mine = window[window["customer_id"] == cid]
+        assert row["churned"] == int(mine.empty) and row["future_orders"] == len(mine)
+        assert row["future_value"] == pytest.approx(mine["amount"].sum(), abs=0.01)
+    assert labels["churned"].nunique() == 2
+    write_raw(rt.lake, {t: f[f["dt"] > d] for t, f in raw.items()})  # data after T + H arrives
+    build_labels.run(rt, d)
+    pd.testing.assert_frame_equal(labels, rt.lake.read_frame(datasets.churn_labels(14).at(t)).set_index("customer_id"))
+    with pytest.raises(Exception, match="need raw orders through"):
+        build_labels.run(rt, "2024-06-01")
+
+
+def test_validation_rejects_duplicates_and_lost_customers(built) -> None:  # type: ignore[no-untyped-def]
+    from campaignflow.features.validation import validate_features
+
+    rt, _, _ = built
+    frame = rt.lake.read_frame(datasets.CUSTOMER_FEATURES.at(DATES[0]))
+    present = set(datasets.RAW_TABLES)
+    assert validate_features(frame, present, len(frame)).success
+    dup = pd.concat([frame, frame.head(1)])
+    report = validate_features(dup, present, None)
+    assert [(f.column, f.rule) for f in report.failures] == [("customer_id", "be unique")]
+    shrunk = validate_features(frame.iloc[1:], present, len(frame))
+    assert any(f.column == "_rows" and str(len(frame)) in f.rule for f in shrunk.failures)
+    bad = frame.assign(top_category_share=frame["top_category_share"] * 3)
+    assert any(f.column == "top_category_share" for f in validate_features(bad, present, None).failures)
+
+
+def test_a_failing_partition_is_quarantined_not_committed(built, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from campaignflow.features import validation
+    from jobs import build_features
+
+    rt0, raw, _ = built
+    rt = runtime(tmp_path)
+    write_raw(rt.lake, raw)
+    monkeypatch.setattr(validation, "GROWTH_TOLERANCE", 1.0)
+    build_features.run(rt, DATES[0])
+    with monkeypatch.context() as m:  # a bug that drops customers
+        from campaignflow.features import state
+
+        real = state.features_from_state
+        m.setattr(state, "features_from_state", lambda s, d, p: real(s, d, p).where("customer_id > 'c010'"))
+        with pytest.raises(BatchRejected, match=r"column '_rows' must at least"):
+            build_features.run(rt, DATES[1])
+    assert not rt.lake.is_committed(datasets.CUSTOMER_FEATURES.at(DATES[1]))
+    assert rt.lake.is_committed(datasets.FEATURES_QUARANTINE.at(DATES[1]))
+
+
+def test_catalogue_document_is_current() -> None:
+    doc = project_root() / "docs" / "features.md"
+    assert doc.read_text() == markdown(), "run: campaignflow features-catalogue > docs/features.md"
