@@ -101,7 +101,8 @@ def _sql(as_of: date) -> str:
         "monetary_total": money.format("coalesce(o.monetary, 0)"),
         "avg_order_value": "round(CAST(o.monetary AS DOUBLE) / o.n, 6)",
         "interpurchase_days_mean": "CASE WHEN o.n > 1 THEN g.s / (o.n - 1) END",
-        "interpurchase_days_std": "CASE WHEN o.n > 1 THEN sqrt(greatest(g.sq / (o.n - 1) - (g.s / (o.n - 1)) ^ 2, 0)) END",
+        "interpurchase_days_std": "CASE WHEN o.n > 1 THEN "
+        "sqrt(greatest(g.sq / (o.n - 1) - (g.s / (o.n - 1)) ^ 2, 0)) END",
     }
     select |= {f"orders_{w}d": f"coalesce(o.orders_{w}d, 0)" for w in (30, 90, 180, 365)}
     select |= {f"monetary_{w}d": money.format(f"coalesce(o.monetary_{w}d, 0)") for w in (30, 90, 180, 365)}

@@ -201,7 +201,7 @@ def test_the_data_exercises_every_feature(built) -> None:  # type: ignore[no-unt
 def test_late_correction_rebuilds_the_day_and_every_later_date(built, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     from jobs import build_features
 
-    rt0, raw, _ = built
+    _, raw, _ = built
     root = tmp_path / "copy"
     shutil.copytree(Path(rt0.settings.lake_uri), root / "lake")
     rt = runtime(root)
@@ -241,7 +241,7 @@ def test_late_correction_rebuilds_the_day_and_every_later_date(built, tmp_path: 
 def test_point_in_time_later_data_changes_nothing(built, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     from jobs import build_features
 
-    rt0, raw, _ = built
+    _, raw, _ = built
     d = DATES[0]
     root = tmp_path / "pit"
     rt = runtime(root)
@@ -263,7 +263,7 @@ def test_point_in_time_later_data_changes_nothing(built, tmp_path: Path) -> None
 def test_backfill_equals_daily_and_a_second_backfill_changes_nothing(built, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     from jobs import build_features
 
-    rt0, raw, _ = built
+    _, raw, _ = built
     rt = runtime(tmp_path / "backfill")
     write_raw(rt.lake, raw)
     for d in reversed(DATES):  # a backfill in any order: each date from whatever state exists
@@ -295,7 +295,7 @@ def test_orders_only_shop_gets_nulls_not_zeros(tmp_path: Path) -> None:
 def test_labels_point_in_time(built, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     from jobs import build_labels
 
-    rt0, raw, _ = built
+    _, raw, _ = built
     rt = Runtime.from_settings(
         Settings(lake_uri=str(tmp_path / "lake"), landing_uri="x", exports_uri="y", churn_horizon_days=14)
     )
@@ -338,7 +338,7 @@ def test_a_failing_partition_is_quarantined_not_committed(built, tmp_path: Path,
     from campaignflow.features import validation
     from jobs import build_features
 
-    rt0, raw, _ = built
+    _, raw, _ = built
     rt = runtime(tmp_path)
     write_raw(rt.lake, raw)
     monkeypatch.setattr(validation, "GROWTH_TOLERANCE", 1.0)
