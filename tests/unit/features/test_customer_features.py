@@ -201,7 +201,7 @@ def test_the_data_exercises_every_feature(built) -> None:  # type: ignore[no-unt
 def test_late_correction_rebuilds_the_day_and_every_later_date(built, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     from jobs import build_features
 
-    _, raw, _ = built
+    rt0, raw, _ = built
     root = tmp_path / "copy"
     shutil.copytree(Path(rt0.settings.lake_uri), root / "lake")
     rt = runtime(root)
@@ -263,7 +263,7 @@ def test_point_in_time_later_data_changes_nothing(built, tmp_path: Path) -> None
 def test_backfill_equals_daily_and_a_second_backfill_changes_nothing(built, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     from jobs import build_features
 
-    _, raw, _ = built
+    rt0, raw, _ = built
     rt = runtime(tmp_path / "backfill")
     write_raw(rt.lake, raw)
     for d in reversed(DATES):  # a backfill in any order: each date from whatever state exists
