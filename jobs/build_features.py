@@ -89,7 +89,6 @@ def build(rt: Runtime, ds: str, inputs: RawInputs) -> dict[str, Any]:
         "mode": mode,
         "reason": reason,
         "absent_tables": sorted(set(datasets.RAW_TABLES) - present),
-        "daily_built": len(built_days),
         "warnings": [w.to_dict() for w in report.warnings],
     }
     if not report.success:
@@ -117,7 +116,7 @@ def build(rt: Runtime, ds: str, inputs: RawInputs) -> dict[str, Any]:
         "customers": rows_out,
         "mode": mode,
         "reason": reason,
-        "daily_built": len(built_days),
+        "daily_built": len(built_days),  # not in the manifest: a re-run must commit the same partition
         "absent_tables": meta["absent_tables"],
         "warnings": len(report.warnings),
         "seconds": seconds,

@@ -82,6 +82,8 @@ def test_orders_only_1990s_shop_runs_and_says_what_is_missing(tmp_path: Path, mo
     assert rt.lake.manifest(PartitionRef("features", "customer", str(last)))["meta"]["absent_tables"] == [
         "customers",
         "events",
+        "order_lines",
+        "products",
     ]
     stats = rt.lake.manifest(PartitionRef("audiences", "winback", str(last)))["meta"]["stats"]
     assert stats["treatment"] == 0 and "no customers table" in stats["notes"][0]
