@@ -33,14 +33,18 @@ def run(rt: Runtime, ds: str) -> dict[str, Any]:
             f"labels at {t} need raw orders through {ds} (T + {horizon} days); newest is {orders[-1:]}"
         )
     if orders[0] > t:
-        raise NotEnoughHistory(f"labels at {t} need orders on or before it; the first raw orders are {orders[0]}")
+        raise NotEnoughHistory(
+            f"no raw orders on or before {t} (D - {horizon} days) to label; the first are on {orders[0]}"
+        )
     features_ref = datasets.CUSTOMER_FEATURES.at(t)
     if not rt.lake.is_committed(features_ref):
         build_features.run(rt, t)
     build_features.ensure_daily(rt, raw_inputs(rt.lake, ds), None)  # the outcome days, current
     features = read_dates(rt.lake, datasets.CUSTOMER_FEATURES, [t])
     assert features is not None
-    window = rt.lake.committed_dates(datasets.CUSTOMER_DAY, start=build_features._next(t), end=ds)
+    window = rt.lake.committed_dates(
+        datasets.CUSTOMER_DAY, start=(date.fromisoformat(t) + timedelta(days=1)).isoformat(), end=ds
+    )
     daily = read_dates(rt.lake, datasets.CUSTOMER_DAY, window)
     manifest = write_partition(
         rt.lake,

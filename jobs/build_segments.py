@@ -9,8 +9,6 @@ Re-running or backfilling a date applies the stored model, so the same date give
 from __future__ import annotations
 
 import json
-import os
-from datetime import date
 from typing import Any
 
 from campaignflow.errors import MissingPartition
@@ -23,43 +21,35 @@ def run(rt: Runtime, ds: str) -> dict[str, Any]:
     from campaignflow.features.segments import KMeansSegments, fit_kmeans, period_start, segments
     from campaignflow.io.spark import read_dates, write_partition
 
-    features = (
-        read_dates(rt.lake, datasets.CUSTOMER_FEATURES, [ds])
-        if rt.lake.is_committed(datasets.CUSTOMER_FEATURES.at(ds))
-        else None
-    )
-    if features is None:
+    if not rt.lake.is_committed(datasets.CUSTOMER_FEATURES.at(ds)):
         raise MissingPartition(f"no committed features for {ds}: run build_features first")
+    features = read_dates(rt.lake, datasets.CUSTOMER_FEATURES, [ds])
+    assert features is not None
     features = features.drop("dt")
-    period = period_start(ds, int(os.environ.get("CAMPAIGNFLOW_SEGMENT_PERIOD_DAYS", "28")))
-    model_ref = datasets.SEGMENT_MODELS.at(period)
-    fitted = False
+    model_ref = datasets.SEGMENT_MODELS.at(period_start(ds, rt.settings.segment_period_days))
     model: KMeansSegments | None = None
+    fitted = False
     if rt.lake.is_committed(model_ref):
         model = KMeansSegments.from_dict(json.loads(rt.lake.store.read_bytes(rt.lake.data_keys(model_ref)[0])))
     else:
         try:
             model = fit_kmeans(features, ds, seed=rt.settings.seed)
-        except ValueError:  # too few buyers yet: RFM only, clusters from the first date that can fit
+        except ValueError:  # too few buyers yet: RFM only; the first date of the period that can fits it
             model = None
         if model is not None:
             body = json.dumps(model.to_dict(), indent=2, sort_keys=True).encode()
             rt.lake.write_files(model_ref, {"model.json": body}, model.customers, {"fitted_on": ds})
             fitted = True
-    manifest = write_partition(
-        rt.lake,
-        datasets.CUSTOMER_SEGMENTS.at(ds),
-        segments(features, model),
-        {"model": model_ref.key if model else None, "fitted_on": model.fitted_on if model else None},
-    )
-    tiers = rt.lake.read_frame(datasets.CUSTOMER_SEGMENTS.at(ds), ["rfm_tier"])["rfm_tier"].value_counts()
+    ref = datasets.CUSTOMER_SEGMENTS.at(ds)
+    meta = {"model": model_ref.key if model else None, "fitted_on": model.fitted_on if model else None}
+    manifest = write_partition(rt.lake, ref, segments(features, model), meta)
+    tiers = rt.lake.read_frame(ref, ["rfm_tier"])["rfm_tier"].value_counts()
     return {
         "dt": ds,
         "customers": manifest["rows"],
         "tiers": {str(k): int(v) for k, v in tiers.items()},
-        "kmeans_model": model_ref.key if model else None,
+        "kmeans_model": meta["model"],
         "kmeans_fitted_now": fitted,
-        "as_of": date.fromisoformat(ds).isoformat(),
     }
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from campaignflow.errors import NotEnoughHistory
 from campaignflow.io import datasets
 from campaignflow.jobcli import add_date_argument, job_main
 from campaignflow.runtime import Runtime
@@ -34,9 +33,6 @@ def training_set(rt: Runtime, ds: str) -> Any:
     from jobs import build_labels
 
     t = build_labels.label_date(rt, ds)
-    if not rt.lake.committed_dates(datasets.raw("orders"), end=t):
-        horizon = rt.settings.churn_horizon_days
-        raise NotEnoughHistory(f"cannot train at {ds}: no raw orders on or before {t} (D - {horizon} days)")
     label_ref = datasets.churn_labels(rt.settings.churn_horizon_days).at(t)
     if not rt.lake.is_committed(label_ref) or rt.lake.manifest(label_ref)["meta"].get("outcome_through") != ds:
         build_labels.run(rt, ds)

@@ -39,6 +39,7 @@ class Settings:
         churn_horizon_days: a customer is churned at D if no order in (D, D+H].
         campaigns_dir: folder of campaign YAML specs.
         seed: seed for every random choice the pipeline makes (splits, model training).
+        segment_period_days: how long one fitted k-means segment model serves before a refit.
     """
 
     lake_uri: str
@@ -48,6 +49,7 @@ class Settings:
     churn_horizon_days: int = 90
     campaigns_dir: str = field(default_factory=lambda: str(project_root() / "campaigns"))
     seed: int = 7
+    segment_period_days: int = 28
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -67,6 +69,7 @@ class Settings:
             churn_horizon_days=horizon,
             campaigns_dir=env.get(f"{ENV_PREFIX}CAMPAIGNS_DIR", str(project_root() / "campaigns")),
             seed=int(env.get(f"{ENV_PREFIX}SEED", "7")),
+            segment_period_days=int(env.get(f"{ENV_PREFIX}SEGMENT_PERIOD_DAYS", "28")),
         )
 
 

@@ -15,6 +15,7 @@ import pandas as pd
 from campaignflow.features.catalogue import EVENT_TYPES, FEATURE_COLUMNS, FEATURE_TYPES
 from campaignflow.features.daily import DISCOUNT_TOLERANCE
 from campaignflow.features.state import required_tables
+from campaignflow.ingest.schemas import TABLES
 from campaignflow.io import datasets
 from campaignflow.io.lake import Lake
 
@@ -29,14 +30,14 @@ _COLUMNS = {
     "customers": "dt, customer_id, signup_ts",
     "returns": "dt, customer_id, return_ts, amount",
 }
-_EMPTY = {
-    "orders": "'' dt, '' order_id, '' customer_id, TIMESTAMP '2000-01-01' order_ts, 0.0 amount",
-    "order_lines": "'' dt, '' order_id, '' product_id, 0 quantity, 0.0 unit_price",
-    "products": "'' dt, '' product_id, '' category, 0.0 price",
-    "events": "'' dt, '' customer_id, TIMESTAMP '2000-01-01' event_ts, '' event_type",
-    "customers": "'' dt, '' customer_id, TIMESTAMP '2000-01-01' signup_ts",
-    "returns": "'' dt, '' customer_id, TIMESTAMP '2000-01-01' return_ts, 0.0 amount",
-}
+_DUCKDB_TYPES = {"string": "VARCHAR", "timestamp": "TIMESTAMP", "float": "DOUBLE", "int": "BIGINT", "bool": "BOOLEAN"}
+
+
+def _empty_view(table: str) -> str:
+    """A typed, empty stand-in for a table the shop does not export."""
+    kinds = {c.name: c.kind for c in TABLES[table].columns} | {"dt": "string"}
+    names = [c.strip() for c in _COLUMNS[table].split(",")]
+    return ", ".join(f"CAST(NULL AS {_DUCKDB_TYPES[kinds[n]]}) AS {n}" for n in names)
 
 
 def load_raw(con: duckdb.DuckDBPyConnection, lake: Lake, end: str) -> set[str]:
@@ -52,7 +53,7 @@ def load_raw(con: duckdb.DuckDBPyConnection, lake: Lake, end: str) -> set[str]:
             source = f"read_parquet([{listing}], hive_partitioning = true, hive_types = {{'dt': VARCHAR}})"
             con.execute(f"CREATE OR REPLACE VIEW {table} AS SELECT {columns} FROM {source}")
         else:
-            con.execute(f"CREATE OR REPLACE VIEW {table} AS SELECT {_EMPTY[table]} WHERE false")
+            con.execute(f"CREATE OR REPLACE VIEW {table} AS SELECT {_empty_view(table)} WHERE false")
     return present
 
 

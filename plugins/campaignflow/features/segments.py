@@ -14,7 +14,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
+
+from campaignflow.settings import EARLIEST_DATE
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame
@@ -59,13 +62,15 @@ class KMeansSegments:
         return cls(**data)
 
 
-def _scaled(features: list[str], mean: list[float], std: list[float]) -> list[Column]:
+def _log(feature: str) -> Column:
+    """log1p of a non-negative feature (nulls and negatives as 0)."""
     from pyspark.sql import functions as F
 
-    return [
-        (F.log1p(F.greatest(F.coalesce(F.col(c).cast("double"), F.lit(0.0)), F.lit(0.0))) - m) / s
-        for c, m, s in zip(features, mean, std, strict=True)
-    ]
+    return F.log1p(F.greatest(F.coalesce(F.col(feature).cast("double"), F.lit(0.0)), F.lit(0.0)))
+
+
+def _scaled(features: list[str], mean: list[float], std: list[float]) -> list[Column]:
+    return [(_log(c) - m) / s for c, m, s in zip(features, mean, std, strict=True)]
 
 
 def fit_kmeans(features: DataFrame, fitted_on: str, k: int = 6, seed: int = 7) -> KMeansSegments:
@@ -75,12 +80,7 @@ def fit_kmeans(features: DataFrame, fitted_on: str, k: int = 6, seed: int = 7) -
     from pyspark.sql import functions as F
 
     buyers = features.where(F.col("orders_total") > 0)
-    logs = buyers.select(
-        *[
-            F.log1p(F.greatest(F.coalesce(F.col(c).cast("double"), F.lit(0.0)), F.lit(0.0))).alias(c)
-            for c in KMEANS_FEATURES
-        ]
-    )
+    logs = buyers.select(*[_log(c).alias(c) for c in KMEANS_FEATURES])
     stats = logs.agg(
         *[F.avg(c).alias(f"m_{c}") for c in KMEANS_FEATURES],
         *[F.stddev_pop(c).alias(f"s_{c}") for c in KMEANS_FEATURES],
@@ -153,9 +153,5 @@ def _nearest(model: KMeansSegments) -> Column:
 
 def period_start(day: str, period_days: int) -> str:
     """Start of the refit period a date falls in (periods of ``period_days`` from 1980-01-01)."""
-    from datetime import date, timedelta
-
-    from campaignflow.settings import EARLIEST_DATE
-
     offset = (date.fromisoformat(day) - EARLIEST_DATE).days
     return (EARLIEST_DATE + timedelta(days=period_days * math.floor(offset / period_days))).isoformat()

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame
 
 WINDOWS = sorted({w for windows, _ in COUNTERS.values() for w in windows})
-LAST_DAY_COUNTERS = ["orders", *EVENT_TYPES.values(), "events"]
+EVENT_COUNTERS = [*EVENT_TYPES.values(), "events"]  # each keeps the day it last happened
 
 
 def window_source_dates(as_of: date) -> list[str]:
@@ -62,7 +62,7 @@ def _partial(rows: DataFrame) -> DataFrame:
         F.min(F.when(orders, F.col("day"))).alias("first_order_day"),
         F.max(F.when(orders, F.col("day"))).alias("last_order_day"),
         F.min("first_seen").alias("first_seen"),
-        *[F.max(F.when(F.col(c) > 0, F.col("day"))).alias(f"last_{c}_day") for c in LAST_DAY_COUNTERS[1:]],
+        *[F.max(F.when(F.col(c) > 0, F.col("day"))).alias(f"last_{c}_day") for c in EVENT_COUNTERS],
         F.array_sort(F.array_distinct(F.flatten(F.collect_list("products")))).alias("products"),
     ]
     base = rows.groupBy("customer_id").agg(*aggs)
@@ -138,7 +138,7 @@ def advance(previous: DataFrame, rows: DataFrame, as_of: date) -> DataFrame:
         F.least("p.first_order_day", "n.first_order_day").alias("first_order_day"),
         F.greatest("p.last_order_day", "n.last_order_day").alias("last_order_day"),
         F.least("p.first_seen", "n.first_seen").alias("first_seen"),
-        *[F.greatest(f"p.last_{c}_day", f"n.last_{c}_day").alias(f"last_{c}_day") for c in LAST_DAY_COUNTERS[1:]],
+        *[F.greatest(f"p.last_{c}_day", f"n.last_{c}_day").alias(f"last_{c}_day") for c in EVENT_COUNTERS],
         F.array_sort(F.array_union(_or_empty("p.products"), _or_empty("n.products"))).alias("products"),
         F.map_zip_with(
             _or_empty_map("p.category_units"),
@@ -173,7 +173,7 @@ def state_types() -> dict[str, str]:
         if total:
             types[f"{name}_total"] = _counter_type(name)
     types |= {"first_order_day": "date", "last_order_day": "date", "first_seen": "date"}
-    types |= {f"last_{c}_day": "date" for c in LAST_DAY_COUNTERS[1:]}
+    types |= {f"last_{c}_day": "date" for c in EVENT_COUNTERS}
     types |= {
         "products": "array<string>",
         "category_units": "map<string,bigint>",
@@ -188,9 +188,10 @@ def _shape(frame: DataFrame) -> DataFrame:
     from pyspark.sql import functions as F
 
     out = []
+    zero_if_absent = {*state_counter_columns(), "gap_sum", "gap_sq_sum"}
     for name, type_ in state_types().items():
         col = F.col(name)
-        if name in state_counter_columns() or name in ("gap_sum", "gap_sq_sum"):
+        if name in zero_if_absent:
             col = F.coalesce(col, F.lit(0))
         elif name == "products":
             col = _or_empty(name)

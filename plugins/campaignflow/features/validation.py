@@ -9,7 +9,6 @@ by more than ``growth_tolerance`` since the previous date, negative money (refun
 
 from __future__ import annotations
 
-import logging
 from functools import cache
 from typing import Any
 
@@ -17,9 +16,7 @@ import pandas as pd
 
 from campaignflow.features.catalogue import CATALOGUE
 from campaignflow.features.state import required_tables
-from campaignflow.ingest.validation import Failure, ValidationReport, rule_text
-
-log = logging.getLogger(__name__)
+from campaignflow.ingest.validation import Failure, ValidationReport, report_from, rule_text
 
 ROW_COUNT_COLUMN = "_rows"
 GROWTH_TOLERANCE = 1.0  # +100 % customers in a day is flagged
@@ -77,24 +74,13 @@ def validate_features(
     )
     batch = _batch_definition().get_batch(batch_parameters={"dataframe": frame})
     result = batch.validate(suite, result_format={"result_format": "SUMMARY"})
-    failures: list[Failure] = []
-    warnings: list[Failure] = []
-    for res in result.results:
-        if res.success:
-            continue
+
+    def failure(res: Any) -> Failure:
         cfg = res.expectation_config
         column = cfg.kwargs.get("column") or ROW_COUNT_COLUMN
-        count = res.result.get("unexpected_count")
-        if count is None:  # table-level rules report the observed value instead
-            count = 1
-        severity = getattr(cfg.severity, "value", cfg.severity)
         rule = rule_text(cfg.type, cfg.kwargs)
-        if column == ROW_COUNT_COLUMN:
-            rule += f" (observed {res.result.get('observed_value')} customers)"
-        (warnings if severity == "warning" else failures).append(Failure(column, rule, int(count), []))
-    log.info(
-        "validated features: %d customers, %d failing rule(s), %d warning(s)", len(frame), len(failures), len(warnings)
-    )
-    return ValidationReport(
-        "features/customer", len(frame), failures, expectations=len(result.results), warnings=warnings
-    )
+        if column == ROW_COUNT_COLUMN:  # table-level rules report the observed value, not a count
+            return Failure(column, f"{rule} (observed {res.result.get('observed_value')})", 1, [])
+        return Failure(column, rule, int(res.result.get("unexpected_count") or 0), [])
+
+    return report_from("features/customer", len(frame), result, failure)

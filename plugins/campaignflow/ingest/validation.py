@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from functools import cache
 from typing import Any
@@ -136,34 +137,36 @@ def validate_frame(schema: TableSchema, frame: pd.DataFrame) -> ValidationReport
     result = batch.validate(
         suite, result_format={"result_format": "COMPLETE", "unexpected_index_column_names": index_cols}
     )
-    failures: list[Failure] = []
-    warnings: list[Failure] = []
-    for res in result.results:
-        if res.success:
-            continue
+
+    def failure(res: Any) -> Failure:
         cfg = res.expectation_config
         column = cfg.kwargs.get("column") or cfg.kwargs.get("column_list", [""])[0]
         if column == LAG_COLUMN:
             column = schema.time_column or column
         hits = res.result.get("unexpected_index_list") or []
-        severity = getattr(cfg.severity, "value", cfg.severity)
-        (warnings if severity == "warning" else failures).append(
-            Failure(
-                column=column,
-                rule=rule_text(cfg.type, cfg.kwargs),
-                unexpected_count=int(res.result.get("unexpected_count") or len(hits)),
-                rows=[int(h[ROW_COLUMN]) for h in hits[:_MAX_ROWS_IN_REPORT]],
-                dates=sorted({str(h["dt"]) for h in hits if "dt" in h}),
-            )
+        return Failure(
+            column=column,
+            rule=rule_text(cfg.type, cfg.kwargs),
+            unexpected_count=int(res.result.get("unexpected_count") or len(hits)),
+            rows=[int(h[ROW_COLUMN]) for h in hits[:_MAX_ROWS_IN_REPORT]],
+            dates=sorted({str(h["dt"]) for h in hits if "dt" in h}),
         )
-    log.info(
-        "validated %s: %d rows, %d failing rule(s), %d outlier rule(s)",
-        schema.name,
-        len(frame),
-        len(failures),
-        len(warnings),
-    )
-    return ValidationReport(schema.name, len(frame), failures, expectations=len(result.results), warnings=warnings)
+
+    return report_from(schema.name, len(frame), result, failure)
+
+
+def report_from(name: str, rows: int, result: Any, failure: Callable[[Any], Failure]) -> ValidationReport:
+    """A report from a GX validation result: each failed expectation as a failure or, with
+    severity ``warning``, a warning (``failure`` turns one expectation result into a Failure)."""
+    failures: list[Failure] = []
+    warnings: list[Failure] = []
+    for res in result.results:
+        if res.success:
+            continue
+        severity = getattr(res.expectation_config.severity, "value", res.expectation_config.severity)
+        (warnings if severity == "warning" else failures).append(failure(res))
+    log.info("validated %s: %d rows, %d failing rule(s), %d warning(s)", name, rows, len(failures), len(warnings))
+    return ValidationReport(name, rows, failures, expectations=len(result.results), warnings=warnings)
 
 
 def rule_text(kind: str, kwargs: dict[str, Any]) -> str:
@@ -173,7 +176,7 @@ def rule_text(kind: str, kwargs: dict[str, Any]) -> str:
         return "be unique within the day"
     if kind == "expect_table_row_count_to_be_between":
         low, high = kwargs.get("min_value"), kwargs.get("max_value")
-        return f"at least {low} customers (the previous date's count)" if high is None else f"at most {high} customers"
+        return f"have at least {low} rows (the previous date's count)" if high is None else f"have at most {high} rows"
     if kind == "expect_column_values_to_be_between" and kwargs.get("strict_min"):
         return f"be more than {_num(kwargs['min_value'])}"
     if kind == "expect_column_values_to_be_between":

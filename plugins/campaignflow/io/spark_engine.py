@@ -127,20 +127,19 @@ def start_local_server(home: Path, port: int, timeout_s: float = 120) -> int:
         cmd += ["--conf", f"{key}={value}"]
     cmd.append("spark-internal")
     home.mkdir(parents=True, exist_ok=True)
-    logfile = open(home / f"server-{port}.log", "ab")
+    logfile = home / f"server-{port}.log"
     env = {**os.environ, "SPARK_HOME": spark_home, "SPARK_LOCAL_IP": "127.0.0.1"}
-    proc = subprocess.Popen(cmd, stdout=logfile, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+    with open(logfile, "ab") as out:  # the server keeps its own copy of the descriptor
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True)
     (home / f"server-{port}.pid").write_text(str(proc.pid))
-    log.info("starting Spark Connect server on 127.0.0.1:%d (pid %d, log %s)", port, proc.pid, logfile.name)
+    log.info("starting Spark Connect server on 127.0.0.1:%d (pid %d, log %s)", port, proc.pid, logfile)
     deadline = time.monotonic() + timeout_s
     while not port_open(port):
         if proc.poll() is not None:
-            raise RuntimeError(f"Spark Connect server exited with {proc.returncode}; see {logfile.name}")
+            raise RuntimeError(f"Spark Connect server exited with {proc.returncode}; see {logfile}")
         if time.monotonic() > deadline:
             proc.kill()
-            raise RuntimeError(
-                f"Spark Connect server did not listen on {port} within {timeout_s:.0f} s; see {logfile.name}"
-            )
+            raise RuntimeError(f"Spark Connect server did not listen on {port} within {timeout_s:.0f} s; see {logfile}")
         time.sleep(0.5)
     log.info("Spark Connect server ready on sc://127.0.0.1:%d", port)
     return proc.pid

@@ -19,11 +19,31 @@ def run_job(job: str, ds: str, *args: Any) -> Any:
 
     from campaignflow.runtime import Runtime
 
+    use_spark_connection()
     module = importlib.import_module(f"jobs.{job}")
     try:
         return module.run(Runtime.from_settings(), ds, *args)
     except PermanentError as err:
         raise AirflowFailException(err.explain()) from err
+
+
+def use_spark_connection() -> None:
+    """Take the Spark engine from the Airflow connection ``campaignflow_spark`` when the environment
+    does not set ``CAMPAIGNFLOW_SPARK`` (see :mod:`campaignflow.io.spark_engine`)."""
+    import os
+
+    from airflow.sdk import BaseHook
+    from airflow.sdk.exceptions import AirflowNotFoundException
+
+    from campaignflow.io.spark_engine import CONNECTION_ID, ENV, engine_from_connection
+
+    if os.environ.get(ENV):
+        return
+    try:
+        conn = BaseHook.get_connection(CONNECTION_ID)
+    except AirflowNotFoundException:
+        return
+    os.environ[ENV] = engine_from_connection(conn.conn_type, conn.host, conn.port)
 
 
 def check_campaigns() -> list[str]:
