@@ -69,7 +69,7 @@ def build(rt: Runtime, ds: str, inputs: RawInputs) -> dict[str, Any]:
         prev_state = read_dates(lake, datasets.FEATURE_STATE, [previous])
         assert prev_state is not None
         sources = [d for d in window_source_dates(as_of) if lake.is_committed(datasets.CUSTOMER_DAY.at(d))]
-        rows = read_dates(lake, datasets.CUSTOMER_DAY, sources) if sources else None
+        rows = read_dates(lake, datasets.CUSTOMER_DAY, sources)
         state = advance(prev_state.drop("dt"), rows if rows is not None else _no_rows(), as_of)
     else:
         rows = read_dates(lake, datasets.CUSTOMER_DAY, lake.committed_dates(datasets.CUSTOMER_DAY, end=ds))
