@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import os
 import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -11,6 +15,7 @@ import pytest
 
 from campaignflow.io import datasets
 from campaignflow.io.spark_engine import start_local_server, stop_local_server
+from tests.conftest import ROOT
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
@@ -26,20 +31,28 @@ def connect_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     assert stop_local_server(Path(home), port)
 
 
-def test_feature_and_segment_jobs_on_spark_connect(connect_url: str, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def run_job(job: str, ds: str, lake: Path, url: str) -> dict:  # type: ignore[type-arg]
+    """The job as a task runs it: its own process, attaching to the shared server."""
+    env = {**os.environ, "CAMPAIGNFLOW_SPARK": url, "CAMPAIGNFLOW_LAKE": str(lake)}
+    done = subprocess.run(
+        [sys.executable, "-m", f"jobs.{job}", "--date", ds], env=env, cwd=ROOT, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert f"attached ({url})" in done.stderr  # Spark Connect, not an in-process JVM
+    return json.loads(done.stdout)  # type: ignore[no-any-return]
+
+
+def test_feature_and_segment_jobs_on_spark_connect(connect_url: str, tmp_path: Path) -> None:
     from campaignflow.features.reference import reference_features
-    from campaignflow.io.spark import get_spark, is_connect
-    from jobs import build_features, build_segments
     from tests.unit.features.test_customer_features import DATES, assert_same_features, random_raw, runtime, write_raw
 
-    monkeypatch.setenv("CAMPAIGNFLOW_SPARK", connect_url)
-    assert is_connect(get_spark())
     rt = runtime(tmp_path)
     write_raw(rt.lake, random_raw(11))
-    results = [build_features.run(rt, d) for d in DATES[:2]]
+    lake = Path(rt.settings.lake_uri)
+    results = [run_job("build_features", d, lake, connect_url) for d in DATES[:2]]
     assert [r["mode"] for r in results] == ["rebuilt", "incremental"]
     for d in DATES[:2]:
         got = rt.lake.read_frame(datasets.CUSTOMER_FEATURES.at(d))
         assert_same_features(got, reference_features(rt.lake, date.fromisoformat(d)))
-    segments = build_segments.run(rt, DATES[1])
+    segments = run_job("build_segments", DATES[1], lake, connect_url)
     assert segments["kmeans_fitted_now"] and segments["customers"] == results[1]["customers"]
