@@ -19,7 +19,7 @@ from campaignflow.runtime import Runtime
 
 def run(rt: Runtime, ds: str) -> dict[str, Any]:
     from campaignflow.features.segments import KMeansSegments, fit_kmeans, period_start, segments
-    from campaignflow.io.spark import read_dates, write_partition
+    from campaignflow.io.spark import read_dates, stage_frame
 
     if not rt.lake.is_committed(datasets.CUSTOMER_FEATURES.at(ds)):
         raise MissingPartition(f"no committed features for {ds}: run build_features first")
@@ -41,16 +41,15 @@ def run(rt: Runtime, ds: str) -> dict[str, Any]:
             rt.lake.write_files(model_ref, {"model.json": body}, model.customers, {"fitted_on": ds})
             fitted = True
     ref = datasets.CUSTOMER_SEGMENTS.at(ds)
-    meta = {"model": model_ref.key if model else None, "fitted_on": model.fitted_on if model else None}
-    manifest = write_partition(rt.lake, ref, segments(features, model), meta)
-    tiers = rt.lake.read_frame(ref, ["rfm_tier"])["rfm_tier"].value_counts()
-    return {
-        "dt": ds,
-        "customers": manifest["rows"],
+    staged, rows = stage_frame(rt.lake, ref, segments(features, model))
+    tiers = rt.lake.read_staged(staged)["rfm_tier"].value_counts()
+    meta = {
+        "model": model_ref.key if model else None,
+        "fitted_on": model.fitted_on if model else None,
         "tiers": {str(k): int(v) for k, v in tiers.items()},
-        "kmeans_model": meta["model"],
-        "kmeans_fitted_now": fitted,
     }
+    rt.lake.commit(ref, staged, rows, meta)
+    return {"dt": ds, "customers": rows, **meta, "kmeans_fitted_now": fitted}
 
 
 add_arguments, run_args, main = date_job(run, __doc__)

@@ -35,6 +35,7 @@ def expected_outputs(rt: Runtime, ds: str) -> list[Expected]:
     out = [Expected("validate_raw", rt.lake, datasets.raw(t).at(ds)) for t in datasets.REQUIRED_RAW_TABLES]
     out += [
         Expected("build_features", rt.lake, datasets.CUSTOMER_FEATURES.at(ds)),
+        Expected("build_segments", rt.lake, datasets.CUSTOMER_SEGMENTS.at(ds)),
         Expected("snapshot_contacts", rt.lake, datasets.CONTACTS.at(ds)),
         Expected("score_customers", rt.lake, datasets.CUSTOMER_SCORES.at(ds)),
     ]
@@ -65,9 +66,11 @@ def summarise(rt: Runtime, ds: str) -> dict[str, Any]:
         out["quarantined"].append(lake.store.full_uri(datasets.LANDING_QUARANTINE.at(ds).key))
     features = datasets.CUSTOMER_FEATURES.at(ds)
     out["features"] = _rows(lake, features)
-    out["absent_tables"] = (
-        lake.manifest(features)["meta"].get("absent_tables", []) if out["features"] is not None else []
-    )
+    meta = lake.manifest(features)["meta"] if out["features"] is not None else {}
+    out["absent_tables"] = meta.get("absent_tables", [])
+    out["features_mode"] = f"{meta['mode']}: {meta['reason']}" if "mode" in meta else None
+    segments = datasets.CUSTOMER_SEGMENTS.at(ds)
+    out["segments"] = lake.manifest(segments)["meta"].get("tiers") if lake.is_committed(segments) else None
     version = champion_version(lake, ds)
     out["model"] = None
     if version:
@@ -113,6 +116,11 @@ def format_summary(summary: dict[str, Any]) -> str:
         absent = s["absent_tables"]
         note = f"  (absent tables: {', '.join(absent)} → their features are null)" if absent else ""
         lines.append(f"features:      {s['features']} customers{note}")
+        if s.get("features_mode"):
+            lines.append(f"  built:       {s['features_mode']}")
+    if s.get("segments"):
+        tiers = sorted(s["segments"].items(), key=lambda kv: -kv[1])
+        lines.append("segments:      " + ", ".join(f"{tier}={n}" for tier, n in tiers))
     if s["model"]:
         m = s["model"]["metrics"]
         lines.append(
