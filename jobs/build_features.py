@@ -84,7 +84,9 @@ def build(rt: Runtime, ds: str, inputs: RawInputs) -> dict[str, Any]:
     features = features_from_state(committed_state.drop("dt"), as_of, present)
     ref = datasets.CUSTOMER_FEATURES.at(ds)
     staged, rows_out = stage_frame(lake, ref, features)
+    validation_started = time.monotonic()
     report = _validate(rt, staged, present, previous)
+    validation_seconds = round(time.monotonic() - validation_started, 1)
     meta = {
         "mode": mode,
         "reason": reason,
@@ -104,12 +106,13 @@ def build(rt: Runtime, ds: str, inputs: RawInputs) -> dict[str, Any]:
     lake.commit(ref, staged, rows_out, meta)
     seconds = round(time.monotonic() - started, 1)
     log.info(
-        "features %s: %d customers, %s, %d daily aggregate(s) built, %.1f s",
+        "features %s: %d customers, %s, %d daily aggregate(s) built, %.1f s (validation %.1f s)",
         ds,
         rows_out,
         mode,
         len(built_days),
         seconds,
+        validation_seconds,
     )
     return {
         "dt": ds,
@@ -120,6 +123,7 @@ def build(rt: Runtime, ds: str, inputs: RawInputs) -> dict[str, Any]:
         "absent_tables": meta["absent_tables"],
         "warnings": len(report.warnings),
         "seconds": seconds,
+        "validation_seconds": validation_seconds,
     }
 
 
