@@ -46,11 +46,12 @@ bench: setup
 	$(BIN)/python bench/bench_generate.py --customers $${BENCH_CUSTOMERS:-1000000} --days $${BENCH_DAYS:-365}
 	$(BIN)/python bench/bench_pipeline.py --customers $${BENCH_PIPELINE_CUSTOMERS:-20000}
 
-## airflow: the Airflow UI (api-server, scheduler, dag-processor) on the same data as `make demo`
+## airflow: the Airflow UI (api-server, scheduler, dag-processor) on the same data as `make demo`;
+## every task attaches to one warm local Spark Connect server (`campaignflow spark stop` ends it)
 airflow: setup
 	$(BIN)/airflow db migrate >/dev/null
 	@echo "Airflow UI: http://localhost:8080  (login: see $(AIRFLOW_HOME)/simple_auth_manager_passwords.json.generated)"
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/airflow standalone
+	PATH="$(CURDIR)/$(BIN):$$PATH" CAMPAIGNFLOW_SPARK=$${CAMPAIGNFLOW_SPARK:-connect-local} $(BIN)/airflow standalone
 
 ## lock: refresh the constraints file from the current .venv
 lock:

@@ -185,12 +185,15 @@ def cmd_spark(args: argparse.Namespace) -> dict[str, Any]:
         DEFAULT_CONNECT_PORT,
         ensure_local_server,
         port_open,
+        serve,
         server_home,
         stop_local_server,
     )
 
     port = int(os.environ.get(CONNECT_PORT_ENV, DEFAULT_CONNECT_PORT))
     home = server_home(dict(os.environ))
+    if args.action == "serve":
+        serve(port, args.host)
     if args.action == "start":
         url = ensure_local_server(home, port)
         return {"running": True, "url": url, "log": str(home / f"server-{port}.log")}
@@ -374,7 +377,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="start, stop or check the local Spark Connect server tasks share",
         description="The long-lived local Spark Connect server (CAMPAIGNFLOW_SPARK=connect-local).",
     )
-    spark.add_argument("action", choices=["start", "stop", "status"])
+    spark.add_argument(
+        "action",
+        choices=["start", "stop", "status", "serve"],
+        help="start/stop/status: the detached server on this machine; serve: run one in the foreground (a service)",
+    )
+    spark.add_argument("--host", default="127.0.0.1", help="address `serve` listens on (0.0.0.0 in a container)")
     spark.set_defaults(func=cmd_spark)
 
     doctor = sub.add_parser(

@@ -44,3 +44,24 @@ def test_airflow_services_share_image_env_and_dependencies() -> None:
     # secrets come from the environment with development defaults, never hard-coded alone
     text = COMPOSE.read_text()
     assert "${POSTGRES_PASSWORD:-" in text and "${MINIO_ROOT_PASSWORD:-" in text
+
+
+def test_tasks_attach_to_the_compose_spark_connect_service() -> None:
+    """The Airflow services reach the spark-connect service through the campaignflow_spark connection."""
+    import json
+
+    from campaignflow.io.spark_engine import CONNECTION_ID, engine_from_connection
+
+    services = yaml.safe_load(COMPOSE.read_text())["services"]
+    server = services["spark-connect"]
+    assert server["image"] == "campaignflow:latest"
+    assert server["entrypoint"] == ["campaignflow"]
+    assert server["command"][:2] == ["spark", "serve"] and "0.0.0.0" in server["command"]
+    port = int(server["environment"]["CAMPAIGNFLOW_SPARK_CONNECT_PORT"])
+    for name in AIRFLOW_SERVICES:
+        env = services[name]["environment"]
+        assert "CAMPAIGNFLOW_SPARK" not in env  # the connection decides, as in a deployment
+        conn = json.loads(env[f"AIRFLOW_CONN_{CONNECTION_ID.upper()}"])
+        assert engine_from_connection(conn["conn_type"], conn["host"], conn["port"]) == f"sc://spark-connect:{port}"
+        if name != "airflow-init":
+            assert services[name]["depends_on"]["spark-connect"] == {"condition": "service_healthy"}

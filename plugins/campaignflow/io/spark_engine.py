@@ -105,30 +105,51 @@ def ensure_local_server(home: Path, port: int = DEFAULT_CONNECT_PORT, timeout_s:
     return url
 
 
-def start_local_server(home: Path, port: int, timeout_s: float = 120) -> int:
-    """Start a detached Spark Connect server (local master) and wait until it listens; its pid."""
+def server_command(port: int, host: str = "127.0.0.1") -> tuple[list[str], dict[str, str]]:
+    """The spark-submit line (and environment) of a Spark Connect server listening on ``host:port``.
+
+    The master is ``CAMPAIGNFLOW_SPARK_CONNECT_MASTER`` (default ``local[*]``); with
+    ``CAMPAIGNFLOW_S3_ENDPOINT_URL`` set, the server's s3a filesystem talks to that endpoint
+    (credentials from the standard AWS variables or the instance role).
+    """
     from pyspark.find_spark_home import _find_spark_home
 
     from campaignflow.io.spark import SESSION_CONF, check_java
 
     check_java()
     spark_home = _find_spark_home()
-    cores = os.environ.get("CAMPAIGNFLOW_SPARK_CONNECT_MASTER", "local[*]")
-    memory = os.environ.get("CAMPAIGNFLOW_SPARK_DRIVER_MEMORY", "2g")
     confs = {
         **SESSION_CONF,
-        "spark.connect.grpc.binding.address": "127.0.0.1",
+        "spark.connect.grpc.binding.address": host,
         "spark.connect.grpc.binding.port": str(port),
-        "spark.driver.memory": memory,
+        "spark.driver.memory": os.environ.get("CAMPAIGNFLOW_SPARK_DRIVER_MEMORY", "2g"),
     }
+    if endpoint := os.environ.get("CAMPAIGNFLOW_S3_ENDPOINT_URL"):
+        confs |= {"spark.hadoop.fs.s3a.endpoint": endpoint, "spark.hadoop.fs.s3a.path.style.access": "true"}
     cmd = [os.path.join(spark_home, "bin", "spark-submit"), "--class", SERVER_CLASS, "--name", "campaignflow-connect"]
-    cmd += ["--master", cores]
+    cmd += ["--master", os.environ.get("CAMPAIGNFLOW_SPARK_CONNECT_MASTER", "local[*]")]
     for key, value in confs.items():
         cmd += ["--conf", f"{key}={value}"]
     cmd.append("spark-internal")
+    env = {**os.environ, "SPARK_HOME": spark_home}
+    env.pop("SPARK_LOCAL_IP", None)
+    if host in ("127.0.0.1", "localhost"):
+        env["SPARK_LOCAL_IP"] = "127.0.0.1"
+    return cmd, env
+
+
+def serve(port: int, host: str) -> None:
+    """Run a Spark Connect server in the foreground (a deployment's service); never returns."""
+    cmd, env = server_command(port, host)
+    log.info("Spark Connect server on %s:%d (foreground)", host, port)
+    os.execvpe(cmd[0], cmd, env)
+
+
+def start_local_server(home: Path, port: int, timeout_s: float = 120) -> int:
+    """Start a detached Spark Connect server (local master) and wait until it listens; its pid."""
+    cmd, env = server_command(port)
     home.mkdir(parents=True, exist_ok=True)
     logfile = home / f"server-{port}.log"
-    env = {**os.environ, "SPARK_HOME": spark_home, "SPARK_LOCAL_IP": "127.0.0.1"}
     with open(logfile, "ab") as out:  # the server keeps its own copy of the descriptor
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True)
     (home / f"server-{port}.pid").write_text(str(proc.pid))

@@ -51,3 +51,21 @@ def test_tasks_take_the_engine_from_the_airflow_connection(monkeypatch: pytest.M
     monkeypatch.setenv(ENV, "local")  # the environment wins over the connection
     use_spark_connection()
     assert os.environ[ENV] == "local"
+
+
+def test_server_command_binds_the_host_and_points_s3a_at_the_endpoint(monkeypatch: pytest.MonkeyPatch) -> None:
+    from campaignflow.io.spark_engine import SERVER_CLASS, server_command
+
+    monkeypatch.setenv("CAMPAIGNFLOW_S3_ENDPOINT_URL", "http://minio:9000")
+    monkeypatch.setenv("SPARK_LOCAL_IP", "127.0.0.1")  # as an in-process session leaves it
+    cmd, env = server_command(15009, "0.0.0.0")
+    confs = dict(c.split("=", 1) for c in cmd[cmd.index("--master") + 2 : -1] if c != "--conf")
+    assert cmd[cmd.index("--class") + 1] == SERVER_CLASS
+    assert confs["spark.connect.grpc.binding.address"] == "0.0.0.0"
+    assert confs["spark.connect.grpc.binding.port"] == "15009"
+    assert confs["spark.hadoop.fs.s3a.endpoint"] == "http://minio:9000"
+    assert "SPARK_LOCAL_IP" not in env  # a service listens on every interface
+    monkeypatch.delenv("CAMPAIGNFLOW_S3_ENDPOINT_URL")
+    cmd, env = server_command(15009)
+    assert not any("fs.s3a" in c for c in cmd)
+    assert env["SPARK_LOCAL_IP"] == "127.0.0.1"
