@@ -15,9 +15,14 @@ The nightly campaign pipeline for logical date **D** (`{{ ds }}`):
    validated before commit. Alongside it **snapshot_contacts** rolls each customer's current
    contact/consent record forward to `dims/contacts/dt=D`.
 5. **build_segments** — RFM tiers and k-means clusters as of D (`segments/customer/dt=D`);
-   **train_churn** — the newest churn model trained on or before D, or a new LightGBM model
-   (labels at D-H in `labels/churn_h{H}/`).
-6. **score_customers** — `scores/customer/dt=D` (churn probability and band per customer).
+   **train_churn** — weekly (`CAMPAIGNFLOW_RETRAIN_DAYS`): churn candidates (LightGBM, torch MLP on
+   a GPU when present) and the value model on rolling snapshots (features as of T, labels in
+   `labels/churn_h{H}/dt=T`), judged on the newest snapshot; the champion changes only when a
+   challenger beats it by the promotion margin (`registry/churn_champion/`). A backtest of the
+   scores published H days ago goes to `monitoring/churn_backtest/`.
+6. **score_customers** — `scores/customer/dt=D`: calibrated churn probability, band, top-3 reasons,
+   predicted orders and spend over H, days to the next order, RFM tier and cluster; drift (PSI)
+   against the training window in `monitoring/churn_drift/`.
 7. **build_audience** / **export_audience** — one mapped task per active campaign in `campaigns/`:
    `audiences/<campaign>/dt=D` (treatment and control), then hashed-identifier CSVs with a
    manifest under `exports/<destination>/<campaign>/dt=D`.
@@ -126,8 +131,7 @@ def campaign_daily() -> None:
     campaigns = validate_campaigns()
     validated = campaigns >> wait_for_landing() >> ingest() >> validate_raw()
     features = validated >> build_features()
-    features >> build_segments()
-    scored = features >> train_churn() >> score_customers()
+    scored = features >> [build_segments(), train_churn()] >> score_customers()
     contacts = validated >> snapshot_contacts()
     audiences = build_audience.expand(campaign=campaigns)
     [scored, contacts] >> audiences

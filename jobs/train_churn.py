@@ -1,49 +1,146 @@
-"""Train churn: make sure a churn model trained on or before D exists; train one at D if not.
+"""Train churn on a schedule: candidates on rolling snapshots, compared with the champion on one test window.
 
-Training is point in time: features as of T = D - horizon, labels from orders in (T, D].
+At D, when the newest model is ``CAMPAIGNFLOW_RETRAIN_DAYS`` old (or none exists, or ``--force``):
+
+1. snapshots T_k = D − H − k·step (:mod:`campaignflow.models.training_set`): features as of each T
+   and labels from (T, T+H] (both built if missing); test = newest, validation = next, train = rest;
+2. an eligibility check (enough customers and both outcomes in every window) — a refusal keeps the
+   current champion serving and says why; with no champion at all it fails the task;
+3. each candidate (LightGBM, torch MLP) trained, calibrated and measured on the test window against
+   recency, frequency, an RFM logistic regression and BG/NBD; all are registered
+   (``models/<name>/dt=D``), with the value model (``models/value/dt=D``, learned vs BG/NBD);
+4. the promotion gate: the best candidate becomes champion from D on only if it beats the champion's
+   AUC on the same test window by ``CAMPAIGNFLOW_PROMOTION_MARGIN``.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
+from datetime import date
 from typing import Any
 
+import pandas as pd
+
+from campaignflow.errors import NotEnoughHistory
 from campaignflow.io import datasets
 from campaignflow.jobcli import add_date_argument, job_main
 from campaignflow.runtime import Runtime
 
+log = logging.getLogger(__name__)
+MIN_HISTORY_DAYS = 28  # a snapshot needs this much order history before it
+
 
 def run(rt: Runtime, ds: str, force: bool = False) -> dict[str, Any]:
-    from campaignflow.models import churn
+    from campaignflow.models import churn, registry, value
 
-    existing = churn.champion_version(rt.lake, ds)
-    if existing and not force:
-        model = churn.load(rt.lake, existing)
-        return {"dt": ds, "model_version": existing, "trained": False, "metrics": model.metrics}
-    training = training_set(rt, ds)
-    model = churn.train(training, rt.settings.seed, version=ds)
-    churn.save(
-        rt.lake, model, {"horizon_days": rt.settings.churn_horizon_days, "features_as_of": training["as_of"].iloc[0]}
-    )
-    return {"dt": ds, "model_version": ds, "trained": True, "metrics": model.metrics}
+    lake, s = rt.lake, rt.settings
+    current = registry.champion(lake, ds)
+    last = registry.last_training(lake, ds)
+    age = (date.fromisoformat(ds) - date.fromisoformat(last)).days if last else None
+    if current and not force and age is not None and age < s.retrain_days:
+        return {"dt": ds, "trained": False, "champion": current.label(), "why": f"newest model is {age} day(s) old"}
+    try:
+        splits, plan = training_splits(rt, ds)
+    except NotEnoughHistory as err:
+        if current is None:
+            raise
+        log.warning("not retraining at %s: %s; %s keeps serving", ds, err, current.label())
+        return {"dt": ds, "trained": False, "champion": current.label(), "refused": str(err)}
+    value_model = value.train(splits, s.churn_horizon_days, s.seed, ds)
+    baselines = churn.baseline_scores(splits)
+    baselines["BG/NBD expected orders"] = value.churn_score_from_bgnbd(value_model, splits.test)
+    candidates = [churn.train_candidate(name, splits, s.seed, ds, baselines) for name in s.churn_candidates]
+    champion_model = churn.load(lake, current.name, current.version) if current else None
+    decision = churn.decide(candidates, champion_model, splits, s.promotion_margin)
+    meta = {"horizon_days": s.churn_horizon_days, "snapshots": plan.describe(), "decision": decision.reason}
+    for model in candidates:
+        churn.save(lake, model, meta)
+    rows = sum(len(w) for w in (splits.train, splits.valid, splits.test))
+    registry.save_version(lake, value.NAME, ds, value_model.to_files(), rows, {**meta, "metrics": value_model.metrics})
+    if decision.promote is not None:
+        current = registry.set_champion(lake, ds, decision.promote.name, ds, decision.reason)
+    log.info("churn training at %s: %s", ds, decision.reason)
+    assert current is not None
+    backtest = record_backtest(rt, ds, plan.test)
+    return {
+        "backtest": backtest,
+        "dt": ds,
+        "trained": True,
+        "champion": current.label(),
+        "promoted": decision.promote is not None,
+        "decision": decision.reason,
+        "test_auc": decision.test_auc,
+        "metrics": {m.name: m.metrics["test"] for m in candidates},
+        "value": {"serving": value_model.serving, **value_model.metrics[f"test_{value_model.serving}"]},
+    }
 
 
-def training_set(rt: Runtime, ds: str) -> Any:
-    """Features as of T = D - H joined to the labels at T (both built if missing)."""
-    from jobs import build_labels
+def record_backtest(rt: Runtime, ds: str, scored_on: str) -> dict[str, Any] | None:
+    """Judge the scores published at T = D - H by the labels at T; keep the history with a chart."""
+    from campaignflow.io.lake import frame_to_parquet
+    from campaignflow.models.backtest import history_chart, judge
 
-    t = build_labels.label_date(rt, ds)
-    label_ref = datasets.churn_labels(rt.settings.churn_horizon_days).at(t)
-    if not rt.lake.is_committed(label_ref) or rt.lake.manifest(label_ref)["meta"].get("outcome_through") != ds:
-        build_labels.run(rt, ds)
+    scores_ref = datasets.CUSTOMER_SCORES.at(scored_on)
+    labels_ref = datasets.churn_labels(rt.settings.churn_horizon_days).at(scored_on)
+    if not (rt.lake.is_committed(scores_ref) and rt.lake.is_committed(labels_ref)):
+        return None  # the pipeline did not publish scores that day
+    result = judge(rt.lake.read_frame(scores_ref), rt.lake.read_frame(labels_ref))
+    if result is None:
+        return None
+    row = pd.DataFrame([{"scored_on": scored_on, **result}])
+    yesterday = (date.fromisoformat(ds) - pd.Timedelta(days=1)).isoformat()
+    earlier = rt.lake.read_range(datasets.CHURN_BACKTEST, end=yesterday)
+    history = row if earlier is None else pd.concat([earlier.drop(columns="dt"), row], ignore_index=True)
+    files = {"part-00000.parquet": frame_to_parquet(row), "backtest_history.png": history_chart(history)}
+    rt.lake.write_files(datasets.CHURN_BACKTEST.at(ds), files, 1, {"scored_on": scored_on, **result})
+    log.info("backtest of the scores published %s: %s", scored_on, result)
+    return {"scored_on": scored_on, **result}
+
+
+def training_splits(rt: Runtime, ds: str) -> tuple[Any, Any]:
+    """The snapshot plan at ``ds`` and its eligible train / validation / test windows.
+
+    Raises:
+        NotEnoughHistory: too little history for two snapshots, or a window too small or one-sided.
+    """
+    from campaignflow.models.training_set import check_eligible, plan_snapshots, split
+
+    s = rt.settings
+    orders = rt.lake.committed_dates(datasets.raw("orders"), end=ds)
+    if not orders:
+        raise NotEnoughHistory(f"no raw orders on or before {ds}")
+    plan = plan_snapshots(ds, s.churn_horizon_days, s.snapshot_step_days, s.snapshot_count, orders[0], MIN_HISTORY_DAYS)
+    rows = pd.concat([snapshot(rt, t) for t in plan.dates], ignore_index=True)
+    splits = split(rows, plan, s.seed)
+    check_eligible(splits)
+    log.info("training windows at %s: %s %s", ds, plan.describe(), splits.sizes())
+    return splits, plan
+
+
+def snapshot(rt: Runtime, t: str) -> pd.DataFrame:
+    """Features as of T (with its season) joined to the labels at T, both built when missing."""
+    from campaignflow.models.training_set import with_context
+    from jobs import build_features, build_labels
+
+    horizon = rt.settings.churn_horizon_days
+    outcome_through = (date.fromisoformat(t) + pd.Timedelta(days=horizon)).isoformat()
+    label_ref = datasets.churn_labels(horizon).at(t)
+    if not rt.lake.is_committed(datasets.CUSTOMER_FEATURES.at(t)):
+        build_features.run(rt, t)
+    if not rt.lake.is_committed(label_ref) or rt.lake.manifest(label_ref)["meta"].get("outcome_through") != (
+        outcome_through
+    ):
+        build_labels.run(rt, outcome_through)
     labels = rt.lake.read_frame(label_ref)
-    features = rt.lake.read_frame(datasets.CUSTOMER_FEATURES.at(t))
-    return features.merge(labels[["customer_id", "churned"]], on="customer_id", how="inner")
+    features = with_context(rt.lake.read_frame(datasets.CUSTOMER_FEATURES.at(t)), t)
+    rows = features.merge(labels[["customer_id", "churned", "future_orders", "future_value"]], on="customer_id")
+    return rows.assign(snapshot=t)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_date_argument(parser)
-    parser.add_argument("--force", action="store_true", help="train a new model at D even if one exists")
+    parser.add_argument("--force", action="store_true", help="train new candidates at D even if a recent model exists")
 
 
 def run_args(args: argparse.Namespace) -> dict[str, Any]:

@@ -202,6 +202,28 @@ def cmd_spark(args: argparse.Namespace) -> dict[str, Any]:
     return {"running": port_open(port), "url": f"sc://127.0.0.1:{port}"}
 
 
+def cmd_models(args: argparse.Namespace) -> dict[str, Any]:
+    from campaignflow.io.lake import Lake
+    from campaignflow.models import registry
+    from campaignflow.settings import Settings
+
+    s = Settings.from_env()
+    lake = Lake.from_uri(s.lake_uri, s.s3_endpoint_url)
+    if args.action == "list":
+        return registry.listing(lake)
+    if not args.date:
+        raise ConfigError(f"models {args.action} needs --date (the first date the change applies to)")
+    if args.action == "rollback":
+        pointer = registry.rollback(lake, args.date)
+    else:
+        if not (args.model and args.version):
+            raise ConfigError("models promote needs --model and --version (campaignflow models list shows them)")
+        pointer = registry.set_champion(lake, args.date, args.model, args.version, "promoted by hand")
+    from dataclasses import asdict
+
+    return asdict(pointer)
+
+
 def cmd_validate_campaigns(args: argparse.Namespace) -> dict[str, Any]:
     from campaignflow.campaigns.spec import load_campaigns
     from campaignflow.settings import Settings
@@ -371,6 +393,17 @@ def build_parser() -> argparse.ArgumentParser:
         description="Every feature: name, type, window, source table, definition, what null means.",
     )
     cat.set_defaults(func=cmd_features_catalogue)
+
+    models = sub.add_parser(
+        "models",
+        help="list registered churn models, promote one, or roll back the champion",
+        description="The model registry: versions with test metrics, the champion pointer and its history.",
+    )
+    models.add_argument("action", choices=["list", "promote", "rollback"])
+    models.add_argument("--date", type=iso_date, help="promote/rollback: the first date the change applies to")
+    models.add_argument("--model", choices=["churn_lgbm", "churn_torch"], help="promote: which model")
+    models.add_argument("--version", help="promote: the version (its training date)")
+    models.set_defaults(func=cmd_models)
 
     spark = sub.add_parser(
         "spark",

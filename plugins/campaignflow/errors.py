@@ -60,6 +60,18 @@ class NotEnoughHistory(PermanentError):
     default_remedy = "load more history (campaignflow load-history) or shorten CAMPAIGNFLOW_CHURN_HORIZON_DAYS"
 
 
+class ModelMismatch(PermanentError):
+    """Features to score do not match what the model was trained on (missing columns, wrong schema)."""
+
+    default_remedy = "rebuild the features for the date, or retrain (campaignflow train-churn --date D --force)"
+
+
+class CorruptModel(PermanentError):
+    """A registered model's files are missing, truncated or changed since they were written."""
+
+    default_remedy = "roll back to the previous champion (campaignflow models rollback) or retrain at the date"
+
+
 class MissingPartition(PermanentError, FileNotFoundError):
     """An input partition a step reads is not committed."""
 

@@ -13,7 +13,7 @@ from campaignflow.campaigns.spec import load_campaigns
 from campaignflow.errors import MissingPartition
 from campaignflow.io import datasets
 from campaignflow.io.lake import Lake, PartitionRef
-from campaignflow.models.churn import champion_version
+from campaignflow.models.registry import champion
 from campaignflow.runtime import Runtime
 
 
@@ -71,15 +71,21 @@ def summarise(rt: Runtime, ds: str) -> dict[str, Any]:
     out["features_mode"] = f"{meta['mode']}: {meta['reason']}" if "mode" in meta else None
     segments = datasets.CUSTOMER_SEGMENTS.at(ds)
     out["segments"] = lake.manifest(segments)["meta"].get("tiers") if lake.is_committed(segments) else None
-    version = champion_version(lake, ds)
+    pointer = champion(lake, ds)
     out["model"] = None
-    if version:
-        ref = datasets.CHURN_MODELS.at(version)
+    if pointer:
+        ref = datasets.model(pointer.name).at(pointer.version)
         manifest = lake.manifest(ref)
         pictures = [
             lake.store.full_uri(f"{ref.key}/{f['name']}") for f in manifest["files"] if f["name"].endswith(".png")
         ]
-        out["model"] = {"version": version, "metrics": manifest["meta"]["metrics"], "pictures": pictures}
+        out["model"] = {
+            "champion": pointer.label(),
+            "since": pointer.since,
+            "reason": pointer.reason,
+            "metrics": manifest["meta"]["metrics"],
+            "pictures": pictures,
+        }
     out["scores"] = _rows(lake, datasets.CUSTOMER_SCORES.at(ds))
     out["campaigns"] = []
     for spec in load_campaigns(rt.settings.campaigns_dir):
@@ -123,13 +129,17 @@ def format_summary(summary: dict[str, Any]) -> str:
         lines.append("segments:      " + ", ".join(f"{tier}={n}" for tier, n in tiers))
     if s["model"]:
         m = s["model"]["metrics"]
+        t, base = m.get("test", {}), m.get("baselines_test_auc", {})
+        windows = m.get("windows", {})
         lines.append(
-            f"churn model:   {s['model']['version']}  AUC={m.get('auc')} "
-            f"(recency-only AUC={m.get('auc_recency_only')}) "
-            f"log-loss={m.get('log_loss')} Brier={m.get('brier')} churn-rate={m.get('churn_rate')} "
-            f"n_train={m.get('n_train')} n_valid={m.get('n_valid')}"
+            f"churn model:   {s['model']['champion']} (champion since {s['model']['since']})  test AUC={t.get('auc')} "
+            f"PR-AUC={t.get('pr_auc')} ECE={t.get('ece')} log-loss={t.get('log_loss')} lift@10%={t.get('lift_at_10')} "
+            f"churn-rate={t.get('churn_rate')}"
         )
-        lines += [f"  ROC / calibration / lift: {picture}" for picture in s["model"]["pictures"]]
+        lines.append("  baselines:   " + ", ".join(f"{k} AUC={v}" for k, v in base.items()))
+        lines.append("  windows:     " + ", ".join(f"{k}={v.get('rows')}" for k, v in windows.items()))
+        lines.append(f"  why:         {s['model']['reason']}")
+        lines += [f"  ROC / reliability / gain / importance: {picture}" for picture in s["model"]["pictures"]]
     if s["scores"] is not None:
         lines.append(f"scores:        {s['scores']} customers")
     for c in s["campaigns"]:

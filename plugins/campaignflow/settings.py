@@ -40,6 +40,11 @@ class Settings:
         campaigns_dir: folder of campaign YAML specs.
         seed: seed for every random choice the pipeline makes (splits, model training).
         segment_period_days: how long one fitted k-means segment model serves before a refit.
+        retrain_days: a new churn model is trained when the newest is this many days old.
+        snapshot_step_days: days between the training snapshots (as-of dates).
+        snapshot_count: how many snapshots a training set spans (test, validation, train).
+        promotion_margin: test-AUC margin a challenger must beat the champion by.
+        churn_candidates: the churn models trained and compared at each retrain.
     """
 
     lake_uri: str
@@ -50,6 +55,11 @@ class Settings:
     campaigns_dir: str = field(default_factory=lambda: str(project_root() / "campaigns"))
     seed: int = 7
     segment_period_days: int = 28
+    retrain_days: int = 7
+    snapshot_step_days: int = 28
+    snapshot_count: int = 6
+    promotion_margin: float = 0.005
+    churn_candidates: tuple[str, ...] = ("churn_lgbm", "churn_torch")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -70,7 +80,22 @@ class Settings:
             campaigns_dir=env.get(f"{ENV_PREFIX}CAMPAIGNS_DIR", str(project_root() / "campaigns")),
             seed=int(env.get(f"{ENV_PREFIX}SEED", "7")),
             segment_period_days=int(env.get(f"{ENV_PREFIX}SEGMENT_PERIOD_DAYS", "28")),
+            retrain_days=int(env.get(f"{ENV_PREFIX}RETRAIN_DAYS", "7")),
+            snapshot_step_days=int(env.get(f"{ENV_PREFIX}SNAPSHOT_STEP_DAYS", "28")),
+            snapshot_count=int(env.get(f"{ENV_PREFIX}SNAPSHOT_COUNT", "6")),
+            promotion_margin=float(env.get(f"{ENV_PREFIX}PROMOTION_MARGIN", "0.005")),
+            churn_candidates=_candidates(env.get(f"{ENV_PREFIX}CHURN_CANDIDATES", "churn_lgbm,churn_torch")),
         )
+
+
+def _candidates(value: str) -> tuple[str, ...]:
+    from campaignflow.errors import ConfigError
+
+    names = tuple(n.strip() for n in value.split(",") if n.strip())
+    unknown = sorted(set(names) - {"churn_lgbm", "churn_torch"})
+    if not names or unknown:
+        raise ConfigError(f"{ENV_PREFIX}CHURN_CANDIDATES must list churn_lgbm and/or churn_torch, got {value!r}")
+    return names
 
 
 def join_uri(base: str, *parts: str) -> str:

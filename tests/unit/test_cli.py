@@ -89,3 +89,28 @@ def test_bad_date_is_rejected(capsys) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(SystemExit):
         main(["build-features", "--date", "2024-13-01"])
     assert "not a date (YYYY-MM-DD): '2024-13-01'" in capsys.readouterr().err
+
+
+def test_models_promote_list_and_rollback(runtime_env: Runtime, capsys) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from campaignflow.io import datasets
+    from campaignflow.models import registry
+
+    for name, version in (("churn_lgbm", "2024-03-01"), ("churn_torch", "2024-03-08")):
+        runtime_env.lake.write_files(datasets.model(name).at(version), {"model.txt": b"m"}, rows=1)
+    registry.set_champion(runtime_env.lake, "2024-03-01", "churn_lgbm", "2024-03-01", "first")
+    assert (
+        main(
+            ["--json", "models", "promote", "--model", "churn_torch", "--version", "2024-03-08", "--date", "2024-03-09"]
+        )
+        == 0
+    )
+    assert json.loads(capsys.readouterr().out)["name"] == "churn_torch"
+    assert main(["--json", "models", "list"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert [c["name"] for c in listed["champions"]] == ["churn_lgbm", "churn_torch"]
+    assert main(["--json", "models", "rollback", "--date", "2024-03-10"]) == 0
+    assert registry.champion(runtime_env.lake, "2024-03-10").name == "churn_lgbm"  # type: ignore[union-attr]
+    assert main(["models", "promote", "--model", "churn_torch", "--version", "2024-03-08", "--date", "2024-03-05"]) == 2
+    assert "trained after 2024-03-05" in capsys.readouterr().err

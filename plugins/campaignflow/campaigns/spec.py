@@ -78,9 +78,10 @@ class CampaignSpec(BaseModel):
 def rule_columns() -> dict[str, str]:
     """Columns a rule or ``order_by`` may name, with their kind ("number" or "string")."""
     from campaignflow.features.catalogue import FEATURE_COLUMNS
-    from campaignflow.models.churn import SCORE_COLUMNS
+    from campaignflow.models.churn import SCORE_COLUMNS, SEGMENT_SCORE_COLUMNS
+    from campaignflow.models.value import VALUE_COLUMNS
 
-    return {**SCORE_COLUMNS, **dict.fromkeys(FEATURE_COLUMNS, "number")}
+    return {**SCORE_COLUMNS, **VALUE_COLUMNS, **SEGMENT_SCORE_COLUMNS, **dict.fromkeys(FEATURE_COLUMNS, "number")}
 
 
 def spec_problems(spec: CampaignSpec, columns: dict[str, str]) -> list[str]:

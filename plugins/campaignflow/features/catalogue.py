@@ -58,6 +58,7 @@ NO_EVENTS_TABLE = "the shop exports no behaviour events"
 def _catalogue() -> list[Feature]:
     f: list[Feature] = [
         Feature("recency_days", "int", "all time", "orders", "days from the last order day to D", NO_ORDER),
+        Feature("days_since_first_order", "int", "all time", "orders", "days from the first order day to D", NO_ORDER),
         Feature(
             "tenure_days",
             "int",

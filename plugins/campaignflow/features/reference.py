@@ -97,6 +97,7 @@ def _sql(as_of: date) -> str:
     trend = "CAST(({a} + 1) AS DOUBLE) / CAST(({b} - {a} + 1) AS DOUBLE)"
     select = {
         "recency_days": age("o.last_order"),
+        "days_since_first_order": age("o.first_order"),
         "tenure_days": age("least(o.first_order, c.first_seen)"),
         "orders_total": "coalesce(o.n, 0)",
         "monetary_total": money.format("coalesce(o.monetary, 0)"),

@@ -230,6 +230,7 @@ def features_from_state(state: DataFrame, as_of: date, present: set[str]) -> Dat
     top_units = F.array_max(F.map_values("category_units"))
     f: dict[str, Column] = {
         "recency_days": since("last_order_day"),
+        "days_since_first_order": since("first_order_day"),
         "tenure_days": F.datediff(d, first_seen),
         "orders_total": n,
         "monetary_total": money("monetary_total"),

@@ -36,8 +36,15 @@ FEATURES_QUARANTINE = Dataset("quarantine", "features/customer", "feature partit
 CUSTOMER_SEGMENTS = Dataset("segments", "customer", "RFM tier and k-means cluster per customer as of D")
 SEGMENT_MODELS = Dataset("models", "segments_kmeans", "k-means segment models; dt = start of the model's period")
 CONTACTS = Dataset("dims", "contacts", "each customer's newest contact and consent record as of D")
-CHURN_MODELS = Dataset("models", "churn_lgbm", "churn models; partition dt = the training date")
-CUSTOMER_SCORES = Dataset("scores", "customer", "churn probability and band per customer as of D")
+CHURN_CHAMPION = Dataset("registry", "churn_champion", "which churn model serves from D on, and why")
+CHURN_DRIFT = Dataset("monitoring", "churn_drift", "PSI of each model column and the score vs the training window")
+CHURN_BACKTEST = Dataset("monitoring", "churn_backtest", "the scores made H days before D, judged by what happened")
+CUSTOMER_SCORES = Dataset("scores", "customer", "churn probability, band and reasons per customer as of D")
+
+
+def model(name: str) -> Dataset:
+    """Versions of one model (``churn_lgbm``, ``churn_torch``); partition dt = the training date."""
+    return Dataset("models", name, f"{name} models; partition dt = the training date")
 
 
 def churn_labels(horizon_days: int) -> Dataset:

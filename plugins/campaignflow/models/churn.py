@@ -1,8 +1,9 @@
-"""Churn model: LightGBM on point-in-time features, its validation metrics, and scoring.
+"""Churn models: train the candidates, calibrate, compare with the champion, save, load, score.
 
-Models live in the lake as ``models/churn_lgbm/dt=D/`` (trained on data up to D). The model a
-date D uses is the newest one trained on or before D, so re-running or backfilling a date never
-uses a model that saw its future.
+Every candidate (LightGBM, torch MLP) is fitted on the train window, early-stopped and calibrated
+(isotonic) on the validation window, and judged on the test window against the same baselines
+(recency alone, frequency alone, an RFM logistic regression). A challenger replaces the champion
+only if its test AUC beats the champion's on the *same* test window by the promotion margin.
 """
 
 from __future__ import annotations
@@ -15,125 +16,196 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from campaignflow.errors import NotEnoughHistory
-from campaignflow.features.catalogue import FEATURE_COLUMNS
-from campaignflow.io import datasets
+from campaignflow.errors import CorruptModel, ModelMismatch
 from campaignflow.io.lake import Lake
+from campaignflow.models import churn_lgbm, churn_torch, drift, registry
+from campaignflow.models.calibration import Calibrator, fit_isotonic
+from campaignflow.models.metrics import evaluate, ranking_auc
 from campaignflow.models.plots import churn_model_plots
-from campaignflow.splits import in_share
+from campaignflow.models.reasons import REASON_COLUMNS, top_reasons
+from campaignflow.models.training_set import MODEL_COLUMNS, Splits, matrix
 
 log = logging.getLogger(__name__)
 
 BANDS = ((0.3, "low"), (0.6, "medium"), (1.01, "high"))
-SCORE_COLUMNS = {"churn_prob": "number", "churn_band": "string", "model_version": "string"}  # what score() writes
-MIN_TRAINING_ROWS = 50
+SCORE_COLUMNS = {  # what score() writes, by the type campaign rules see
+    "churn_prob": "number",
+    "churn_band": "string",
+    "model_name": "string",
+    "model_version": "string",
+    **dict.fromkeys(REASON_COLUMNS, "string"),
+}
+SEGMENT_SCORE_COLUMNS = {"rfm_tier": "string", "cluster": "number"}  # joined from segments/customer
+ESTIMATORS: dict[str, Any] = {churn_lgbm.NAME: churn_lgbm, churn_torch.NAME: churn_torch}
+_ESTIMATOR_TYPES: dict[str, Any] = {
+    churn_lgbm.NAME: churn_lgbm.LgbmEstimator,
+    churn_torch.NAME: churn_torch.TorchEstimator,
+}
 
 
 @dataclass
 class ChurnModel:
+    name: str
     version: str
-    booster: Any
+    estimator: Any
     features: list[str]
+    calibrator: Calibrator
     metrics: dict[str, Any]
-    pictures: dict[str, bytes] = field(default_factory=dict)  # validation plots, saved with the model
+    pictures: dict[str, bytes] = field(default_factory=dict)
+    reference: dict[str, Any] | None = None  # training distributions, for drift (see models.drift)
+
+    def raw(self, frame: pd.DataFrame) -> np.ndarray:
+        return np.asarray(self.estimator.raw(matrix(frame, self.features)))
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
-        return np.asarray(self.booster.predict(_matrix(frame, self.features), num_threads=1))
+        """Calibrated churn probability per row."""
+        return np.asarray(self.calibrator(self.raw(frame)))
+
+    @property
+    def label(self) -> str:
+        return f"{self.name}@{self.version}"
 
 
-def train(training: pd.DataFrame, seed: int, version: str) -> ChurnModel:
-    """Fit LightGBM on ``training`` (features + ``churned``) and measure it on a held-out split.
+def baseline_scores(splits: Splits) -> dict[str, np.ndarray]:
+    """Scores on the test window of the simple rules the models must beat."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
 
-    Raises:
-        NotEnoughHistory: too few labelled customers, or only one class.
-    """
-    import lightgbm as lgb
-    from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score
+    rfm = ["recency_days", "orders_total", "monetary_total"]
 
-    if len(training) < MIN_TRAINING_ROWS or training["churned"].nunique() < 2:
-        raise NotEnoughHistory(
-            f"only {len(training)} labelled customers ({training['churned'].sum()} churned): need at least "
-            f"{MIN_TRAINING_ROWS} and both outcomes"
-        )
-    valid = in_share(f"churn-validation-{seed}", training["customer_id"], 0.2)
-    x, y = _matrix(training, FEATURE_COLUMNS), training["churned"].to_numpy()
-    params = {
-        "objective": "binary",
-        "learning_rate": 0.05,
-        "num_leaves": 15,
-        "min_data_in_leaf": 20,
-        "feature_fraction": 0.9,
-        "bagging_fraction": 0.8,
-        "bagging_freq": 1,
-        "lambda_l2": 1.0,
-        "seed": seed,
-        "deterministic": True,
-        "force_col_wise": True,
-        "num_threads": 2,
-        "verbose": -1,
+    def rfm_matrix(f: pd.DataFrame) -> np.ndarray:
+        x = f[rfm].astype("float64").fillna({"recency_days": 10_000.0}).fillna(0.0).to_numpy()
+        return np.sign(x) * np.log1p(np.abs(x))
+
+    lr = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
+    lr.fit(rfm_matrix(splits.train), splits.train["churned"].to_numpy())
+    test = splits.test
+    return {
+        "recency only": test["recency_days"].astype("float64").fillna(10_000).to_numpy(),
+        "frequency only": -test["orders_total"].astype("float64").fillna(0).to_numpy(),
+        "RFM logistic regression": lr.predict_proba(rfm_matrix(test))[:, 1],
     }
-    booster = lgb.train(params, lgb.Dataset(x[~valid], y[~valid]), num_boost_round=200)
-    p = np.asarray(booster.predict(x[valid]))
-    y_valid = y[valid]
-    recency = training.loc[valid, "recency_days"].fillna(10_000).to_numpy()
+
+
+def train_candidate(name: str, splits: Splits, seed: int, version: str, baselines: dict[str, np.ndarray]) -> ChurnModel:
+    """Fit one candidate, calibrate it on the validation window, measure it on the test window."""
+    columns = list(MODEL_COLUMNS)
+    x_train, y_train = matrix(splits.train, columns), splits.train["churned"].to_numpy()
+    x_valid, y_valid = matrix(splits.valid, columns), splits.valid["churned"].to_numpy()
+    x_test, y_test = matrix(splits.test, columns), splits.test["churned"].to_numpy()
+    estimator, info = ESTIMATORS[name].fit(x_train, y_train, x_valid, y_valid, seed)
+    calibrator = fit_isotonic(estimator.raw(x_valid), y_valid)
+    raw_test = estimator.raw(x_test)
+    p_test = calibrator(raw_test)
+    uncalibrated = evaluate(y_test, raw_test)
     metrics = {
-        "n_train": int((~valid).sum()),
-        "n_valid": int(valid.sum()),
-        "churn_rate": round(float(y.mean()), 4),
-        "auc": round(float(roc_auc_score(y_valid, p)), 4) if len(set(y_valid)) > 1 else None,
-        "auc_recency_only": round(float(roc_auc_score(y_valid, recency)), 4) if len(set(y_valid)) > 1 else None,
-        "log_loss": round(float(log_loss(y_valid, p, labels=[0, 1])), 4),
-        "brier": round(float(brier_score_loss(y_valid, p)), 4),
+        "test": evaluate(y_test, p_test),
+        "test_uncalibrated": {k: uncalibrated[k] for k in ("log_loss", "brier", "ece")},
+        "valid": evaluate(y_valid, calibrator(estimator.raw(x_valid))),
+        "baselines_test_auc": {k: ranking_auc(y_test, s) for k, s in baselines.items()},
+        "windows": splits.sizes(),
+        "training": info,
     }
-    log.info("trained churn model %s: %s", version, metrics)
-    pictures = churn_model_plots(y_valid, p, recency) if len(set(y_valid)) > 1 else {}
-    return ChurnModel(version, booster, list(FEATURE_COLUMNS), metrics, pictures)
+    importance = estimator.importance(columns) if hasattr(estimator, "importance") else None
+    if importance:
+        metrics["top_features"] = dict(sorted(importance.items(), key=lambda kv: -kv[1])[:10])
+    pictures = churn_model_plots(y_test, p_test, baselines, importance, title=f"{name} @ {version}")
+    reference = drift.profile(splits.train, columns, p_test)
+    log.info("trained %s@%s: test %s", name, version, metrics["test"])
+    return ChurnModel(name, version, estimator, columns, calibrator, metrics, pictures, reference)
 
 
-def save(lake: Lake, model: ChurnModel, meta: dict[str, Any]) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Decision:
+    promote: ChurnModel | None
+    reason: str
+    test_auc: dict[str, float | None]
+
+
+def decide(candidates: list[ChurnModel], champion: ChurnModel | None, splits: Splits, margin: float) -> Decision:
+    """The promotion gate: the best candidate by test AUC, promoted only if it beats the champion by ``margin``."""
+    best = max(candidates, key=lambda m: (m.metrics["test"]["auc"] or 0.0, -m.metrics["test"]["log_loss"]))
+    aucs: dict[str, float | None] = {m.label: m.metrics["test"]["auc"] for m in candidates}
+    best_auc = best.metrics["test"]["auc"] or 0.0
+    if champion is None:
+        return Decision(best, f"first champion: {best.label} (test AUC {best_auc})", aucs)
+    try:
+        champion_auc = ranking_auc(splits.test["churned"].to_numpy(), champion.predict(splits.test)) or 0.0
+    except (ModelMismatch, ValueError) as err:
+        return Decision(best, f"champion {champion.label} cannot score the current features ({err})", aucs)
+    aucs[f"champion {champion.label}"] = champion_auc
+    if best_auc >= champion_auc + margin:
+        return Decision(best, f"{best.label} AUC {best_auc} beats champion {champion_auc} by >= {margin}", aucs)
+    return Decision(None, f"kept {champion.label}: best challenger {best.label} AUC {best_auc} vs {champion_auc}", aucs)
+
+
+def save(lake: Lake, model: ChurnModel, meta: dict[str, Any]) -> None:
     files = {
-        "model.txt": model.booster.model_to_string().encode(),
+        **model.estimator.to_files(),
+        "calibration.json": model.calibrator.to_json(),
+        "features.json": json.dumps(
+            {"columns": model.features, "schema_hash": registry.schema_hash(model.features)}
+        ).encode(),
         "metrics.json": json.dumps(model.metrics, indent=2, sort_keys=True).encode(),
-        "features.json": json.dumps(model.features).encode(),
+        **({"reference.json": drift.to_json(model.reference)} if model.reference else {}),
         **model.pictures,
     }
-    return lake.write_files(
-        datasets.CHURN_MODELS.at(model.version),
-        files,
-        model.metrics["n_train"] + model.metrics["n_valid"],
-        {**meta, "metrics": model.metrics},
-    )
+    rows = sum(w["rows"] for w in model.metrics["windows"].values())
+    registry.save_version(lake, model.name, model.version, files, rows, {**meta, "metrics": model.metrics})
 
 
-def champion_version(lake: Lake, as_of: str) -> str | None:
-    """Newest model trained on or before ``as_of``."""
-    versions = lake.committed_dates(datasets.CHURN_MODELS, end=as_of)
-    return versions[-1] if versions else None
+def load(lake: Lake, name: str, version: str) -> ChurnModel:
+    """A registered version, its files checked; a damaged model is a clear error, never a guess."""
+    files, meta = registry.read_version(lake, name, version)
+    try:
+        spec = json.loads(files["features.json"])
+        estimator = _ESTIMATOR_TYPES[name].from_files(files)
+        calibrator = Calibrator.from_json(files["calibration.json"])
+        reference = json.loads(files["reference.json"]) if "reference.json" in files else None
+    except Exception as err:  # any parse failure of a checksummed file means a bad write or a foreign file
+        raise CorruptModel(f"model {name}@{version} cannot be loaded: {type(err).__name__}: {err}") from err
+    metrics = meta.get("metrics", {})
+    return ChurnModel(name, version, estimator, list(spec["columns"]), calibrator, metrics, reference=reference)
 
 
-def load(lake: Lake, version: str) -> ChurnModel:
-    import lightgbm as lgb
+def check_features(model: ChurnModel, frame: pd.DataFrame) -> None:
+    """Refuse to score features the model was not trained on.
 
-    ref = datasets.CHURN_MODELS.at(version)
-    manifest = lake.manifest(ref)
-    booster = lgb.Booster(model_str=lake.store.read_bytes(f"{ref.key}/model.txt").decode())
-    features = json.loads(lake.store.read_bytes(f"{ref.key}/features.json"))
-    return ChurnModel(version, booster, features, manifest["meta"]["metrics"])
+    Raises:
+        ModelMismatch: naming the missing or all-null columns.
+    """
+    missing = [c for c in model.features if c not in frame.columns]
+    if missing:
+        raise ModelMismatch(f"features lack {len(missing)} column(s) model {model.label} was trained on: {missing[:8]}")
+    numeric = frame[model.features].apply(pd.to_numeric, errors="coerce").astype("float64")
+    if np.isinf(numeric.to_numpy()).any():
+        bad = [c for c in model.features if np.isinf(numeric[c].to_numpy()).any()]
+        raise ModelMismatch(f"features hold infinite values in {bad[:8]}: not scorable by {model.label}")
 
 
-def score(model: ChurnModel, features: pd.DataFrame) -> pd.DataFrame:
-    """Churn probability and band for every customer in ``features``."""
+def score(model: ChurnModel, features: pd.DataFrame, explainer: ChurnModel | None = None) -> pd.DataFrame:
+    """Calibrated churn probability, band and top reasons for every customer in ``features``.
+
+    ``explainer`` is the LightGBM model whose SHAP contributions give the reasons (the champion
+    itself when it is LightGBM); None leaves the reasons empty.
+    """
+    check_features(model, features)
     prob = model.predict(features)
     bands = np.select([prob < cut for cut, _ in BANDS], [name for _, name in BANDS], default="high")
-    return pd.DataFrame(
+    out = pd.DataFrame(
         {
             "customer_id": features["customer_id"].to_numpy(),
             "churn_prob": prob.round(6),
             "churn_band": bands,
+            "model_name": model.name,
             "model_version": model.version,
         }
-    ).sort_values("customer_id", ignore_index=True)
-
-
-def _matrix(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
-    return frame.reindex(columns=columns).astype("float64").to_numpy()
+    )
+    if explainer is not None and len(features):
+        contrib = explainer.estimator.contributions(matrix(features, explainer.features))
+        reasons = top_reasons(contrib, features.reset_index(drop=True), explainer.features)
+        out = pd.concat([out, reasons.reset_index(drop=True)], axis=1)
+    else:
+        out = out.assign(**dict.fromkeys(REASON_COLUMNS, None))
+    return out.sort_values("customer_id", ignore_index=True)

@@ -1,30 +1,131 @@
-"""Point in time for models: a date uses the newest model trained on or before it, never a later one."""
+"""The registry: point-in-time champion, promotion gate, rollback, damaged files, schema checks."""
 
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
+import pytest
+
+from campaignflow.errors import ConfigError, CorruptModel, ModelMismatch, NotEnoughHistory
 from campaignflow.io import datasets
 from campaignflow.io.lake import Dataset, Lake
-from campaignflow.models.churn import champion_version
+from campaignflow.models import churn, registry
+from tests.unit.models.synthetic_rows import synthetic_splits
 
 
-def test_champion_is_newest_on_or_before_the_date(lake: Lake) -> None:
+@pytest.fixture(scope="module")
+def trained() -> tuple[object, list[churn.ChurnModel]]:
+    splits = synthetic_splits(1200, seed=3)
+    baselines = churn.baseline_scores(splits)
+    return splits, [churn.train_candidate(n, splits, 7, "2024-03-29", baselines) for n in registry.CANDIDATES]
+
+
+def _register(lake: Lake, name: str, version: str) -> None:
+    lake.write_files(datasets.model(name).at(version), {"model.txt": b"m"}, rows=1)
+
+
+def test_champion_is_the_newest_pointer_on_or_before_the_date(lake: Lake) -> None:
     for version in ("2024-03-01", "2024-05-01"):
-        lake.write_files(datasets.CHURN_MODELS.at(version), {"model.txt": b"m"}, rows=1)
-    lake.store.write_bytes("models/churn_lgbm/dt=2024-04-01/model.txt", b"uncommitted")
-    assert champion_version(lake, "2024-02-28") is None
-    assert champion_version(lake, "2024-03-01") == "2024-03-01"
-    assert champion_version(lake, "2024-04-15") == "2024-03-01"  # the later model is not visible yet
-    assert champion_version(lake, "2024-06-01") == "2024-05-01"
+        _register(lake, "churn_lgbm", version)
+        registry.set_champion(lake, version, "churn_lgbm", version, "test")
+    lake.store.write_bytes("registry/churn_champion/dt=2024-04-01/champion.json", b"{}")  # uncommitted
+    assert registry.champion(lake, "2024-02-28") is None
+    assert registry.champion(lake, "2024-04-15").version == "2024-03-01"  # type: ignore[union-attr]
+    assert registry.champion(lake, "2024-06-01").version == "2024-05-01"  # type: ignore[union-attr]
+    assert registry.last_training(lake, "2024-04-30") == "2024-03-01"
+
+
+def test_a_model_cannot_serve_before_it_was_trained(lake: Lake) -> None:
+    _register(lake, "churn_lgbm", "2024-05-01")
+    with pytest.raises(ConfigError, match="trained after 2024-04-01"):
+        registry.set_champion(lake, "2024-04-01", "churn_lgbm", "2024-05-01", "manual")
+    with pytest.raises(ConfigError, match="no model churn_torch@2024-03-01"):
+        registry.set_champion(lake, "2024-04-01", "churn_torch", "2024-03-01", "manual")
+
+
+def test_rollback_walks_back_one_promotion_at_a_time(lake: Lake) -> None:
+    for v in ("2024-01-01", "2024-02-01", "2024-03-01"):
+        _register(lake, "churn_lgbm", v)
+        registry.set_champion(lake, v, "churn_lgbm", v, "promoted")
+    first = registry.rollback(lake, "2024-03-10")
+    assert (first.version, first.since, first.origin) == ("2024-02-01", "2024-03-10", "2024-02-01")
+    second = registry.rollback(lake, "2024-03-10")
+    assert second.version == "2024-01-01"
+    with pytest.raises(ConfigError, match="is the first champion"):
+        registry.rollback(lake, "2024-03-10")
+    assert registry.champion(lake, "2024-03-05").version == "2024-03-01"  # type: ignore[union-attr]  # history kept
+    assert [c.version for c in registry.history(lake)][-1] == "2024-01-01"
+
+
+def test_a_worse_challenger_is_never_promoted(trained) -> None:  # type: ignore[no-untyped-def]
+    splits, models = trained
+    good = max(models, key=lambda m: m.metrics["test"]["auc"])
+    noise = churn.ChurnModel("churn_lgbm", "2024-04-26", _Noise(), good.features, good.calibrator, {"test": {}})
+    noise.metrics["test"] = {"auc": 0.5, "log_loss": 0.7}
+    kept = churn.decide([noise], good, splits, margin=0.005)
+    assert kept.promote is None and "kept" in kept.reason
+    # the same model cannot displace itself either: beating by the margin is required
+    assert churn.decide([good], good, splits, margin=0.005).promote is None
+    assert churn.decide([good], noise, splits, margin=0.005).promote is good
+    assert churn.decide([good], None, splits, margin=0.005).promote is good
+
+
+class _Noise:
+    def raw(self, x: np.ndarray) -> np.ndarray:
+        return np.random.default_rng(0).random(len(x))
+
+
+def test_save_load_round_trip_and_a_damaged_file_is_refused(trained, lake: Lake) -> None:  # type: ignore[no-untyped-def]
+    splits, models = trained
+    for model in models:
+        churn.save(lake, model, {"horizon_days": 90})
+        loaded = churn.load(lake, model.name, model.version)
+        assert np.array_equal(loaded.predict(splits.test), model.predict(splits.test))
+        assert loaded.metrics == model.metrics
+    meta = lake.manifest(datasets.model("churn_lgbm").at("2024-03-29"))["meta"]
+    assert meta["code_version"] and meta["horizon_days"] == 90
+    key = "models/churn_torch/dt=2024-03-29/model.pt"
+    lake.store.write_bytes(key, lake.store.read_bytes(key)[:100])  # truncated
+    with pytest.raises(CorruptModel, match="checksum differs"):
+        churn.load(lake, "churn_torch", "2024-03-29")
+    assert churn.load(lake, "churn_lgbm", "2024-03-29").name == "churn_lgbm"  # the other model is untouched
+
+
+def test_scoring_refuses_features_that_do_not_match(trained) -> None:  # type: ignore[no-untyped-def]
+    splits, models = trained
+    model = models[0]
+    with pytest.raises(ModelMismatch, match="lack 1 column"):
+        churn.score(model, splits.test.drop(columns=["recency_days"]))
+    with pytest.raises(ModelMismatch, match="infinite values in \\['orders_30d'\\]"):
+        churn.score(model, splits.test.assign(orders_30d=np.inf))
+
+
+def test_scores_carry_calibrated_probabilities_bands_and_reasons(trained) -> None:  # type: ignore[no-untyped-def]
+    splits, models = trained
+    lgbm = next(m for m in models if m.name == "churn_lgbm")
+    scores = churn.score(lgbm, splits.test, explainer=lgbm)
+    assert list(scores.columns) == ["customer_id", *churn.SCORE_COLUMNS]
+    assert scores["churn_prob"].between(0, 1).all()
+    high = scores["churn_band"] == "high"
+    assert (scores.loc[high, "churn_prob"] >= 0.6).all() and (scores.loc[~high, "churn_prob"] < 0.6).all()
+    risky = scores.sort_values("churn_prob").tail(50)
+    assert risky["reason_1"].str.startswith("no order in").mean() > 0.5  # recency drives the synthetic churn
+
+
+def test_listing_shows_versions_and_champions(trained, lake: Lake) -> None:  # type: ignore[no-untyped-def]
+    _, models = trained
+    for model in models:
+        churn.save(lake, model, {"decision": "first"})
+    registry.set_champion(lake, "2024-03-29", "churn_lgbm", "2024-03-29", "first champion")
+    out = registry.listing(lake)
+    assert {(v["model"], v["version"]) for v in out["versions"]} == {(n, "2024-03-29") for n in registry.CANDIDATES}
+    assert out["champions"][0]["name"] == "churn_lgbm"
 
 
 def test_training_without_history_fails_before_any_spark_work(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    import pandas as pd
-    import pytest
-
-    from campaignflow.errors import NotEnoughHistory
     from campaignflow.runtime import Runtime
     from campaignflow.settings import Settings
-    from jobs.train_churn import training_set
+    from jobs.train_churn import training_splits
 
     rt = Runtime.from_settings(
         Settings(
@@ -35,6 +136,6 @@ def test_training_without_history_fails_before_any_spark_work(tmp_path) -> None:
         )
     )
     rt.lake.write_frame(datasets.raw("orders").at("2024-03-01"), pd.DataFrame({"customer_id": ["a"]}))
-    with pytest.raises(NotEnoughHistory, match=r"no raw orders on or before 2023-12-02 \(D - 90 days\)"):
-        training_set(rt, "2024-03-01")
+    with pytest.raises(NotEnoughHistory, match="needs two snapshots"):
+        training_splits(rt, "2024-03-01")
     assert not rt.lake.committed_dates(Dataset("features", "customer"))
