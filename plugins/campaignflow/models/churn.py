@@ -1,9 +1,10 @@
 """Churn models: train the candidates, calibrate, compare with the champion, save, load, score.
 
 Every candidate (LightGBM, torch MLP) is fitted on the train window, early-stopped and calibrated
-(isotonic) on the validation window, and judged on the test window against the same baselines
-(recency alone, frequency alone, an RFM logistic regression). A challenger replaces the champion
-only if its test AUC beats the champion's on the *same* test window by the promotion margin.
+(isotonic, or Platt on a small window) on the validation window, and judged on the test window
+against the same baselines (recency alone, frequency alone, an RFM logistic regression, BG/NBD).
+A challenger replaces the champion only if its test AUC beats the champion's on the *same* test
+window by the promotion margin.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import pandas as pd
 from campaignflow.errors import CorruptModel, ModelMismatch
 from campaignflow.io.lake import Lake
 from campaignflow.models import churn_lgbm, churn_torch, drift, registry
-from campaignflow.models.calibration import Calibrator, fit_isotonic
+from campaignflow.models.calibration import Calibrator, fit_calibrator
 from campaignflow.models.metrics import evaluate, ranking_auc
 from campaignflow.models.plots import churn_model_plots
 from campaignflow.models.reasons import REASON_COLUMNS, top_reasons
@@ -95,7 +96,7 @@ def train_candidate(name: str, splits: Splits, seed: int, version: str, baseline
     x_valid, y_valid = matrix(splits.valid, columns), splits.valid["churned"].to_numpy()
     x_test, y_test = matrix(splits.test, columns), splits.test["churned"].to_numpy()
     estimator, info = ESTIMATORS[name].fit(x_train, y_train, x_valid, y_valid, seed)
-    calibrator = fit_isotonic(estimator.raw(x_valid), y_valid)
+    calibrator = fit_calibrator(estimator.raw(x_valid), y_valid)
     raw_test = estimator.raw(x_test)
     p_test = calibrator(raw_test)
     uncalibrated = evaluate(y_test, raw_test)

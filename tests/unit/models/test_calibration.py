@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from campaignflow.models.calibration import IDENTITY, Calibrator, fit_isotonic
+from campaignflow.models.calibration import IDENTITY, Calibrator, fit_calibrator
 from campaignflow.models.metrics import expected_calibration_error
 
 
@@ -19,7 +19,7 @@ def _distorted(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
 def test_calibration_fixes_a_distorted_score_on_fresh_data() -> None:
     raw_fit, y_fit = _distorted(4000, 1)
     raw_new, y_new = _distorted(4000, 2)
-    cal = fit_isotonic(raw_fit, y_fit)
+    cal = fit_calibrator(raw_fit, y_fit)
     assert expected_calibration_error(y_new, raw_new) > 0.15
     assert expected_calibration_error(y_new, cal(raw_new)) < 0.03
     assert np.all(np.diff(cal(np.linspace(0, 1, 101))) >= 0)  # monotone: the ranking is kept
@@ -27,14 +27,27 @@ def test_calibration_fixes_a_distorted_score_on_fresh_data() -> None:
 
 def test_json_round_trip_gives_identical_probabilities() -> None:
     raw, y = _distorted(1000, 3)
-    cal = fit_isotonic(raw, y)
+    cal = fit_calibrator(raw, y)
     again = Calibrator.from_json(cal.to_json())
     assert np.array_equal(cal(raw), again(raw))
-    with pytest.raises(ValueError, match="not an isotonic"):
+    with pytest.raises(ValueError, match="not a calibration map"):
         Calibrator.from_json(b'{"method": "platt", "x": [], "y": []}')
+    with pytest.raises(ValueError, match="not a calibration map"):
+        Calibrator.from_json(b'{"method": "magic", "x": [1], "y": [1]}')
 
 
 def test_too_few_rows_or_one_class_leaves_the_score_alone() -> None:
-    assert fit_isotonic(np.array([0.1, 0.2]), np.array([0, 1])) is IDENTITY
-    assert fit_isotonic(np.linspace(0, 1, 100), np.zeros(100)) is IDENTITY
+    assert fit_calibrator(np.array([0.1, 0.2]), np.array([0, 1])) is IDENTITY
+    assert fit_calibrator(np.linspace(0, 1, 100), np.zeros(100)) is IDENTITY
     assert np.array_equal(IDENTITY(np.array([0.25, 0.5])), np.array([0.25, 0.5]))
+
+
+def test_small_windows_get_platt_large_ones_isotonic() -> None:
+    raw, y = _distorted(400, 4)
+    platt = fit_calibrator(raw, y)
+    assert platt.method == "platt"
+    fresh_raw, fresh_y = _distorted(4000, 5)
+    assert expected_calibration_error(fresh_y, platt(fresh_raw)) < 0.06  # two numbers, no overfit steps
+    assert len(np.unique(platt(fresh_raw))) > 1000  # a smooth curve, not a few levels
+    assert fit_calibrator(*_distorted(2000, 6)).method == "isotonic"
+    assert Calibrator.from_json(platt.to_json()) == platt

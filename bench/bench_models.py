@@ -1,0 +1,137 @@
+"""Benchmark the model suite: quality against the latent truth, training throughput, scoring speed.
+
+python bench/bench_models.py --customers 20000 --days 400 --out /data/cf-models \
+    [--score-features /data/cf-bench/long/lake/features/customer/dt=2024-12-31]
+
+A generated shop is written straight to ``raw/`` (``generate_raw``), then the training windows at
+its last day are built exactly as ``train_churn`` builds them (rolling snapshots). Reported:
+
+* per candidate, the test-window metrics, and the AUC of ranking by the generator's true churn
+  probability (the oracle, which knows each customer's latent drop-out day);
+* LightGBM throughput in row-iterations per second per thread, torch samples per second (CPU here,
+  CUDA where a GPU is visible), value model vs BG/NBD;
+* scoring rows per second (calibrated churn, SHAP reasons, value) on ``--score-features`` (e.g. the
+  1 M-customer partition of ``bench_features.py``), or on the shop's own last day.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import time
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sklearn.metrics import roc_auc_score
+
+from campaignflow.io import datasets
+from campaignflow.io.storage import LocalStore
+from campaignflow.runtime import Runtime
+from campaignflow.settings import Settings
+from campaignflow.synthetic.generate import ShopSpec, generate_raw
+from campaignflow.synthetic.truth import true_churn_probability
+
+START = date(2024, 1, 1)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--customers", type=int, default=20_000, help="customer base size")
+    parser.add_argument("--days", type=int, default=400, help="days of history")
+    parser.add_argument("--horizon", type=int, default=90, help="churn horizon H in days")
+    parser.add_argument("--out", required=True, help="working folder (kept: a re-run reuses the shop)")
+    parser.add_argument("--score-features", help="a features/customer partition folder to time scoring on")
+    args = parser.parse_args()
+
+    from campaignflow.models import churn, value
+    from campaignflow.models.churn_lgbm import threads
+    from campaignflow.models.training_set import with_context
+    from jobs import train_churn
+
+    root = Path(args.out).resolve()
+    os.environ["CAMPAIGNFLOW_HOME"] = str(root / "home")
+    settings = Settings(
+        lake_uri=str(root / "lake"),
+        landing_uri=str(root / "landing"),
+        exports_uri=str(root / "exports"),
+        churn_horizon_days=args.horizon,
+    )
+    rt = Runtime.from_settings(settings)
+    ds = (START + timedelta(days=args.days - 1)).isoformat()
+    report: dict[str, Any] = {
+        "benchmark": "models",
+        "customers": args.customers,
+        "days": args.days,
+        "horizon_days": args.horizon,
+        "trained_at": ds,
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, python {platform.python_version()}",
+        "seconds": {},
+    }
+    t = time.perf_counter()
+    if not (root / "_generated").exists():
+        generate_raw(
+            ShopSpec(customers=args.customers, days=args.days, start=START), rt.lake, LocalStore(root / "truth")
+        )
+        (root / "_generated").write_text("ok")
+    report["seconds"]["generate_raw"] = round(time.perf_counter() - t, 1)
+
+    t = time.perf_counter()
+    splits, plan = train_churn.training_splits(rt, ds)
+    report["seconds"]["training_windows (features + labels per snapshot)"] = round(time.perf_counter() - t, 1)
+    report["windows"] = {"plan": plan.describe(), "sizes": splits.sizes()}
+    truth = pd.read_parquet(root / "truth" / "customers.parquet")
+    oracle = true_churn_probability(truth, date.fromisoformat(plan.test), args.horizon)
+    report["oracle_test_auc"] = round(
+        float(roc_auc_score(splits.test["churned"], oracle.reindex(splits.test["customer_id"]).to_numpy())), 4
+    )
+
+    t = time.perf_counter()
+    value_model = value.train(splits, args.horizon, settings.seed, ds)
+    report["seconds"]["value model (BG/NBD + Gamma-Gamma + LightGBM)"] = round(time.perf_counter() - t, 1)
+    report["value"] = value_model.metrics
+    baselines = churn.baseline_scores(splits)
+    baselines["BG/NBD expected orders"] = value.churn_score_from_bgnbd(value_model, splits.test)
+    models = {}
+    for name in settings.churn_candidates:
+        t = time.perf_counter()
+        model = churn.train_candidate(name, splits, settings.seed, ds, baselines)
+        seconds = time.perf_counter() - t
+        report["seconds"][f"train {name}"] = round(seconds, 1)
+        info = model.metrics["training"]
+        if name == "churn_lgbm":
+            iterations = info["best_iteration"] + 40  # early stopping ran 40 rounds past the best
+            info["row_iterations_per_s_per_thread"] = round(len(splits.train) * iterations / seconds / threads())
+        else:
+            info["samples_per_s"] = round(info["samples_seen"] / seconds)
+        auc = model.metrics["test"]["auc"]
+        model.metrics["auc_vs_oracle"] = round(auc / report["oracle_test_auc"], 3) if auc else None
+        report[name] = {k: model.metrics[k] for k in ("test", "baselines_test_auc", "training", "auc_vs_oracle")}
+        models[name] = model
+
+    if args.score_features:
+        features = pd.read_parquet(args.score_features)
+        as_of = str(features["as_of"].iloc[0])[:10]
+    else:
+        features = rt.lake.read_frame(datasets.CUSTOMER_FEATURES.at(ds))
+        as_of = ds
+    features = with_context(features, as_of)
+    lgbm = models.get("churn_lgbm")
+    for name, model in models.items():
+        t = time.perf_counter()
+        churn.score(model, features, lgbm)
+        seconds = time.perf_counter() - t
+        report["seconds"][f"score {len(features)} customers with {name} (+ SHAP reasons)"] = round(seconds, 1)
+        report[name]["scoring_rows_per_s"] = round(len(features) / seconds)
+    t = time.perf_counter()
+    value_model.predict(features)
+    report["seconds"][f"value predictions for {len(features)} customers"] = round(time.perf_counter() - t, 1)
+    (root / "report.json").write_text(json.dumps(report, indent=2, default=str))
+    print(json.dumps(report, indent=2, default=str))
+
+
+if __name__ == "__main__":
+    main()
