@@ -183,6 +183,15 @@ def check_features(model: ChurnModel, frame: pd.DataFrame) -> None:
     if np.isinf(numeric.to_numpy()).any():
         bad = [c for c in model.features if np.isinf(numeric[c].to_numpy()).any()]
         raise ModelMismatch(f"features hold infinite values in {bad[:8]}: not scorable by {model.label}")
+    if model.reference is not None and len(frame):
+        # a column the model learned from (not always null in training) that is now entirely null
+        trained_on = [c for c, ref in model.reference["columns"].items() if ref["shares"][-1] < 1.0]
+        emptied = [c for c in trained_on if c in numeric and numeric[c].isna().all()]
+        if emptied:
+            raise ModelMismatch(
+                f"features have only nulls in {emptied[:8]}, which {model.label} was trained on "
+                "(did an export stop arriving?)"
+            )
 
 
 def score(model: ChurnModel, features: pd.DataFrame, explainer: ChurnModel | None = None) -> pd.DataFrame:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -40,6 +41,7 @@ def _n(value: float) -> str:
     return f"{value:,.0f}" if abs(value) >= 10 or float(value).is_integer() else f"{value:.1f}"
 
 
+@lru_cache(maxsize=200_000)  # counts and days repeat: a million customers share few (feature, value) pairs
 def describe(feature: str, value: float | None) -> str:
     """One feature's value as a phrase."""
     missing = value is None or (isinstance(value, float) and not math.isfinite(value))
@@ -97,7 +99,7 @@ def top_reasons(contributions: np.ndarray, frame: pd.DataFrame, columns: list[st
         for col in order[row]:
             if contrib[row, col] <= 0:
                 break
-            phrase = describe(columns[col], values[row, col])
+            phrase = describe(columns[col], float(values[row, col]))
             if phrase not in seen:  # the three season columns say the same thing
                 seen.add(phrase)
                 picked.append(phrase)

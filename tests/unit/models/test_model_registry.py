@@ -98,6 +98,9 @@ def test_scoring_refuses_features_that_do_not_match(trained) -> None:  # type: i
         churn.score(model, splits.test.drop(columns=["recency_days"]))
     with pytest.raises(ModelMismatch, match="infinite values in \\['orders_30d'\\]"):
         churn.score(model, splits.test.assign(orders_30d=np.inf))
+    with pytest.raises(ModelMismatch, match="only nulls in \\['email_clicks_30d'\\]"):
+        churn.score(model, splits.test.assign(email_clicks_30d=np.nan))
+    churn.score(model, splits.test.assign(extra_column=1.0))  # extra columns are ignored
 
 
 def test_scores_carry_calibrated_probabilities_bands_and_reasons(trained) -> None:  # type: ignore[no-untyped-def]
