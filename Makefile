@@ -13,7 +13,7 @@ export GX_ANALYTICS_ENABLED ?= False
 
 PYTEST_ARGS ?=
 
-.PHONY: setup demo test test-fast lint style bench bench-generate airflow lock clean
+.PHONY: setup demo test test-fast lint style bench bench-features bench-generate airflow lock clean
 
 setup: $(STAMP)
 
@@ -45,6 +45,12 @@ style: setup
 bench: setup
 	$(BIN)/python bench/bench_generate.py --customers $${BENCH_CUSTOMERS:-1000000} --days $${BENCH_DAYS:-365}
 	$(BIN)/python bench/bench_pipeline.py --customers $${BENCH_PIPELINE_CUSTOMERS:-20000}
+	$(BIN)/python bench/bench_models.py --customers $${BENCH_MODEL_CUSTOMERS:-20000} --days 400 --out $(CAMPAIGNFLOW_HOME)/bench-models
+
+## bench-features: the feature layer at 1 M customers and 2 years (over an hour on 2 cores; ~25 GB disk)
+bench-features: setup
+	CAMPAIGNFLOW_SPARK_DRIVER_MEMORY=$${CAMPAIGNFLOW_SPARK_DRIVER_MEMORY:-10g} CAMPAIGNFLOW_SHUFFLE_PARTITIONS=16 \
+	  $(BIN)/python bench/bench_features.py --customers $${BENCH_CUSTOMERS:-1000000} --days 761 --out $(CAMPAIGNFLOW_HOME)/bench-features
 
 ## airflow: the Airflow UI (api-server, scheduler, dag-processor) on the same data as `make demo`;
 ## every task attaches to one warm local Spark Connect server (`campaignflow spark stop` ends it)
