@@ -48,7 +48,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from campaignflow.models import churn, value
-    from campaignflow.models.churn_lgbm import threads
+    from campaignflow.models.churn_lgbm import EARLY_STOPPING_ROUNDS, threads
     from campaignflow.models.training_set import with_context
     from jobs import train_churn
 
@@ -103,7 +103,7 @@ def main() -> None:
         report["seconds"][f"train {name}"] = round(seconds, 1)
         info = model.metrics["training"]
         if name == "churn_lgbm":
-            iterations = info["best_iteration"] + 40  # early stopping ran 40 rounds past the best
+            iterations = info["best_iteration"] + EARLY_STOPPING_ROUNDS  # rounds run past the best
             info["row_iterations_per_s_per_thread"] = round(len(splits.train) * iterations / seconds / threads())
         else:
             info["samples_per_s"] = round(info["samples_seen"] / seconds)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import argparse
 import logging
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pandas as pd
@@ -89,7 +89,7 @@ def record_backtest(rt: Runtime, ds: str, scored_on: str) -> dict[str, Any] | No
     if result is None:
         return None
     row = pd.DataFrame([{"scored_on": scored_on, **result}])
-    yesterday = (date.fromisoformat(ds) - pd.Timedelta(days=1)).isoformat()
+    yesterday = (date.fromisoformat(ds) - timedelta(days=1)).isoformat()
     earlier = rt.lake.read_range(datasets.CHURN_BACKTEST, end=yesterday)
     history = row if earlier is None else pd.concat([earlier.drop(columns="dt"), row], ignore_index=True)
     files = {"part-00000.parquet": frame_to_parquet(row), "backtest_history.png": history_chart(history)}
@@ -124,7 +124,7 @@ def snapshot(rt: Runtime, t: str) -> pd.DataFrame:
     from jobs import build_features, build_labels
 
     horizon = rt.settings.churn_horizon_days
-    outcome_through = (date.fromisoformat(t) + pd.Timedelta(days=horizon)).isoformat()
+    outcome_through = (date.fromisoformat(t) + timedelta(days=horizon)).isoformat()
     label_ref = datasets.churn_labels(horizon).at(t)
     if not rt.lake.is_committed(datasets.CUSTOMER_FEATURES.at(t)):
         build_features.run(rt, t)

@@ -37,11 +37,7 @@ SCORE_COLUMNS = {  # what score() writes, by the type campaign rules see
     **dict.fromkeys(REASON_COLUMNS, "string"),
 }
 SEGMENT_SCORE_COLUMNS = {"rfm_tier": "string", "cluster": "number"}  # joined from segments/customer
-ESTIMATORS: dict[str, Any] = {churn_lgbm.NAME: churn_lgbm, churn_torch.NAME: churn_torch}
-_ESTIMATOR_TYPES: dict[str, Any] = {
-    churn_lgbm.NAME: churn_lgbm.LgbmEstimator,
-    churn_torch.NAME: churn_torch.TorchEstimator,
-}
+ESTIMATORS: dict[str, Any] = {m.NAME: m for m in (churn_lgbm, churn_torch)}  # each: fit() and Estimator
 
 
 @dataclass
@@ -161,7 +157,7 @@ def load(lake: Lake, name: str, version: str) -> ChurnModel:
     files, meta = registry.read_version(lake, name, version)
     try:
         spec = json.loads(files["features.json"])
-        estimator = _ESTIMATOR_TYPES[name].from_files(files)
+        estimator = ESTIMATORS[name].Estimator.from_files(files)
         calibrator = Calibrator.from_json(files["calibration.json"])
         reference = json.loads(files["reference.json"]) if "reference.json" in files else None
     except Exception as err:  # any parse failure of a checksummed file means a bad write or a foreign file

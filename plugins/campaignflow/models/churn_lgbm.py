@@ -84,3 +84,6 @@ def fit(
     info = {"best_iteration": int(booster.best_iteration), "threads": params["num_threads"]}
     booster = lgb.Booster(model_str=booster.model_to_string(num_iteration=booster.best_iteration))
     return LgbmEstimator(booster), info
+
+
+Estimator = LgbmEstimator

@@ -166,3 +166,6 @@ def fit(
     info = {"device": device, "epochs": epochs, "batch_size": batch, "samples_seen": seen, "valid_log_loss": best}
     log.info("torch churn MLP trained on %s: %d epochs, best validation log loss %.4f", device, epochs, best)
     return TorchEstimator(network.eval(), transform), info
+
+
+Estimator = TorchEstimator
