@@ -42,9 +42,7 @@ def main() -> None:
     root = Path(tempfile.mkdtemp(prefix="cf-bench-"))
     start = date(2024, 1, 1)
     last = (start + timedelta(days=args.days - 1)).isoformat()
-    settings = Settings(
-        lake_uri=str(root / "lake"), landing_uri=str(root / "landing"), exports_uri=str(root / "exports")
-    )
+    settings = Settings.under(root)
     rt = Runtime.from_settings(settings)
     timings: dict[str, Any] = {}
 

@@ -17,6 +17,7 @@ from typing import Any, TextIO
 
 from campaignflow.errors import CampaignflowError, ConfigError, DateOutOfRange, MissingOutputs, TransientError
 from campaignflow.jobcli import iso_date, setup_logging
+from campaignflow.settings import CHURN_CANDIDATES
 
 QUIET_COMMANDS = ("run", "demo")  # long commands: framework logs go to a file, progress to the terminal
 
@@ -401,7 +402,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     models.add_argument("action", choices=["list", "promote", "rollback"])
     models.add_argument("--date", type=iso_date, help="promote/rollback: the first date the change applies to")
-    models.add_argument("--model", choices=["churn_lgbm", "churn_torch"], help="promote: which model")
+    models.add_argument("--model", choices=CHURN_CANDIDATES, help="promote: which model")
     models.add_argument("--version", help="promote: the version (its training date)")
     models.set_defaults(func=cmd_models)
 

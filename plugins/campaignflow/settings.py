@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 ENV_PREFIX = "CAMPAIGNFLOW_"
 # The earliest logical date the pipeline processes and the earliest order date an import accepts:
@@ -25,6 +26,9 @@ def project_root() -> Path:
 
 def default_home() -> Path:
     return project_root() / "var"
+
+
+CHURN_CANDIDATES = ("churn_lgbm", "churn_torch")  # the churn estimators (campaignflow.models.churn.ESTIMATORS)
 
 
 @dataclass(frozen=True)
@@ -59,7 +63,14 @@ class Settings:
     snapshot_step_days: int = 28
     snapshot_count: int = 6
     promotion_margin: float = 0.005
-    churn_candidates: tuple[str, ...] = ("churn_lgbm", "churn_torch")
+    churn_candidates: tuple[str, ...] = CHURN_CANDIDATES
+
+    @classmethod
+    def under(cls, root: str | Path, **overrides: Any) -> Settings:
+        """Defaults with the lake, landing zone and exports in folders of one ``root`` (tests, benchmarks)."""
+        root = Path(root).resolve()
+        folders = {f"{name}_uri": str(root / name) for name in ("lake", "landing", "exports")}
+        return cls(**{**folders, **overrides})
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -84,7 +95,7 @@ class Settings:
             snapshot_step_days=int(env.get(f"{ENV_PREFIX}SNAPSHOT_STEP_DAYS", "28")),
             snapshot_count=int(env.get(f"{ENV_PREFIX}SNAPSHOT_COUNT", "6")),
             promotion_margin=float(env.get(f"{ENV_PREFIX}PROMOTION_MARGIN", "0.005")),
-            churn_candidates=_candidates(env.get(f"{ENV_PREFIX}CHURN_CANDIDATES", "churn_lgbm,churn_torch")),
+            churn_candidates=_candidates(env.get(f"{ENV_PREFIX}CHURN_CANDIDATES", ",".join(CHURN_CANDIDATES))),
         )
 
 
@@ -92,9 +103,11 @@ def _candidates(value: str) -> tuple[str, ...]:
     from campaignflow.errors import ConfigError
 
     names = tuple(n.strip() for n in value.split(",") if n.strip())
-    unknown = sorted(set(names) - {"churn_lgbm", "churn_torch"})
+    unknown = sorted(set(names) - set(CHURN_CANDIDATES))
     if not names or unknown:
-        raise ConfigError(f"{ENV_PREFIX}CHURN_CANDIDATES must list churn_lgbm and/or churn_torch, got {value!r}")
+        raise ConfigError(
+            f"{ENV_PREFIX}CHURN_CANDIDATES must list some of {', '.join(CHURN_CANDIDATES)}, got {value!r}"
+        )
     return names
 
 

@@ -27,12 +27,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untype
 
     root = tmp_path_factory.mktemp("churn")
     _, truth = make_shop(root, customers=2500, days=240, seed=21)
-    settings = Settings(
-        lake_uri=str(root / "lake"),
-        landing_uri=str(root / "landing"),
-        exports_uri=str(root / "exports"),
-        churn_horizon_days=HORIZON,
-    )
+    settings = Settings.under(root, churn_horizon_days=HORIZON)
     rt = Runtime.from_settings(settings)
     load_history.run(rt, None, TRAIN_AT)
     splits, plan = train_churn.training_splits(rt, TRAIN_AT)

@@ -77,6 +77,10 @@ def describe(feature: str, value: float | None) -> str:
         "top_category_share": f"{v:.0%} of units in one category",
         "units_total": f"{_n(v)} units bought",
         "discount_share": f"{v:.0%} of items bought on discount",
+        "overdue_ratio": "a single order so far"
+        if missing
+        else f"{v:.1f}x their usual gap between orders since the last",
+        "orders_per_30d_lifetime": f"{_n(v)} orders a month over their lifetime",
         "days_to_peak": f"time of year ({_n(v)} days to the peak season)",
         "season_week_sin": "time of year",
         "season_week_cos": "time of year",

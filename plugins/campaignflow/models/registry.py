@@ -24,11 +24,11 @@ from typing import Any
 from campaignflow.errors import ConfigError, CorruptModel, MissingPartition
 from campaignflow.io import datasets
 from campaignflow.io.lake import Lake
+from campaignflow.settings import CHURN_CANDIDATES as CANDIDATES
 
 log = logging.getLogger(__name__)
 
 CHAMPION_FILE = "champion.json"
-CANDIDATES = ("churn_lgbm", "churn_torch")
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,9 @@ from (T_k, T_k + H], so no label window reaches past D. The newest snapshot is t
 (every candidate and the champion are compared on it), the next the **validation** window (early
 stopping and calibration), the older ones **train**. With only two snapshots in the history, the
 validation customers are a stable hash share of the older snapshot. Each row carries its snapshot's
-season (week of year, days to the peak), so a model trained in summer knows it is not November.
+season (week of year, days to the peak), so a model trained in summer knows it is not November,
+and two ratios of its own features that trees cannot form from splits: how overdue the customer is
+against their usual gap between orders, and their lifetime order rate.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ from campaignflow.features.catalogue import FEATURE_COLUMNS
 from campaignflow.splits import in_share
 
 CONTEXT_COLUMNS = ["season_week_sin", "season_week_cos", "days_to_peak"]
-MODEL_COLUMNS = [*FEATURE_COLUMNS, *CONTEXT_COLUMNS]
+RATIO_COLUMNS = ["overdue_ratio", "orders_per_30d_lifetime"]
+MODEL_COLUMNS = [*FEATURE_COLUMNS, *CONTEXT_COLUMNS, *RATIO_COLUMNS]
 MIN_ROWS = {"train": 100, "valid": 40, "test": 40}
 MIN_PER_CLASS = {"train": 10, "valid": 5, "test": 5}
 VALID_SHARE = 0.25
@@ -89,8 +92,19 @@ def season_context(as_of: date) -> dict[str, float]:
 
 
 def with_context(features: pd.DataFrame, as_of: str) -> pd.DataFrame:
-    """Features of one as-of date plus that date's season context columns."""
-    return features.assign(**season_context(date.fromisoformat(as_of)))
+    """Features of one as-of date plus that date's season context and the model's ratio columns."""
+    return features.assign(**season_context(date.fromisoformat(as_of)), **ratios(features))
+
+
+def ratios(features: pd.DataFrame) -> dict[str, pd.Series]:
+    """Recency over the mean gap between orders (1 = due today), and orders per 30 days of lifetime."""
+    used = ["interpurchase_days_mean", "recency_days", "orders_total", "days_since_first_order"]
+    x = features.reindex(columns=used).apply(pd.to_numeric, errors="coerce").astype("float64")
+    gap, recency, orders, age = (x[c] for c in used)
+    return {
+        "overdue_ratio": (recency / gap.where(gap > 0)).round(4),
+        "orders_per_30d_lifetime": (30.0 * orders / (age + 1.0)).round(4),
+    }
 
 
 @dataclass

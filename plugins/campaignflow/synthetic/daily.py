@@ -1,4 +1,4 @@
-"""One day of a shop's nightly export: orders, order lines, behaviour events, customer changes."""
+"""One day of a shop's nightly export: orders, order lines, behaviour events, customer changes, returns."""
 
 from __future__ import annotations
 
@@ -25,10 +25,18 @@ class DayExport:
 
     day: date
     tables: dict[str, pd.DataFrame]
+    returns: pd.DataFrame | None = None  # of today's order lines, dated 2-30 days on (exported on their day)
 
 
-def make_day(pop: Population, catalogue: Catalogue, start: date, t: int, seed: int) -> DayExport:
-    """Generate day ``t`` (offset from ``start``); depends only on (seed, t), not on other days."""
+def make_day(
+    pop: Population, catalogue: Catalogue, start: date, t: int, seed: int, return_rate: float = 0.0
+) -> DayExport:
+    """Generate day ``t`` (offset from ``start``); depends only on (seed, t), not on other days.
+
+    ``return_rate`` is the share of order lines sent back (from their own random stream, so the
+    other tables do not change with it); lines bought while a customer is fading out are returned
+    up to twice as often, a signal real shops see before customers leave.
+    """
     rng = np.random.default_rng(np.random.SeedSequence([seed, 3, t]))
     day = start + timedelta(days=t)
     season = seasonality(day)
@@ -108,7 +116,31 @@ def make_day(pop: Population, catalogue: Catalogue, start: date, t: int, seed: i
     }
     if t == 0:
         tables["products"] = catalogue.frame()
-    return DayExport(day, tables)
+    returns = None
+    if return_rate > 0:
+        lines = tables["order_lines"].assign(customer_id=pop.ids[line_buyer], order_ts=order_ts[line_order])
+        returns = _returns(lines, return_rate * (2.0 - fade[line_buyer]), day, seed, t)
+    return DayExport(day, tables, returns)
+
+
+def _returns(lines: pd.DataFrame, p_return: np.ndarray, day: date, seed: int, t: int) -> pd.DataFrame:
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 5, t]))
+    sent_back = lines[rng.random(len(lines)) < p_return]
+    delay = pd.to_timedelta(rng.integers(2, 31, len(sent_back)), unit="D") + pd.to_timedelta(
+        rng.integers(0, 86_400, len(sent_back)), unit="s"
+    )
+    return pd.DataFrame(
+        {
+            "return_id": _ids(f"R{day:%Y%m%d}-", len(sent_back), 6),
+            "customer_id": sent_back["customer_id"].to_numpy(),
+            "return_ts": (sent_back["order_ts"] + delay).to_numpy(),
+            "amount": (sent_back["quantity"] * sent_back["unit_price"]).round(2).to_numpy(),
+            "order_id": sent_back["order_id"].to_numpy(),
+            "product_id": sent_back["product_id"].to_numpy(),
+            "quantity": sent_back["quantity"].to_numpy(),
+            "currency": "EUR",
+        }
+    )
 
 
 def _customer_changes(

@@ -34,6 +34,9 @@ class ShopSpec:
         products: catalogue size (default scales with customers).
         faults: fault names to inject (see ``shop.faults``), on ``fault_dates`` (None: every day).
         fault_rate: share of rows affected by each fault.
+        tables: the tables the shop exports (None: all). ``{"orders"}`` is an orders-only shop,
+            ``{"orders", "order_lines", "products", "returns"}`` a line-level one without events.
+        return_rate: share of order lines returned (a ``returns`` table every day when > 0).
     """
 
     customers: int
@@ -44,6 +47,8 @@ class ShopSpec:
     faults: frozenset[str] = field(default_factory=frozenset)
     fault_dates: frozenset[date] | None = None
     fault_rate: float = 0.01
+    tables: frozenset[str] | None = None
+    return_rate: float = 0.0
 
     @property
     def n_products(self) -> int:
@@ -107,12 +112,17 @@ def _generate(
     catalogue = make_catalogue(spec.n_products, spec.seed)
     truth.write_bytes("customers.parquet", frame_to_parquet(pop.truth(pd.Timestamp(spec.start))))
     result = GenerateResult()
+    due: list[pd.DataFrame] = []  # returns not yet exported
     for t in progress(range(spec.days)):
-        export = make_day(pop, catalogue, spec.start, t, spec.seed)
+        export = make_day(pop, catalogue, spec.start, t, spec.seed, spec.return_rate)
         tables = export.tables
+        if export.returns is not None:
+            tables["returns"], due = _returns_due(pd.concat([*due, export.returns]), export.day)
         if spec.faults and (spec.fault_dates is None or export.day in spec.fault_dates):
             rng = np.random.default_rng(np.random.SeedSequence([spec.seed, 4, t]))
             tables = inject(tables, set(spec.faults), spec.fault_rate, rng)
+        if spec.tables is not None:
+            tables = {name: frame for name, frame in tables.items() if name in spec.tables}
         write(export.day.isoformat(), tables)
         for name, frame in tables.items():
             result.rows[name] = result.rows.get(name, 0) + len(frame)
@@ -120,3 +130,9 @@ def _generate(
     result.seconds = time.perf_counter() - started
     log.info("generated %d days in %.1fs: %s", result.days, result.seconds, result.rows)
     return result
+
+
+def _returns_due(pending: pd.DataFrame, day: date) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
+    """The returns dated ``day`` (in time order) and those still to come."""
+    on_day = pending["return_ts"].dt.date == day
+    return pending[on_day].sort_values("return_ts", kind="stable").reset_index(drop=True), [pending[~on_day]]

@@ -20,6 +20,10 @@ def trained() -> tuple[object, list[churn.ChurnModel]]:
     return splits, [churn.train_candidate(n, splits, 7, "2024-03-29", baselines) for n in registry.CANDIDATES]
 
 
+def test_every_registered_candidate_has_an_estimator() -> None:
+    assert set(churn.ESTIMATORS) == set(registry.CANDIDATES)
+
+
 def _register(lake: Lake, name: str, version: str) -> None:
     lake.write_files(datasets.model(name).at(version), {"model.txt": b"m"}, rows=1)
 
@@ -130,14 +134,7 @@ def test_training_without_history_fails_before_any_spark_work(tmp_path) -> None:
     from campaignflow.settings import Settings
     from jobs.train_churn import training_splits
 
-    rt = Runtime.from_settings(
-        Settings(
-            lake_uri=str(tmp_path / "lake"),
-            landing_uri=str(tmp_path / "landing"),
-            exports_uri=str(tmp_path / "exports"),
-            churn_horizon_days=90,
-        )
-    )
+    rt = Runtime.from_settings(Settings.under(tmp_path, churn_horizon_days=90))
     rt.lake.write_frame(datasets.raw("orders").at("2024-03-01"), pd.DataFrame({"customer_id": ["a"]}))
     with pytest.raises(NotEnoughHistory, match="needs two snapshots"):
         training_splits(rt, "2024-03-01")

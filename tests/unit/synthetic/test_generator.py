@@ -97,13 +97,7 @@ def test_generate_raw_equals_landing_through_ingest(tmp_path: Path) -> None:
 
     spec = dict(customers=250, days=4, start=date(2024, 1, 1), seed=5)
     make_shop(tmp_path / "via", **spec)  # type: ignore[arg-type]
-    rt = Runtime.from_settings(
-        Settings(
-            lake_uri=str(tmp_path / "via" / "lake"),
-            landing_uri=str(tmp_path / "via" / "landing"),
-            exports_uri=str(tmp_path / "via" / "exports"),
-        )
-    )
+    rt = Runtime.from_settings(Settings.under(tmp_path / "via"))
     load_history.run(rt, None, None)
     direct = Lake(LocalStore(tmp_path / "direct"))
     generate_raw(ShopSpec(**spec), direct, LocalStore(tmp_path / "truth"))  # type: ignore[arg-type]
@@ -127,3 +121,37 @@ def _arrow_schema(lake: object, table: str, dt: str) -> object:
 
     (key,) = lake.data_keys(datasets.raw(table).at(dt))  # type: ignore[attr-defined]
     return pq.read_schema(lake.store.root / key)  # type: ignore[attr-defined]
+
+
+def test_returns_come_from_earlier_order_lines_and_leave_the_rest_unchanged(tmp_path: Path) -> None:
+    """Returns are lines bought 2-30 days before, at their value; the other tables do not move."""
+    from campaignflow.io import datasets
+    from campaignflow.io.lake import Lake
+    from campaignflow.io.storage import LocalStore
+    from campaignflow.synthetic.generate import ShopSpec, generate_raw
+
+    spec = dict(customers=400, days=45, start=date(2024, 1, 1), seed=4)
+    plain, returning = Lake(LocalStore(tmp_path / "plain")), Lake(LocalStore(tmp_path / "returns"))
+    generate_raw(ShopSpec(**spec), plain, LocalStore(tmp_path / "t1"))  # type: ignore[arg-type]
+    generate_raw(ShopSpec(**spec, return_rate=0.1), returning, LocalStore(tmp_path / "t2"))  # type: ignore[arg-type]
+    assert plain.committed_dates(datasets.raw("returns")) == []
+    assert len(returning.committed_dates(datasets.raw("returns"))) == 45  # every day, some empty
+    for table in ("orders", "order_lines", "events"):
+        pd.testing.assert_frame_equal(returning.read_range(datasets.raw(table)), plain.read_range(datasets.raw(table)))
+    returns = returning.read_range(datasets.raw("returns"))
+    orders = plain.read_range(datasets.raw("orders")).set_index("order_id")
+    lines = plain.read_range(datasets.raw("order_lines"))
+    assert 0.05 < len(returns) / len(lines) < 0.25 and returns["return_id"].is_unique
+    bought = returns.join(orders[["order_ts", "customer_id"]], on="order_id", rsuffix="_order")
+    assert (bought["customer_id"] == bought["customer_id_order"]).all()
+    delay = (bought["return_ts"] - bought["order_ts"]).dt.days
+    assert delay.between(2, 30).all()
+    assert (returns["return_ts"].dt.strftime("%Y-%m-%d") == returns["dt"]).all()
+    matched = returns.merge(lines, on=["order_id", "product_id", "quantity"], how="left")
+    matched["same_value"] = np.isclose(matched["amount"], (matched["quantity"] * matched["unit_price"]).round(2))
+    assert matched.groupby("return_id")["same_value"].any().all()
+
+
+def test_a_shop_exports_only_the_tables_it_has(tmp_path: Path) -> None:
+    landing, _ = make_shop(tmp_path, customers=200, days=3, tables=frozenset({"orders"}))
+    assert sorted(landing.list_keys("dt=2024-01-01/")) == ["dt=2024-01-01/_SUCCESS", "dt=2024-01-01/orders.csv"]
