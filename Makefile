@@ -45,7 +45,10 @@ style: setup
 bench: setup
 	$(BIN)/python bench/bench_generate.py --customers $${BENCH_CUSTOMERS:-1000000} --days $${BENCH_DAYS:-365}
 	$(BIN)/python bench/bench_pipeline.py --customers $${BENCH_PIPELINE_CUSTOMERS:-20000}
-	$(BIN)/python bench/bench_models.py --customers $${BENCH_MODEL_CUSTOMERS:-20000} --days 400 --out $(CAMPAIGNFLOW_HOME)/bench-models
+	for shop in full lines orders; do \
+	  $(BIN)/python bench/bench_models.py --customers $${BENCH_MODEL_CUSTOMERS:-20000} --days 400 --shop $$shop \
+	    --out $(CAMPAIGNFLOW_HOME)/bench-models-$$shop || exit 1; \
+	done
 
 ## bench-features: the feature layer at 1 M customers and 2 years (over an hour on 2 cores; ~25 GB disk)
 bench-features: setup

@@ -29,7 +29,6 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 
@@ -134,13 +133,8 @@ def main() -> None:
 
 
 def score_speed(splits: Any, models: dict[str, Any], value_model: Any, report: dict[str, Any]) -> None:
-    """Scoring rows/s over every training-window row: real, distinct customer states at six dates.
-
-    (Tiling one day's features would repeat rows, which flatters the SHAP step: it explains each
-    distinct split pattern once.)
-    """
+    """Scoring rows/s over every training-window row: real, distinct customer states at six dates."""
     from campaignflow.models import churn
-    from campaignflow.models.training_set import matrix
 
     frames = [splits.train, splits.valid, splits.test]
     features = pd.concat(frames, ignore_index=True)
@@ -158,9 +152,6 @@ def score_speed(splits: Any, models: dict[str, Any], value_model: Any, report: d
         seconds = time.perf_counter() - t
         report["seconds"][f"score {len(features)} customers with churn_lgbm + SHAP reasons"] = round(seconds, 1)
         report["churn_lgbm"]["scoring_with_reasons_rows_per_s"] = round(len(features) / seconds)
-        codes = lgbm.estimator.split_pattern(matrix(features, lgbm.features))
-        patterns = len(np.unique(codes, axis=0))
-        report["churn_lgbm"]["distinct_split_patterns"] = f"{patterns} of {len(features)} rows"
     t = time.perf_counter()
     value_model.predict(features)
     report["seconds"][f"value predictions for {len(features)} customers"] = round(time.perf_counter() - t, 1)

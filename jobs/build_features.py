@@ -30,9 +30,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def run(rt: Runtime, ds: str) -> dict[str, Any]:
+def run(rt: Runtime, ds: str, known: RawInputs | None = None) -> dict[str, Any]:
+    """Features as of ``ds``, and later dates rebuilt whose inputs changed (``known``: raw inputs read already)."""
     later = rt.lake.committed_dates(datasets.FEATURE_STATE, start=_next(ds))
-    inputs = raw_inputs(rt.lake, max([ds, *later]))
+    inputs = raw_inputs(rt.lake, max([ds, *later]), known)
     result = build(rt, ds, inputs.up_to(ds))
     rebuilt = []
     for dt in later:

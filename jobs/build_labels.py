@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from campaignflow.errors import NotEnoughHistory
+from campaignflow.features.lineage import RawInputs, raw_inputs
 from campaignflow.io import datasets
 from campaignflow.jobcli import date_job
 from campaignflow.runtime import Runtime
@@ -20,9 +21,9 @@ def label_date(rt: Runtime, ds: str) -> str:
     return (date.fromisoformat(ds) - timedelta(days=rt.settings.churn_horizon_days)).isoformat()
 
 
-def run(rt: Runtime, ds: str) -> dict[str, Any]:
+def run(rt: Runtime, ds: str, known: RawInputs | None = None) -> dict[str, Any]:
+    """Labels at T = ds - H (``known``: raw inputs read already, e.g. by a training run)."""
     from campaignflow.features.labels import labels
-    from campaignflow.features.lineage import raw_inputs
     from campaignflow.io.spark import read_dates, write_partition
     from jobs import build_features
 
@@ -36,10 +37,11 @@ def run(rt: Runtime, ds: str) -> dict[str, Any]:
         raise NotEnoughHistory(
             f"no raw orders on or before {t} (D - {horizon} days) to label; the first are on {orders[0]}"
         )
+    inputs = raw_inputs(rt.lake, ds, known)
     features_ref = datasets.CUSTOMER_FEATURES.at(t)
     if not rt.lake.is_committed(features_ref):
-        build_features.run(rt, t)
-    build_features.ensure_daily(rt, raw_inputs(rt.lake, ds), None)  # the outcome days, current
+        build_features.run(rt, t, inputs)
+    build_features.ensure_daily(rt, inputs.after(t), None)  # the outcome days, current
     features = read_dates(rt.lake, datasets.CUSTOMER_FEATURES, [t])
     assert features is not None
     window = rt.lake.committed_dates(

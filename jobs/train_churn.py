@@ -23,6 +23,7 @@ from typing import Any
 import pandas as pd
 
 from campaignflow.errors import NotEnoughHistory
+from campaignflow.features.lineage import RawInputs, raw_inputs
 from campaignflow.io import datasets
 from campaignflow.jobcli import add_date_argument, job_main
 from campaignflow.runtime import Runtime
@@ -111,14 +112,15 @@ def training_splits(rt: Runtime, ds: str) -> tuple[Any, Any]:
     if not orders:
         raise NotEnoughHistory(f"no raw orders on or before {ds}")
     plan = plan_snapshots(ds, s.churn_horizon_days, s.snapshot_step_days, s.snapshot_count, orders[0], MIN_HISTORY_DAYS)
-    rows = pd.concat([snapshot(rt, t) for t in plan.dates], ignore_index=True)
+    inputs = raw_inputs(rt.lake, ds)  # every raw manifest once, for all the snapshots
+    rows = pd.concat([snapshot(rt, t, inputs) for t in plan.dates], ignore_index=True)
     splits = split(rows, plan, s.seed)
     check_eligible(splits)
     log.info("training windows at %s: %s %s", ds, plan.describe(), splits.sizes())
     return splits, plan
 
 
-def snapshot(rt: Runtime, t: str) -> pd.DataFrame:
+def snapshot(rt: Runtime, t: str, inputs: RawInputs | None = None) -> pd.DataFrame:
     """Features as of T (with its season) joined to the labels at T, both built when missing."""
     from campaignflow.models.training_set import with_context
     from jobs import build_features, build_labels
@@ -127,11 +129,11 @@ def snapshot(rt: Runtime, t: str) -> pd.DataFrame:
     outcome_through = (date.fromisoformat(t) + timedelta(days=horizon)).isoformat()
     label_ref = datasets.churn_labels(horizon).at(t)
     if not rt.lake.is_committed(datasets.CUSTOMER_FEATURES.at(t)):
-        build_features.run(rt, t)
+        build_features.run(rt, t, inputs)
     if not rt.lake.is_committed(label_ref) or rt.lake.manifest(label_ref)["meta"].get("outcome_through") != (
         outcome_through
     ):
-        build_labels.run(rt, outcome_through)
+        build_labels.run(rt, outcome_through, inputs)
     labels = rt.lake.read_frame(label_ref)
     features = with_context(rt.lake.read_frame(datasets.CUSTOMER_FEATURES.at(t)), t)
     rows = features.merge(labels[["customer_id", "churned", "future_orders", "future_value"]], on="customer_id")

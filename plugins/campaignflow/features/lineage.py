@@ -22,6 +22,7 @@ class RawInputs:
 
     dates: dict[str, list[str]]
     fingerprints: dict[str, str]
+    end: str = ""  # read up to this date ("" : unknown)
 
     @property
     def present(self) -> set[str]:
@@ -32,7 +33,12 @@ class RawInputs:
         return RawInputs(
             {t: [d for d in ds if d <= end] for t, ds in self.dates.items()},
             {d: fp for d, fp in self.fingerprints.items() if d <= end},
+            min(end, self.end) if self.end else end,
         )
+
+    def after(self, start: str) -> RawInputs:
+        """The same, with fingerprints only for the days after ``start``."""
+        return RawInputs(self.dates, {d: fp for d, fp in self.fingerprints.items() if d > start}, self.end)
 
 
 def _digest(*parts: str) -> str:
@@ -44,8 +50,14 @@ def partition_checksum(lake: Lake, table: str, dt: str) -> str:
     return _digest(*[f["sha256"] for f in manifest["files"]])
 
 
-def raw_inputs(lake: Lake, end: str) -> RawInputs:
-    """Raw dates and day fingerprints up to ``end``."""
+def raw_inputs(lake: Lake, end: str, known: RawInputs | None = None) -> RawInputs:
+    """Raw dates and day fingerprints up to ``end`` (taken from ``known`` when it reaches that far).
+
+    One read of every raw manifest: a training run that builds features and labels for several
+    snapshots reads them once and passes the result down as ``known``.
+    """
+    if known is not None and known.end >= end:
+        return known.up_to(end)
     dates = {t: lake.committed_dates(datasets.raw(t), end=end) for t in datasets.RAW_TABLES}
     days = sorted({d for t, ds in dates.items() if t != "products" for d in ds})
     products = {d: partition_checksum(lake, "products", d) for d in dates["products"]}
@@ -61,7 +73,7 @@ def raw_inputs(lake: Lake, end: str) -> RawInputs:
             if t != "products" and day in by_table[t]
         ]
         fingerprints[day] = _digest(*parts, f"products:{catalogue}")
-    return RawInputs(dates, fingerprints)
+    return RawInputs(dates, fingerprints, end)
 
 
 def changed_days(recorded: dict[str, str], current: dict[str, str]) -> list[str]:

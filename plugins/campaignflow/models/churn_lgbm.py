@@ -8,7 +8,7 @@ reasons whichever candidate is champion.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -46,37 +46,13 @@ def threads() -> int:
 @dataclass
 class LgbmEstimator:
     booster: Any
-    _thresholds: list[np.ndarray] | None = field(default=None, repr=False)
 
     def raw(self, x: np.ndarray) -> np.ndarray:
         return np.asarray(self.booster.predict(x, num_threads=threads()))
 
     def contributions(self, x: np.ndarray) -> np.ndarray:
-        """Per-row SHAP contributions in log-odds, one column per feature plus the bias last.
-
-        TreeSHAP is the slow part of scoring, so it runs once per distinct *split pattern*: rows on
-        the same side of every threshold the trees use take the same path through every tree and
-        have the same contributions (exact, not an approximation; dormant customers share few).
-        """
-        x = np.asarray(x, dtype="float64")
-        if not len(x):
-            return np.asarray(self.booster.predict(x, pred_contrib=True, num_threads=threads()))
-        keys = np.ascontiguousarray(self.split_pattern(x))
-        rows = keys.view(np.dtype((np.void, keys.dtype.itemsize * keys.shape[1]))).ravel()
-        _, first, inverse = np.unique(rows, return_index=True, return_inverse=True)
-        distinct = np.asarray(self.booster.predict(x[first], pred_contrib=True, num_threads=threads()))
-        return distinct[inverse.ravel()]
-
-    def split_pattern(self, x: np.ndarray) -> np.ndarray:
-        """Per row and feature, how many of the trees' thresholds on it lie below the value (NaN apart)."""
-        if self._thresholds is None:
-            self._thresholds = split_thresholds(self.booster)
-        codes = np.zeros(x.shape, dtype="int32")
-        for j, cuts in enumerate(self._thresholds):
-            if len(cuts):
-                codes[:, j] = np.searchsorted(cuts, x[:, j], side="left")  # thresholds t < value
-                codes[np.isnan(x[:, j]), j] = len(cuts) + 1
-        return codes
+        """Per-row SHAP contributions in log-odds, one column per feature plus the bias last."""
+        return np.asarray(self.booster.predict(x, pred_contrib=True, num_threads=threads()))
 
     def importance(self, columns: list[str]) -> dict[str, float]:
         gains = self.booster.feature_importance(importance_type="gain")
@@ -91,23 +67,6 @@ class LgbmEstimator:
         import lightgbm as lgb
 
         return cls(lgb.Booster(model_str=files["model.txt"].decode()))
-
-
-def split_thresholds(booster: Any) -> list[np.ndarray]:
-    """The sorted distinct numeric thresholds each feature is split on, over all trees."""
-    found: list[set[float]] = [set() for _ in range(booster.num_feature())]
-
-    def walk(node: dict[str, Any]) -> None:
-        if "split_feature" in node:
-            if node.get("decision_type", "<=") != "<=":
-                raise ValueError(f"categorical split on feature {node['split_feature']}: not supported")
-            found[node["split_feature"]].add(float(node["threshold"]))
-            walk(node["left_child"])
-            walk(node["right_child"])
-
-    for tree in booster.dump_model()["tree_info"]:
-        walk(tree["tree_structure"])
-    return [np.array(sorted(values), dtype="float64") for values in found]
 
 
 def fit(

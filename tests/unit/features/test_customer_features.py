@@ -357,3 +357,21 @@ def test_a_failing_partition_is_quarantined_not_committed(built, tmp_path: Path,
 def test_catalogue_document_is_current() -> None:
     doc = project_root() / "docs" / "features.md"
     assert doc.read_text() == markdown(), "run: campaignflow features-catalogue > docs/features.md"
+
+
+def test_raw_inputs_read_once_serve_every_earlier_date(built, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """A training run reads every raw manifest once; cut to an earlier date it equals a fresh read."""
+    from campaignflow.features.lineage import raw_inputs
+
+    rt, _, _ = built
+    known = raw_inputs(rt.lake, DATES[-1])
+    reads: list[object] = []
+    real = type(rt.lake).manifest
+    monkeypatch.setattr(type(rt.lake), "manifest", lambda self, ref: reads.append(ref) or real(self, ref))
+    for d in DATES:
+        assert raw_inputs(rt.lake, d, known) == raw_inputs(rt.lake, d)
+    fresh = len(reads)
+    reads.clear()
+    for d in DATES:
+        raw_inputs(rt.lake, d, known)
+    assert fresh > 0 and reads == []
