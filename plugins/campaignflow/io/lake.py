@@ -206,15 +206,19 @@ class Lake:
                 dates.append(dt)
         return dates
 
-    def read_range(self, dataset: Dataset, start: str | None = None, end: str | None = None) -> pd.DataFrame | None:
+    def read_range(
+        self, dataset: Dataset, start: str | None = None, end: str | None = None, columns: list[str] | None = None
+    ) -> pd.DataFrame | None:
         """All committed partitions in [start, end] with a ``dt`` column; None if there are none."""
-        return self.read_dates(dataset, self.committed_dates(dataset, start, end))
+        return self.read_dates(dataset, self.committed_dates(dataset, start, end), columns)
 
-    def read_dates(self, dataset: Dataset, dates: Iterable[str]) -> pd.DataFrame | None:
-        """The given committed partitions, concatenated with a ``dt`` column; None for no dates."""
+    def read_dates(
+        self, dataset: Dataset, dates: Iterable[str], columns: list[str] | None = None
+    ) -> pd.DataFrame | None:
+        """The given committed partitions (``columns`` only), with a ``dt`` column; None for no dates."""
         frames = []
         for dt in dates:
-            frame = self.read_frame(dataset.at(dt))
+            frame = self.read_frame(dataset.at(dt), columns)
             frame["dt"] = dt
             frames.append(frame)
         return pd.concat(frames, ignore_index=True) if frames else None

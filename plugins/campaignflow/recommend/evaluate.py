@@ -1,0 +1,83 @@
+"""Ranking metrics on a time split: recall, NDCG and MAP at k, catalogue coverage and novelty.
+
+Train on interactions up to T, judge on the distinct products each customer bought in (T, T+H].
+Every recommender is a ``scores(customers) -> matrix`` over the same product index.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+import numpy as np
+from scipy import sparse
+
+
+class Scorer(Protocol):
+    def scores(self, customers: np.ndarray) -> np.ndarray: ...
+
+
+def top_k(scores: np.ndarray, k: int) -> np.ndarray:
+    """Column indices of the ``k`` best scores per row, best first (ties: lower index first; NaN last)."""
+    scores = np.where(np.isnan(scores), -np.inf, scores)
+    k = min(k, scores.shape[1])
+    kth = -np.partition(-scores, k - 1, axis=1)[:, k - 1 : k]  # the k-th largest value of each row
+    better, equal = scores > kth, scores == kth
+    room = k - better.sum(axis=1, keepdims=True)
+    chosen = better | (equal & (np.cumsum(equal, axis=1) <= room))  # ties at the edge: lowest indices
+    picked = np.nonzero(chosen)[1].reshape(len(scores), k)
+    order = np.lexsort((picked, -np.take_along_axis(scores, picked, axis=1)), axis=1)
+    return np.take_along_axis(picked, order, axis=1)
+
+
+def relevant_sets(targets: sparse.csr_matrix) -> list[set[int]]:
+    """Per row of a customers x products matrix, the set of its nonzero columns."""
+    t = targets.tocsr()
+    return [set(t.indices[t.indptr[r] : t.indptr[r + 1]].tolist()) for r in range(t.shape[0])]
+
+
+def ranking_metrics(ranked: np.ndarray, relevant: Sequence[set[int]], k: int) -> dict[str, float]:
+    """Mean recall@k, NDCG@k and MAP@k over customers with at least one relevant product."""
+    discounts = 1.0 / np.log2(np.arange(2, k + 2))
+    recall, ndcg, ap = [], [], []
+    for row, truth in zip(ranked[:, :k], relevant, strict=True):
+        if not truth:
+            continue
+        hits = np.fromiter((p in truth for p in row), bool, len(row))
+        ideal = discounts[: min(len(truth), k)].sum()
+        recall.append(hits.sum() / len(truth))
+        ndcg.append((discounts[: len(row)] * hits).sum() / ideal)
+        precision = np.cumsum(hits) / np.arange(1, len(row) + 1)
+        ap.append((precision * hits).sum() / min(len(truth), k))
+    return {
+        f"recall@{k}": round(float(np.mean(recall)), 5) if recall else 0.0,
+        f"ndcg@{k}": round(float(np.mean(ndcg)), 5) if ndcg else 0.0,
+        f"map@{k}": round(float(np.mean(ap)), 5) if ap else 0.0,
+    }
+
+
+def evaluate(
+    recommenders: dict[str, Scorer],
+    customers: np.ndarray,
+    relevant: Sequence[set[int]],
+    popularity: np.ndarray,
+    ks: Sequence[int] = (1, 5, 10, 20, 50),
+    batch: int = 2048,
+) -> dict[str, dict[str, Any]]:
+    """Metrics at every k, catalogue coverage@10 and novelty@10 per recommender."""
+    share = popularity / max(float(popularity.sum()), 1.0)
+    self_info = -np.log2(np.maximum(share, 1.0 / max(float(popularity.sum()), 1.0) / 10))
+    out: dict[str, dict[str, Any]] = {}
+    kmax = max(ks)
+    for name, rec in recommenders.items():
+        ranked = np.concatenate(
+            [top_k(rec.scores(customers[s : s + batch]), kmax) for s in range(0, len(customers), batch)]
+        )
+        metrics: dict[str, Any] = {}
+        for k in ks:
+            metrics.update(ranking_metrics(ranked, relevant, k))
+        top10 = ranked[:, :10]
+        metrics["coverage@10"] = round(len(np.unique(top10)) / len(popularity), 5)
+        metrics["novelty@10"] = round(float(self_info[top10].mean()), 4)
+        out[name] = metrics
+    return out

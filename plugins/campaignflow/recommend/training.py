@@ -1,0 +1,101 @@
+"""Train and judge the recommender on a time split, against the baselines a shop would use.
+
+At D with horizon H: T = D − H. The model learns from ``windows`` consecutive windows before T
+(history up to T0 = T − w·H, positives = purchases in (T0, T0 + H]); a stable hash share of the
+customers of the newest window is held out for early stopping. Then every recommender gets the
+history up to T and is judged on the distinct products each customer bought in (T, D]. The model
+judged is the model served: customers are their history, so at D it scores with history up to D.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+
+from campaignflow.errors import NotEnoughHistory
+from campaignflow.recommend import baselines, bpr
+from campaignflow.recommend.evaluate import Scorer, evaluate, relevant_sets
+from campaignflow.recommend.interactions import ShopActivity, interactions, purchases_between
+from campaignflow.splits import in_share
+
+log = logging.getLogger(__name__)
+
+WINDOWS = 5
+VALID_SHARE = 0.15
+KS = (1, 5, 10, 20, 50)
+MIN_POSITIVES = 50
+
+
+@dataclass
+class TrainedRecommender:
+    model: bpr.BprRecommender
+    metrics: dict[str, Any]
+    notes: list[str] = field(default_factory=list)
+
+
+def _day(ds: str, back: int) -> str:
+    return (date.fromisoformat(ds) - timedelta(days=back)).isoformat()
+
+
+def train_and_judge(
+    activity: ShopActivity, as_of: str, horizon_days: int, seed: int, config: bpr.BprConfig | None = None
+) -> TrainedRecommender:
+    """The trained model and its test metrics next to the three baselines'.
+
+    Raises:
+        NotEnoughHistory: no catalogue or product column, or too few purchases to learn or judge.
+    """
+    if activity.lines is None:
+        raise NotEnoughHistory("the shop exports no product column (no order lines): recommendations skipped")
+    if activity.catalogue is None:
+        raise NotEnoughHistory("no product catalogue (raw/products): recommendations skipped")
+    t = _day(as_of, horizon_days)
+    products = pd.Index(sorted(activity.catalogue["product_id"].unique()))
+    customers = pd.Index(sorted(activity.orders["customer_id"].unique()))
+    index = baselines.Index(customers, products)
+    side = bpr.ItemSide.from_catalogue(products, activity.catalogue)
+    histories, targets = [], []
+    for w in range(1, WINDOWS + 1):
+        t0 = _day(t, w * horizon_days)
+        try:
+            past = interactions(activity, t0)
+        except ValueError:
+            break
+        histories.append(bpr.History(index.matrix(past, "weight")))
+        targets.append(index.matrix(purchases_between(activity, t0, _day(t0, -horizon_days))))
+    if not targets or sum(m.nnz for m in targets) < MIN_POSITIVES:
+        n = sum(m.nnz for m in targets)
+        raise NotEnoughHistory(f"{n} purchase(s) in the training windows before {t}: at least {MIN_POSITIVES} needed")
+    held = np.asarray(in_share(f"recommender-validation-{seed}", customers, VALID_SHARE))
+    valid_rows = np.flatnonzero(held & (np.diff(targets[0].indptr) > 0))
+    keep = sparse.diags((~held).astype("float32"))
+    train_targets = [(keep @ targets[0]).tocsr(), *targets[1:]]
+    valid = (bpr.History(histories[0].matrix[valid_rows]), targets[0][valid_rows])
+    model, info = bpr.fit(histories, train_targets, products, side, config or bpr.BprConfig(seed=seed), valid)
+
+    now = interactions(activity, t)
+    test = index.matrix(purchases_between(activity, t, as_of))
+    judged = np.flatnonzero(np.diff(test.indptr) > 0)
+    if len(judged) < 20:
+        raise NotEnoughHistory(f"{len(judged)} customer(s) bought in ({t}, {as_of}]: too few to judge recommendations")
+    recommenders: dict[str, Scorer] = {
+        "model": model.scorer(bpr.History(index.matrix(now, "weight"))),
+        "popularity": baselines.Popular(now, index, t),
+        "buy again": baselines.BuyAgain(now, index, t),
+        "co-occurrence": baselines.CoOccurrence(now, index, t),
+    }
+    results = evaluate(recommenders, judged, relevant_sets(test[judged]), baselines.popularity(now, index, t, 365), KS)
+    metrics = {
+        "test": results["model"],
+        "baselines": {k: v for k, v in results.items() if k != "model"},
+        "windows": {"test": [t, as_of], "train_windows": len(histories), "judged_customers": len(judged)},
+        "training": info,
+    }
+    log.info("recommender at %s: model %s; baselines %s", as_of, results["model"], metrics["baselines"])
+    return TrainedRecommender(model, metrics, list(activity.notes))

@@ -1,0 +1,111 @@
+"""Interactions as of D, ranking metrics, baselines: hand-made shops with known answers."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from campaignflow.recommend.baselines import BuyAgain, CoOccurrence, Index, Popular
+from campaignflow.recommend.evaluate import ranking_metrics, top_k
+from campaignflow.recommend.interactions import ShopActivity, interactions, price_band, purchases_between
+
+D = "2024-03-31"
+
+
+def _ts(day: str) -> pd.Timestamp:
+    return pd.Timestamp(f"{day} 12:00")
+
+
+def shop() -> ShopActivity:
+    orders = pd.DataFrame(
+        {
+            "order_id": ["o1", "o2", "o3", "o4", "o5"],
+            "customer_id": ["a", "a", "b", "b", "a"],
+            "order_ts": [_ts(d) for d in ("2024-03-31", "2023-12-31", "2024-03-01", "2023-01-01", "2024-04-10")],
+        }
+    )
+    lines = pd.DataFrame(
+        {
+            "order_id": ["o1", "o1", "o2", "o3", "o4", "o5"],
+            "product_id": ["p1", "p2", "p1", "p3", "p1", "p2"],
+            "quantity": [1, 2, 1, 5000, 1, 1],
+        }
+    )
+    events = pd.DataFrame(
+        {
+            "customer_id": ["a", "b", "b", "c"],
+            "event_ts": [_ts("2024-03-31"), _ts("2024-03-31"), _ts("2024-03-31"), _ts("2024-03-30")],
+            "event_type": ["view", "add_to_cart", "search", "view"],
+            "product_id": ["p3", "p2", None, "p9"],
+        }
+    )
+    returns = pd.DataFrame({"order_id": ["o1"], "product_id": ["p2"], "return_ts": [_ts("2024-03-31")]})
+    catalogue = pd.DataFrame({"product_id": ["p1", "p2", "p3"], "category": ["x", "x", "y"], "price": [10, 60, 300]})
+    return ShopActivity(orders, lines, events, returns, catalogue)
+
+
+def test_weights_decay_returns_window_and_unknown_products() -> None:
+    activity = shop()
+    got = interactions(activity, D).set_index(["customer_id", "product_id"])
+    half = 0.5 ** (91.5 / 90)  # o2 is 91.5 days before the end of D
+    assert got.loc[("a", "p1"), "weight"] == pytest.approx(0.5 ** (0.5 / 90) + half, rel=1e-5)
+    assert got.loc[("a", "p1"), "purchases"] == 2
+    assert ("a", "p2") not in got.index  # returned on D: the purchase is gone
+    assert got.loc[("a", "p3"), "weight"] == pytest.approx(0.1 * 0.5 ** (0.5 / 90), rel=1e-5)
+    assert got.loc[("b", "p3"), "purchases"] == 1  # a B2B line of 5,000 units is one purchase
+    assert got.loc[("b", "p2"), "weight"] == pytest.approx(0.3 * 0.5 ** (0.5 / 90), rel=1e-5)
+    assert ("b", "p1") not in got.index  # 2023-01-01 is outside the 365-day window
+    assert "c" not in got.index.get_level_values(0)  # p9 is not in the catalogue
+    assert activity.notes == ["1 interaction(s) with 1 product(s) outside the catalogue dropped"]
+    assert got["last_day"].max() <= D  # nothing after D (o5 is on 2024-04-10)
+
+
+def test_no_product_column_is_a_clear_error() -> None:
+    activity = shop()
+    activity.lines, activity.events = None, None
+    with pytest.raises(ValueError, match="no order lines or product events with a product_id"):
+        interactions(activity, D)
+
+
+def test_purchases_between_is_the_half_open_window() -> None:
+    got = purchases_between(shop(), "2024-03-01", "2024-04-10")
+    assert sorted(map(tuple, got.to_numpy())) == [("a", "p1"), ("a", "p2")]
+
+
+def test_price_bands() -> None:
+    assert price_band(pd.Series([5, 20, 49.99, 250, None])).tolist() == [0, 1, 1, 4, 5]
+
+
+def test_ranking_metrics_golden() -> None:
+    ranked = np.array([[3, 1, 7], [0, 2, 4]])
+    got = ranking_metrics(ranked, [{1, 9}, {5}], 3)
+    # row 1: one hit at rank 2 of 2 relevant; row 2 has no hits
+    dcg, idcg = 1 / math.log2(3), 1 + 1 / math.log2(3)
+    assert got["recall@3"] == pytest.approx((0.5 + 0) / 2, abs=1e-5)
+    assert got["ndcg@3"] == pytest.approx((dcg / idcg + 0) / 2, abs=1e-5)
+    assert got["map@3"] == pytest.approx((0.5 / 2 + 0) / 2, abs=1e-5)
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.integers(1, 30), st.integers(1, 8), st.integers(0, 10_000))
+def test_top_k_matches_a_full_sort(n_items: int, k: int, seed: int) -> None:
+    scores = np.random.default_rng(seed).integers(0, 5, (4, n_items)).astype("float32")  # many ties
+    want = np.argsort(-scores, axis=1, kind="stable")[:, : min(k, n_items)]
+    np.testing.assert_array_equal(top_k(scores, k), want)
+
+
+def test_baselines_rank_what_they_should() -> None:
+    now = interactions(shop(), D)
+    index = Index(pd.Index(["a", "b"]), pd.Index(["p1", "p2", "p3"]))
+    rows = np.array([0, 1])
+    popular = Popular(now, index, D).scores(rows)
+    assert (popular[0] == popular[1]).all() and popular[0].argmax() == 0  # p1: bought twice recently
+    again = BuyAgain(now, index, D).scores(rows)
+    assert again[1].argmax() == 2  # b's own purchase p3
+    co = CoOccurrence(now, index, D).scores(rows)
+    assert co.shape == (2, 3) and np.isfinite(co).all()
