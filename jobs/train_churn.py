@@ -15,7 +15,6 @@ At D, when the newest model is ``CAMPAIGNFLOW_RETRAIN_DAYS`` old (or none exists
 
 from __future__ import annotations
 
-import argparse
 import logging
 from datetime import date, timedelta
 from typing import Any
@@ -25,7 +24,7 @@ import pandas as pd
 from campaignflow.errors import NotEnoughHistory
 from campaignflow.features.lineage import RawInputs, raw_inputs
 from campaignflow.io import datasets
-from campaignflow.jobcli import add_date_argument, job_main
+from campaignflow.jobcli import training_job
 from campaignflow.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -36,11 +35,9 @@ def run(rt: Runtime, ds: str, force: bool = False) -> dict[str, Any]:
     from campaignflow.models import churn, registry, value
 
     lake, s = rt.lake, rt.settings
-    current = registry.champion(lake, ds)
-    last = registry.last_training(lake, ds)
-    age = (date.fromisoformat(ds) - date.fromisoformat(last)).days if last else None
-    if current and not force and age is not None and age < s.retrain_days:
-        return {"dt": ds, "trained": False, "champion": current.label(), "why": f"newest model is {age} day(s) old"}
+    current, wait = registry.training_due(lake, ds, "churn", s.retrain_days, force)
+    if wait:
+        return {"dt": ds, "trained": False, "champion": current.label() if current else None, "why": wait}
     try:
         splits, plan = training_splits(rt, ds)
     except NotEnoughHistory as err:
@@ -140,18 +137,7 @@ def snapshot(rt: Runtime, t: str, inputs: RawInputs | None = None) -> pd.DataFra
     return rows.assign(snapshot=t)
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_date_argument(parser)
-    parser.add_argument("--force", action="store_true", help="train new candidates at D even if a recent model exists")
-
-
-def run_args(args: argparse.Namespace) -> dict[str, Any]:
-    return run(Runtime.from_settings(), args.date, force=args.force)
-
-
-def main(argv: list[str] | None = None) -> int:
-    return job_main(__doc__ or "", add_arguments, run_args, argv)
-
+add_arguments, run_args, main = training_job(run, __doc__)
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -211,11 +211,11 @@ def cmd_models(args: argparse.Namespace) -> dict[str, Any]:
     s = Settings.from_env()
     lake = Lake.from_uri(s.lake_uri, s.s3_endpoint_url)
     if args.action == "list":
-        return registry.listing(lake)
+        return registry.listing(lake, args.task)
     if not args.date:
         raise ConfigError(f"models {args.action} needs --date (the first date the change applies to)")
     if args.action == "rollback":
-        pointer = registry.rollback(lake, args.date)
+        pointer = registry.rollback(lake, args.date, args.task)
     else:
         if not (args.model and args.version):
             raise ConfigError("models promote needs --model and --version (campaignflow models list shows them)")
@@ -402,7 +402,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     models.add_argument("action", choices=["list", "promote", "rollback"])
     models.add_argument("--date", type=iso_date, help="promote/rollback: the first date the change applies to")
-    models.add_argument("--model", choices=CHURN_CANDIDATES, help="promote: which model")
+    models.add_argument("--task", choices=["churn", "recommender"], default="churn", help="which registry (churn)")
+    models.add_argument(
+        "--model", choices=[*CHURN_CANDIDATES, "recommender_bpr"], help="promote: which model (its task follows)"
+    )
     models.add_argument("--version", help="promote: the version (its training date)")
     models.set_defaults(func=cmd_models)
 

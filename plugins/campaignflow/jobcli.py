@@ -28,6 +28,11 @@ def add_campaign_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--campaign", required=True, help="campaign name (file campaigns/<name>.yaml)")
 
 
+def add_training_arguments(parser: argparse.ArgumentParser) -> None:
+    add_date_argument(parser)
+    parser.add_argument("--force", action="store_true", help="train a new version at D even if a recent one exists")
+
+
 def for_date(run: Callable[..., Any]) -> Callable[[argparse.Namespace], Any]:
     """CLI adapter for ``run(runtime, ds)``."""
     from campaignflow.runtime import Runtime
@@ -78,6 +83,13 @@ JobEntry = tuple[Callable[[argparse.ArgumentParser], None], Callable[[argparse.N
 def date_job(run: Callable[..., Any], doc: str | None) -> JobEntry:
     """``(add_arguments, run_args, main)`` for a job ``run(runtime, ds)``."""
     return _entry(add_date_argument, for_date(run), doc)
+
+
+def training_job(run: Callable[..., Any], doc: str | None) -> JobEntry:
+    """``(add_arguments, run_args, main)`` for a job ``run(runtime, ds, force=False)``."""
+    from campaignflow.runtime import Runtime
+
+    return _entry(add_training_arguments, lambda args: run(Runtime.from_settings(), args.date, force=args.force), doc)
 
 
 def campaign_job(run: Callable[..., Any], doc: str | None) -> JobEntry:

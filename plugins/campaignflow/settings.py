@@ -64,6 +64,9 @@ class Settings:
     snapshot_count: int = 6
     promotion_margin: float = 0.005
     churn_candidates: tuple[str, ...] = CHURN_CANDIDATES
+    recommend_k: int = 10
+    recommend_horizon_days: int = 28
+    recommend_exclude_bought_days: int = 0  # 0: recommend what they bought before, too (buy again)
 
     @classmethod
     def under(cls, root: str | Path, **overrides: Any) -> Settings:
@@ -96,7 +99,19 @@ class Settings:
             snapshot_count=int(env.get(f"{ENV_PREFIX}SNAPSHOT_COUNT", "6")),
             promotion_margin=float(env.get(f"{ENV_PREFIX}PROMOTION_MARGIN", "0.005")),
             churn_candidates=_candidates(env.get(f"{ENV_PREFIX}CHURN_CANDIDATES", ",".join(CHURN_CANDIDATES))),
+            recommend_k=_positive(env, "RECOMMEND_K", 10),
+            recommend_horizon_days=_positive(env, "RECOMMEND_HORIZON_DAYS", 28),
+            recommend_exclude_bought_days=int(env.get(f"{ENV_PREFIX}RECOMMEND_EXCLUDE_BOUGHT_DAYS", "0")),
         )
+
+
+def _positive(env: Mapping[str, str], name: str, default: int) -> int:
+    from campaignflow.errors import ConfigError
+
+    value = int(env.get(f"{ENV_PREFIX}{name}", str(default)))
+    if value < 1:
+        raise ConfigError(f"{ENV_PREFIX}{name} must be >= 1, got {value}")
+    return value
 
 
 def _candidates(value: str) -> tuple[str, ...]:

@@ -11,11 +11,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from campaignflow.errors import NotEnoughHistory
+from campaignflow.errors import ConfigError, NotEnoughHistory
 from campaignflow.io.lake import Lake
 from campaignflow.io.storage import LocalStore
 from campaignflow.recommend import bpr, training
-from campaignflow.recommend.interactions import interactions, load_activity
+from campaignflow.recommend.interactions import interactions, load_activity, purchases_between
 from campaignflow.synthetic.generate import ShopSpec, generate_raw
 
 pytestmark = [pytest.mark.slow]
@@ -27,9 +27,11 @@ AS_OF = (START + timedelta(days=DAYS - 1)).isoformat()
 def trained(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     root = tmp_path_factory.mktemp("recommender")
     lake = Lake(LocalStore(root / "lake"))
+    (root / "truth").mkdir()
     generate_raw(ShopSpec(5000, DAYS, START, seed=5, return_rate=0.05), lake, LocalStore(root / "truth"))
     activity = load_activity(lake, AS_OF)
-    return {"lake": lake, "activity": activity, "result": training.train_and_judge(activity, AS_OF, HORIZON, 7)}
+    result = training.train_and_judge(activity, AS_OF, HORIZON, 7)
+    return {"root": root, "lake": lake, "activity": activity, "result": result}
 
 
 def test_beats_popularity_buy_again_and_co_occurrence(trained: dict[str, Any]) -> None:
@@ -42,7 +44,7 @@ def test_beats_popularity_buy_again_and_co_occurrence(trained: dict[str, Any]) -
 
 
 def test_recommendations_follow_the_latent_taste(trained: dict[str, Any], tmp_path: Path) -> None:
-    truth = pd.read_parquet(Path(trained["lake"].store.root).parent / "truth" / "customers.parquet")
+    truth = pd.read_parquet(trained["root"] / "truth" / "customers.parquet")
     activity, model = trained["activity"], trained["result"].model
     now = interactions(activity, AS_OF)
     strong = truth[truth["taste_strength"] > 0.8].set_index("customer_id")
@@ -101,3 +103,47 @@ def test_trains_on_cuda_when_present(trained: dict[str, Any]) -> None:
     result = training.train_and_judge(trained["activity"], AS_OF, HORIZON, 7)
     assert result.metrics["training"]["device"] == "cuda"
     assert result.metrics["test"]["ndcg@10"] > result.metrics["baselines"]["popularity"]["ndcg@10"]
+
+
+def test_jobs_register_gate_and_recommend_every_customer(
+    trained: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """train-recommender registers and promotes; a worse challenger is kept out; every customer gets k picks."""
+    import functools
+    import shutil
+
+    from campaignflow.io import datasets
+    from campaignflow.models import registry
+    from campaignflow.runtime import Runtime
+    from campaignflow.settings import Settings
+    from jobs import recommend_products, train_recommender
+
+    shutil.copytree(trained["root"] / "lake", tmp_path / "lake")
+    rt = Runtime.from_settings(
+        Settings.under(tmp_path, recommend_horizon_days=HORIZON, recommend_exclude_bought_days=30)
+    )
+    first = train_recommender.run(rt, AS_OF)
+    assert first["trained"] and first["promoted"] and first["champion"] == f"recommender_bpr@{AS_OF}"
+    assert train_recommender.run(rt, AS_OF)["why"] == "newest model is 0 day(s) old"
+    with pytest.raises(ConfigError, match="would overwrite it"):
+        train_recommender.run(rt, AS_OF, force=True)
+    later = (date.fromisoformat(AS_OF) + timedelta(days=1)).isoformat()
+    monkeypatch.setattr(training.bpr, "BprConfig", functools.partial(bpr.BprConfig, epochs=1, dim=2))
+    worse = train_recommender.run(rt, later, force=True)
+    assert worse["trained"] and not worse["promoted"] and worse["decision"].startswith("kept recommender_bpr@")
+    assert registry.champion(rt.lake, AS_OF, "recommender").version == AS_OF  # type: ignore[union-attr]
+    table = rt.lake.read_frame(datasets.RECOMMENDER_EVALUATION.at(later))
+    assert {"model", "champion", "popularity", "buy again", "co-occurrence"} <= set(table["recommender"])
+
+    out = recommend_products.run(rt, AS_OF)
+    recs = rt.lake.read_frame(datasets.RECOMMENDATIONS.at(AS_OF))
+    now = interactions(trained["activity"], AS_OF)
+    customers = set(trained["activity"].orders["customer_id"]) | set(now["customer_id"])  # buyers and browsers
+    assert out["customers"] == len(customers) and set(recs["customer_id"]) == customers
+    assert recs.groupby("customer_id")["rank"].apply(list).map(lambda r: r == list(range(1, 11))).all()
+    assert set(recs["product_id"]) <= set(trained["activity"].catalogue["product_id"])
+    assert recs["category"].notna().all()
+    since = (date.fromisoformat(AS_OF) - timedelta(days=30)).isoformat()
+    recent = purchases_between(trained["activity"], since, AS_OF)
+    clash = recs.merge(recent, on=["customer_id", "product_id"])
+    assert clash.empty  # nothing bought in the last 30 days is recommended back

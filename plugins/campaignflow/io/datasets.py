@@ -36,10 +36,22 @@ FEATURES_QUARANTINE = Dataset("quarantine", "features/customer", "feature partit
 CUSTOMER_SEGMENTS = Dataset("segments", "customer", "RFM tier and k-means cluster per customer as of D")
 SEGMENT_MODELS = Dataset("models", "segments_kmeans", "k-means segment models; dt = start of the model's period")
 CONTACTS = Dataset("dims", "contacts", "each customer's newest contact and consent record as of D")
-CHURN_CHAMPION = Dataset("registry", "churn_champion", "which churn model serves from D on, and why")
 CHURN_DRIFT = Dataset("monitoring", "churn_drift", "PSI of each model column and the score vs the training window")
 CHURN_BACKTEST = Dataset("monitoring", "churn_backtest", "the scores made H days before D, judged by what happened")
 CUSTOMER_SCORES = Dataset("scores", "customer", "churn probability, band and reasons per customer as of D")
+
+
+def champion(task: str) -> Dataset:
+    """Which model of a task (``churn``, ``recommender``) serves from D on, and why."""
+    return Dataset("registry", f"{task}_champion", f"which {task} model serves from D on, and why")
+
+
+CHURN_CHAMPION = champion("churn")
+RECOMMENDER_CHAMPION = champion("recommender")
+RECOMMENDATIONS = Dataset("recommendations", "customer", "top-k products per customer as of D, with ranks and scores")
+RECOMMENDER_EVALUATION = Dataset(
+    "monitoring", "recommender_evaluation", "the recommender and its baselines on the time split at D"
+)
 
 
 def model(name: str) -> Dataset:

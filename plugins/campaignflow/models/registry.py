@@ -29,6 +29,8 @@ from campaignflow.settings import CHURN_CANDIDATES as CANDIDATES
 log = logging.getLogger(__name__)
 
 CHAMPION_FILE = "champion.json"
+RECOMMENDER_CANDIDATES = ("recommender_bpr",)
+TASKS: dict[str, tuple[str, ...]] = {"churn": CANDIDATES, "recommender": RECOMMENDER_CANDIDATES}
 
 
 @dataclass(frozen=True)
@@ -100,76 +102,99 @@ def versions(lake: Lake, name: str, end: str | None = None) -> list[str]:
     return lake.committed_dates(datasets.model(name), end=end)
 
 
-def last_training(lake: Lake, ds: str) -> str | None:
-    """The newest training date on or before ``ds`` of any candidate."""
-    dates = [v for name in CANDIDATES for v in versions(lake, name, end=ds)]
+def last_training(lake: Lake, ds: str, task: str = "churn") -> str | None:
+    """The newest training date on or before ``ds`` of any candidate of ``task``."""
+    dates = [v for name in TASKS[task] for v in versions(lake, name, end=ds)]
     return max(dates) if dates else None
 
 
-def champion(lake: Lake, ds: str) -> Champion | None:
-    """The model serving at ``ds``: the newest pointer dated on or before it."""
-    dates = lake.committed_dates(datasets.CHURN_CHAMPION, end=ds)
-    return _pointer(lake, dates[-1]) if dates else None
+def training_due(lake: Lake, ds: str, task: str, retrain_days: int, force: bool) -> tuple[Champion | None, str | None]:
+    """The champion of ``task`` serving at ``ds`` and why not to train now (None: train).
+
+    Raises:
+        ConfigError: the champion's version is ``ds`` itself; retraining would overwrite it.
+    """
+    current = champion(lake, ds, task)
+    last = last_training(lake, ds, task)
+    age = (date.fromisoformat(ds) - date.fromisoformat(last)).days if last else None
+    if current and not force and age is not None and age < retrain_days:
+        return current, f"newest model is {age} day(s) old"
+    if current and current.version == ds:
+        raise ConfigError(
+            f"{current.label()} serves as the {task} champion: retraining at {ds} would overwrite it "
+            "(train at a later date, or roll back first)"
+        )
+    return current, None
 
 
-def history(lake: Lake) -> list[Champion]:
-    return [_pointer(lake, d) for d in lake.committed_dates(datasets.CHURN_CHAMPION)]
+def champion(lake: Lake, ds: str, task: str = "churn") -> Champion | None:
+    """The model of ``task`` serving at ``ds``: the newest pointer dated on or before it."""
+    dates = lake.committed_dates(datasets.champion(task), end=ds)
+    return _pointer(lake, dates[-1], task) if dates else None
 
 
-def _pointer(lake: Lake, dt: str) -> Champion:
-    ref = datasets.CHURN_CHAMPION.at(dt)
+def history(lake: Lake, task: str = "churn") -> list[Champion]:
+    return [_pointer(lake, d, task) for d in lake.committed_dates(datasets.champion(task))]
+
+
+def _pointer(lake: Lake, dt: str, task: str) -> Champion:
+    ref = datasets.champion(task).at(dt)
     return Champion(**json.loads(lake.store.read_bytes(f"{ref.key}/{CHAMPION_FILE}")))
 
 
+def task_of(name: str) -> str:
+    """The task a model name belongs to."""
+    for task, names in TASKS.items():
+        if name in names:
+            return task
+    raise ConfigError(f"unknown model {name!r}; registered kinds: {[n for ns in TASKS.values() for n in ns]}")
+
+
 def set_champion(lake: Lake, ds: str, name: str, version: str, reason: str, origin: str | None = None) -> Champion:
-    """Point the registry at ``name@version`` from ``ds`` on (replacing a pointer written at ``ds``).
+    """Point the registry of ``name``'s task at ``name@version`` from ``ds`` on (replacing one written at ``ds``).
 
     Raises:
         ConfigError: the version does not exist or was trained after ``ds`` (it would see the future).
     """
+    task = task_of(name)
     if version > ds:
         raise ConfigError(f"{name}@{version} was trained after {ds}; a model cannot serve before it exists")
     if not lake.is_committed(datasets.model(name).at(version)):
         raise ConfigError(f"no model {name}@{version} in the registry (campaignflow models list shows them)")
     pointer = Champion(name, version, ds, origin or ds, reason)
     data = json.dumps(asdict(pointer), indent=2).encode()
-    lake.write_files(datasets.CHURN_CHAMPION.at(ds), {CHAMPION_FILE: data}, 1, asdict(pointer))
-    log.info("champion from %s: %s (%s)", ds, pointer.label(), reason)
+    lake.write_files(datasets.champion(task).at(ds), {CHAMPION_FILE: data}, 1, asdict(pointer))
+    log.info("%s champion from %s: %s (%s)", task, ds, pointer.label(), reason)
     return pointer
 
 
-def rollback(lake: Lake, ds: str) -> Champion:
-    """Restore, from ``ds`` on, the champion that served before the current one was promoted.
+def rollback(lake: Lake, ds: str, task: str = "churn") -> Champion:
+    """Restore, from ``ds`` on, the champion of ``task`` that served before the current one was promoted.
 
     Raises:
         ConfigError: there is no current champion, or it is the first one ever promoted.
     """
-    current = champion(lake, ds)
+    current = champion(lake, ds, task)
     if current is None:
-        raise ConfigError(f"no champion serves at {ds}: nothing to roll back")
+        raise ConfigError(f"no {task} champion serves at {ds}: nothing to roll back")
     before = (date.fromisoformat(current.origin) - timedelta(days=1)).isoformat()
-    previous = champion(lake, before)
+    previous = champion(lake, before, task)
     if previous is None:
         raise ConfigError(f"{current.label()} is the first champion (promoted {current.origin}): nothing to restore")
     reason = f"rollback from {current.label()} to {previous.label()}"
     return set_champion(lake, ds, previous.name, previous.version, reason, origin=previous.origin)
 
 
-def listing(lake: Lake) -> dict[str, Any]:
-    """Every registered version with its test metrics, and the champion history."""
-    out: dict[str, Any] = {"versions": [], "champions": [asdict(c) for c in history(lake)]}
-    for name in CANDIDATES:
+LISTED_METRICS = {"churn": ("auc", "ece", "log_loss"), "recommender": ("recall@10", "ndcg@10", "coverage@10")}
+
+
+def listing(lake: Lake, task: str = "churn") -> dict[str, Any]:
+    """Every registered version of ``task`` with its test metrics, and the champion history."""
+    out: dict[str, Any] = {"versions": [], "champions": [asdict(c) for c in history(lake, task)]}
+    for name in TASKS[task]:
         for v in versions(lake, name):
             meta = lake.manifest(datasets.model(name).at(v))["meta"]
             test = meta.get("metrics", {}).get("test", {})
-            out["versions"].append(
-                {
-                    "model": name,
-                    "version": v,
-                    "auc": test.get("auc"),
-                    "ece": test.get("ece"),
-                    "log_loss": test.get("log_loss"),
-                    "decision": meta.get("decision"),
-                }
-            )
+            row = {"model": name, "version": v, **{k: test.get(k) for k in LISTED_METRICS[task]}}
+            out["versions"].append({**row, "decision": meta.get("decision")})
     return out

@@ -183,12 +183,18 @@ class BprRecommender:
     device: str = "cpu"
 
     def top(
-        self, history: History, k: int | None, exclude: sparse.csr_matrix | None = None, batch: int = 2048
+        self,
+        history: History,
+        k: int | None,
+        exclude: sparse.csr_matrix | None = None,
+        unavailable: np.ndarray | None = None,
+        batch: int = 2048,
     ) -> tuple[Any, Any]:
         """Top-``k`` product indices and scores per history row, in batched products on the device.
 
-        ``exclude``: rows x products sparse matrix, nonzero = never recommend. With ``k`` None, the
-        full score matrix (and None for the indices).
+        ``exclude``: rows x products sparse matrix, nonzero = never recommend to that row;
+        ``unavailable``: one flag per product, never recommend to anyone. With ``k`` None, the full
+        score matrix (and None for the indices).
         """
         import torch
 
@@ -198,6 +204,8 @@ class BprRecommender:
         out_idx, out_scores = [], []
         with torch.no_grad():
             vectors, bias = (t.float() for t in net.all_items())
+            if unavailable is not None:
+                bias = bias.masked_fill(torch.as_tensor(unavailable, device=self.device), float("-inf"))
             for start in range(0, history.matrix.shape[0], batch):
                 rows = torch.arange(start, min(start + batch, history.matrix.shape[0]), device=self.device)
                 users = net.customers(*bags.bags(rows)).float()

@@ -81,3 +81,30 @@ def evaluate(
         metrics["novelty@10"] = round(float(self_info[top10].mean()), 4)
         out[name] = metrics
     return out
+
+
+def recall_curve_png(results: dict[str, dict[str, Any]], ks: Sequence[int], title: str) -> bytes:
+    """Recall@k and NDCG@k against k, one line per recommender, as PNG bytes."""
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+    fig.suptitle(title)
+    for ax, metric in zip(axes, ("recall", "ndcg"), strict=True):
+        for name, m in results.items():
+            ax.plot(
+                list(ks), [m[f"{metric}@{k}"] for k in ks], marker="o", lw=2.5 if name == "model" else 1.2, label=name
+            )
+        ax.set(xscale="log", xlabel="k (list length)", ylabel=f"{metric}@k", title=f"{metric}@k")
+        ax.set_xticks(list(ks), [str(k) for k in ks])
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=8)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=80, metadata={"Software": None})
+    plt.close(fig)
+    return buf.getvalue()

@@ -20,7 +20,7 @@ from scipy import sparse
 
 from campaignflow.errors import NotEnoughHistory
 from campaignflow.recommend import baselines, bpr
-from campaignflow.recommend.evaluate import Scorer, evaluate, relevant_sets
+from campaignflow.recommend.evaluate import Scorer, evaluate, recall_curve_png, relevant_sets
 from campaignflow.recommend.interactions import ShopActivity, interactions, purchases_between
 from campaignflow.splits import in_share
 
@@ -37,6 +37,7 @@ class TrainedRecommender:
     model: bpr.BprRecommender
     metrics: dict[str, Any]
     notes: list[str] = field(default_factory=list)
+    pictures: dict[str, bytes] = field(default_factory=dict)
 
 
 def _day(ds: str, back: int) -> str:
@@ -44,9 +45,14 @@ def _day(ds: str, back: int) -> str:
 
 
 def train_and_judge(
-    activity: ShopActivity, as_of: str, horizon_days: int, seed: int, config: bpr.BprConfig | None = None
+    activity: ShopActivity,
+    as_of: str,
+    horizon_days: int,
+    seed: int,
+    config: bpr.BprConfig | None = None,
+    champion: bpr.BprRecommender | None = None,
 ) -> TrainedRecommender:
-    """The trained model and its test metrics next to the three baselines'.
+    """The trained model and its test metrics next to the three baselines' (and the champion's).
 
     Raises:
         NotEnoughHistory: no catalogue or product column, or too few purchases to learn or judge.
@@ -90,12 +96,38 @@ def train_and_judge(
         "buy again": baselines.BuyAgain(now, index, t),
         "co-occurrence": baselines.CoOccurrence(now, index, t),
     }
+    if champion is not None:
+        recommenders["champion"] = _Reindexed(champion, products, index.matrix(now, "weight"))
     results = evaluate(recommenders, judged, relevant_sets(test[judged]), baselines.popularity(now, index, t, 365), KS)
     metrics = {
         "test": results["model"],
-        "baselines": {k: v for k, v in results.items() if k != "model"},
+        "baselines": {k: v for k, v in results.items() if k not in ("model", "champion")},
+        "champion_test": results.get("champion"),
         "windows": {"test": [t, as_of], "train_windows": len(histories), "judged_customers": len(judged)},
         "training": info,
     }
     log.info("recommender at %s: model %s; baselines %s", as_of, results["model"], metrics["baselines"])
-    return TrainedRecommender(model, metrics, list(activity.notes))
+    title = f"recommendations at {as_of}: bought in ({t}, {as_of}] by {len(judged)} customers"
+    pictures = {"recall_at_k.png": recall_curve_png(results, KS, title)}
+    return TrainedRecommender(model, metrics, list(activity.notes), pictures)
+
+
+@dataclass
+class _Reindexed:
+    """An older model's scores over today's catalogue (products it never saw score -inf)."""
+
+    model: bpr.BprRecommender
+    products: pd.Index
+    history: sparse.csr_matrix
+
+    def scores(self, customers: np.ndarray) -> np.ndarray:
+        theirs = self.model.products.get_indexer(self.products)  # today's column -> the model's column
+        known = np.flatnonzero(theirs >= 0)
+        rows = self.history[customers].tocsc()[:, known]
+        coo = rows.tocoo()
+        shape = (len(customers), len(self.model.products))
+        remapped = sparse.csr_matrix((coo.data, (coo.row, theirs[known][coo.col])), shape=shape)
+        _, old = self.model.top(bpr.History(remapped), None)
+        out = np.full((len(customers), len(self.products)), -np.inf, dtype="float32")
+        out[:, known] = old[:, theirs[known]]
+        return out

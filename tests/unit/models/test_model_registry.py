@@ -139,3 +139,18 @@ def test_training_without_history_fails_before_any_spark_work(tmp_path) -> None:
     with pytest.raises(NotEnoughHistory, match="needs two snapshots"):
         training_splits(rt, "2024-03-01")
     assert not rt.lake.committed_dates(Dataset("features", "customer"))
+
+
+def test_retraining_on_the_champions_own_date_is_refused(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A forced retrain at D would overwrite the version serving from D: refused, nothing written."""
+    from campaignflow.runtime import Runtime
+    from campaignflow.settings import Settings
+    from jobs import train_churn
+
+    rt = Runtime.from_settings(Settings.under(tmp_path))
+    _register(rt.lake, "churn_lgbm", "2024-03-01")
+    registry.set_champion(rt.lake, "2024-03-01", "churn_lgbm", "2024-03-01", "first")
+    before = rt.lake.manifest(datasets.model("churn_lgbm").at("2024-03-01"))
+    with pytest.raises(ConfigError, match="would overwrite it"):
+        train_churn.run(rt, "2024-03-01", force=True)
+    assert rt.lake.manifest(datasets.model("churn_lgbm").at("2024-03-01")) == before

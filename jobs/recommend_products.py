@@ -1,0 +1,99 @@
+"""Recommend products to every customer as of D with the serving recommender.
+
+``recommendations/customer/dt=D``: per customer the top ``CAMPAIGNFLOW_RECOMMEND_K`` (10) products,
+one row each with rank, product id, category and score. Customers are every customer with features
+at D (else every customer with an order); one without history gets the best products by category
+popularity. Products outside D's catalogue are never recommended, nor, with
+``CAMPAIGNFLOW_RECOMMEND_EXCLUDE_BOUGHT_DAYS`` = N > 0, what the customer bought in the last N days.
+Scoring runs in batched matrix products on the device (no per-customer Python loop). A shop without
+a recommender (no order lines, or none trained yet) is skipped with the reason.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from campaignflow.io import datasets
+from campaignflow.jobcli import date_job
+from campaignflow.runtime import Runtime
+
+
+def run(rt: Runtime, ds: str) -> dict[str, Any]:
+    from campaignflow.models import registry
+    from campaignflow.recommend import baselines, bpr, interactions
+    from jobs import train_recommender
+
+    lake, s = rt.lake, rt.settings
+    pointer = registry.champion(lake, ds, "recommender")
+    if pointer is None:
+        return {"dt": ds, "skipped": f"no recommender serves at {ds} (train-recommender trains one from order lines)"}
+    model = train_recommender.load(rt, pointer.version)
+    activity = interactions.load_activity(lake, ds)
+    now = interactions.interactions(activity, ds)
+    features_ref = datasets.CUSTOMER_FEATURES.at(ds)
+    if lake.is_committed(features_ref):
+        ids = lake.read_frame(features_ref, columns=["customer_id"])["customer_id"]
+    else:
+        ids = activity.orders["customer_id"]
+    customers = pd.Index(sorted(set(ids) | set(now["customer_id"])))
+    index = baselines.Index(customers, model.products)
+    recent, gone = excluded(activity, index, ds, s.recommend_exclude_bought_days)
+    history = bpr.History(index.matrix(now, "weight"))
+    top, scores = model.top(history, s.recommend_k, exclude=recent, unavailable=gone)
+    frame = recommendations_frame(customers, model.products, activity.catalogue, top, scores)
+    meta = {"model": pointer.label(), "k": s.recommend_k, "notes": activity.notes}
+    lake.write_frame(datasets.RECOMMENDATIONS.at(ds), frame, meta)
+    return {
+        "dt": ds,
+        "customers": len(customers),
+        "model": pointer.label(),
+        "k": s.recommend_k,
+        "distinct_products": int(frame["product_id"].nunique()),
+        "notes": activity.notes,
+    }
+
+
+def excluded(activity: Any, index: Any, ds: str, bought_days: int) -> tuple[Any, np.ndarray | None]:
+    """What never to recommend: per customer, what they bought in the last N days (N > 0); per
+    product, whether it is outside D's catalogue."""
+    from campaignflow.recommend.interactions import purchases_between
+
+    gone = None
+    if activity.catalogue is not None:
+        gone = ~np.asarray(index.products.isin(activity.catalogue["product_id"]))
+    recent = None
+    if bought_days > 0:
+        since = (date.fromisoformat(ds) - timedelta(days=bought_days)).isoformat()
+        recent = index.matrix(purchases_between(activity, since, ds))
+    return recent, gone
+
+
+def recommendations_frame(
+    customers: pd.Index, products: pd.Index, catalogue: pd.DataFrame | None, top: np.ndarray, scores: np.ndarray
+) -> pd.DataFrame:
+    """Long format: customer_id, rank (1 = best), product_id, category, score (finite picks only)."""
+    k = top.shape[1]
+    frame = pd.DataFrame(
+        {
+            "customer_id": np.repeat(customers.to_numpy(), k),
+            "rank": np.tile(np.arange(1, k + 1), len(customers)),
+            "product_id": products.to_numpy()[top.ravel()],
+            "score": scores.ravel().astype("float64").round(5),
+        }
+    )
+    frame = frame[np.isfinite(frame["score"])]
+    categories = (
+        catalogue.drop_duplicates("product_id").set_index("product_id")["category"] if catalogue is not None else None
+    )
+    frame["category"] = frame["product_id"].map(categories) if categories is not None else None
+    return frame.reset_index(drop=True)[["customer_id", "rank", "product_id", "category", "score"]]
+
+
+add_arguments, run_args, main = date_job(run, __doc__)
+
+if __name__ == "__main__":
+    raise SystemExit(main())
