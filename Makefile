@@ -45,6 +45,8 @@ style: setup
 bench: setup
 	$(BIN)/python bench/bench_generate.py --customers $${BENCH_CUSTOMERS:-1000000} --days $${BENCH_DAYS:-365}
 	$(BIN)/python bench/bench_pipeline.py --customers $${BENCH_PIPELINE_CUSTOMERS:-20000}
+	$(BIN)/python bench/bench_recommender.py --customers $${BENCH_REC_CUSTOMERS:-1000000} --products 20000 --days 120 \
+	  --out $(CAMPAIGNFLOW_HOME)/bench-recommender
 	for shop in full lines orders; do \
 	  $(BIN)/python bench/bench_models.py --customers $${BENCH_MODEL_CUSTOMERS:-20000} --days 400 --shop $$shop --score-rows $${BENCH_SCORE_ROWS:-1000000} \
 	    --out $(CAMPAIGNFLOW_HOME)/bench-models-$$shop || exit 1; \

@@ -20,6 +20,11 @@ The nightly campaign pipeline for logical date **D** (`{{ ds }}`):
    `labels/churn_h{H}/dt=T`), judged on the newest snapshot; the champion changes only when a
    challenger beats it by the promotion margin (`registry/churn_champion/`). A backtest of the
    scores published H days ago goes to `monitoring/churn_backtest/`.
+   **train_recommender** — weekly: the product recommender (torch, on a GPU when present) trained
+   on order lines and events before T = D − 28 d and judged against popularity, buy-again and
+   co-occurrence on what was bought in (T, D]; promoted only if its NDCG@10 beats the champion's
+   (`registry/recommender_champion/`). **recommend_products** — `recommendations/customer/dt=D`,
+   the top 10 products per customer. A shop without order lines skips both, saying why.
 6. **score_customers** — `scores/customer/dt=D`: calibrated churn probability, band, top-3 reasons,
    predicted orders and spend over H, days to the next order, RFM tier and cluster; drift (PSI)
    against the training window in `monitoring/churn_drift/`.
@@ -110,6 +115,18 @@ def campaign_daily() -> None:
         return run_job("train_churn", str(ds))
 
     @task
+    def train_recommender(ds: str | None = None) -> dict[str, Any]:
+        from campaignflow.orchestration.tasks import run_job
+
+        return run_job("train_recommender", str(ds))
+
+    @task
+    def recommend_products(ds: str | None = None) -> dict[str, Any]:
+        from campaignflow.orchestration.tasks import run_job
+
+        return run_job("recommend_products", str(ds))
+
+    @task
     def score_customers(ds: str | None = None) -> dict[str, Any]:
         from campaignflow.orchestration.tasks import run_job
 
@@ -132,9 +149,10 @@ def campaign_daily() -> None:
     validated = campaigns >> wait_for_landing() >> ingest() >> validate_raw()
     features = validated >> build_features()
     scored = features >> [build_segments(), train_churn()] >> score_customers()
+    recommended = features >> train_recommender() >> recommend_products()
     contacts = validated >> snapshot_contacts()
     audiences = build_audience.expand(campaign=campaigns)
-    [scored, contacts] >> audiences
+    [scored, recommended, contacts] >> audiences
     export_audience.expand(campaign=audiences)
 
 

@@ -29,6 +29,8 @@ JOB_COMMANDS = {  # command → module in jobs/
     "build-features": "build_features",
     "train-churn": "train_churn",
     "score-customers": "score_customers",
+    "train-recommender": "train_recommender",
+    "recommend-products": "recommend_products",
     "build-audience": "build_audience",
     "export-audience": "export_audience",
 }

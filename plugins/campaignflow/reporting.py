@@ -87,6 +87,7 @@ def summarise(rt: Runtime, ds: str) -> dict[str, Any]:
             "pictures": pictures,
         }
     out["scores"] = _rows(lake, datasets.CUSTOMER_SCORES.at(ds))
+    out["recommendations"] = recommendations_summary(rt, ds)
     out["campaigns"] = []
     for spec in load_campaigns(rt.settings.campaigns_dir):
         ref = datasets.audience(spec.name).at(ds)
@@ -142,6 +143,17 @@ def format_summary(summary: dict[str, Any]) -> str:
         lines += [f"  ROC / reliability / gain / importance: {picture}" for picture in s["model"]["pictures"]]
     if s["scores"] is not None:
         lines.append(f"scores:        {s['scores']} customers")
+    r = s.get("recommendations")
+    if r and r.get("rows") is not None:
+        t = r["test"]
+        lines.append(
+            f"recommended:   top {r['k']} for {r['customers']} customers by {r['champion']}  "
+            f"recall@10={t.get('recall@10')} NDCG@10={t.get('ndcg@10')} coverage@10={t.get('coverage@10')}"
+        )
+        lines.append("  baselines:   " + ", ".join(f"{k} NDCG@10={v}" for k, v in r["baselines_ndcg"].items()))
+        lines += [f"  recall@k vs baselines: {picture}" for picture in r["pictures"]]
+    elif r:
+        lines.append(f"recommended:   none ({r['why']})")
     for c in s["campaigns"]:
         excluded = ", ".join(f"{k}={v}" for k, v in c["excluded"].items() if v)
         lines.append(
@@ -152,6 +164,33 @@ def format_summary(summary: dict[str, Any]) -> str:
         lines += [f"  export {e['destination']}: {e['rows']} rows → {f}" for e in c["exports"] for f in e["files"]]
     lines += [f"MISSING:       {m}" for m in s["missing"]]
     return "\n".join(lines)
+
+
+def recommendations_summary(rt: Runtime, ds: str) -> dict[str, Any]:
+    """The serving recommender's test metrics and the date's recommendations (or why there are none)."""
+    lake = rt.lake
+    pointer = champion(lake, ds, "recommender")
+    if pointer is None:
+        return {"rows": None, "why": "no recommender trained yet; it needs order lines with product ids"}
+    ref = datasets.model(pointer.name).at(pointer.version)
+    manifest = lake.manifest(ref)
+    metrics = manifest["meta"].get("metrics", {})
+    recs = datasets.RECOMMENDATIONS.at(ds)
+    if not lake.is_committed(recs):
+        return {"rows": None, "why": f"recommend-products has not run for {ds}"}
+    meta = lake.manifest(recs)["meta"]
+    rows = int(lake.manifest(recs)["rows"])
+    return {
+        "champion": pointer.label(),
+        "rows": rows,
+        "k": meta.get("k"),
+        "customers": rows // max(int(meta.get("k") or 1), 1),
+        "test": metrics.get("test", {}),
+        "baselines_ndcg": {k: v.get("ndcg@10") for k, v in metrics.get("baselines", {}).items()},
+        "pictures": [
+            lake.store.full_uri(f"{ref.key}/{f['name']}") for f in manifest["files"] if f["name"].endswith(".png")
+        ],
+    }
 
 
 def _rows(lake: Lake, ref: PartitionRef) -> int | None:

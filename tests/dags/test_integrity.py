@@ -45,6 +45,9 @@ def test_daily_dag_shape(dagbag) -> None:  # type: ignore[no-untyped-def]
     assert dag.get_task("snapshot_contacts").upstream_task_ids == {"validate_raw"}
     assert "build_audience" in dag.get_task("snapshot_contacts").downstream_task_ids
     assert "export_audience" in dag.get_task("build_audience").downstream_task_ids
+    recommend = ["build_features", "train_recommender", "recommend_products", "build_audience"]
+    for upstream, downstream in pairwise(recommend):
+        assert downstream in dag.get_task(upstream).downstream_task_ids
 
 
 def test_parsing_imports_nothing_heavy() -> None:
