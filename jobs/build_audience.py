@@ -1,4 +1,8 @@
-"""Build audience: apply one campaign's rule, consent and control split to D's scores."""
+"""Build audience: apply one campaign's rule, consent and control split to D's scores.
+
+A campaign with ``content`` gets each member's message variant, rendered subject and body, and top
+recommended products from ``recommendations/customer/dt=D``.
+"""
 
 from __future__ import annotations
 
@@ -18,7 +22,12 @@ def run(rt: Runtime, ds: str, campaign: str) -> dict[str, Any]:
     scores = rt.lake.read_frame(datasets.CUSTOMER_SCORES.at(ds))
     features = rt.lake.read_frame(datasets.CUSTOMER_FEATURES.at(ds))
     scored = scores.merge(features, on="customer_id", how="left")
-    audience, stats = build_audience(spec, scored, contacts_as_of(rt, ds))
+    recs = None
+    if spec.content is not None and rt.lake.is_committed(datasets.RECOMMENDATIONS.at(ds)):
+        from campaignflow.campaigns.content import recommendations_wide
+
+        recs = recommendations_wide(rt.lake.read_frame(datasets.RECOMMENDATIONS.at(ds)))
+    audience, stats = build_audience(spec, scored, contacts_as_of(rt, ds), recs)
     rt.lake.write_frame(
         datasets.audience(spec.name).at(ds),
         audience,

@@ -1,9 +1,9 @@
 """Recommend products to every customer as of D with the serving recommender.
 
 ``recommendations/customer/dt=D``: per customer the top ``CAMPAIGNFLOW_RECOMMEND_K`` (10) products,
-one row each with rank, product id, category and score. Customers are every customer with features
-at D (else every customer with an order); one without history gets the best products by category
-popularity. Products outside D's catalogue are never recommended, nor, with
+one row each with rank, product id, category and score, and the customer's favourite category.
+Customers are every customer with features at D (else every customer with an order); one without
+history gets the best products by category popularity. Products outside D's catalogue are never recommended, nor, with
 ``CAMPAIGNFLOW_RECOMMEND_EXCLUDE_BOUGHT_DAYS`` = N > 0, what the customer bought in the last N days.
 Scoring runs in batched matrix products on the device (no per-customer Python loop). A shop without
 a recommender (no order lines, or none trained yet) is skipped with the reason.
@@ -45,6 +45,7 @@ def run(rt: Runtime, ds: str) -> dict[str, Any]:
     history = bpr.History(index.matrix(now, "weight"))
     top, scores = model.top(history, s.recommend_k, exclude=recent, unavailable=gone)
     frame = recommendations_frame(customers, model.products, activity.catalogue, top, scores)
+    frame["favourite_category"] = frame["customer_id"].map(favourite_categories(now, activity.catalogue))
     meta = {"model": pointer.label(), "k": s.recommend_k, "notes": activity.notes}
     lake.write_frame(datasets.RECOMMENDATIONS.at(ds), frame, meta)
     return {
@@ -70,6 +71,16 @@ def excluded(activity: Any, index: Any, ds: str, bought_days: int) -> tuple[Any,
         since = (date.fromisoformat(ds) - timedelta(days=bought_days)).isoformat()
         recent = index.matrix(purchases_between(activity, since, ds))
     return recent, gone
+
+
+def favourite_categories(now: pd.DataFrame, catalogue: pd.DataFrame | None) -> pd.Series:
+    """Per customer, the category of most of their (decayed) interaction weight."""
+    if catalogue is None or now.empty:
+        return pd.Series(dtype=object)
+    cats = now.merge(catalogue.drop_duplicates("product_id")[["product_id", "category"]], on="product_id")
+    totals = cats.groupby(["customer_id", "category"], as_index=False)["weight"].sum()
+    best = totals.sort_values(["customer_id", "weight", "category"], ascending=[True, False, True])
+    return best.drop_duplicates("customer_id").set_index("customer_id")["category"]
 
 
 def recommendations_frame(

@@ -156,3 +156,15 @@ def test_bad_batch_stops_downstream_and_touches_nothing(shop) -> None:  # type: 
     assert not rt.lake.is_committed(PartitionRef("features", "customer", str(BAD)))
     assert not rt.lake.is_committed(PartitionRef("scores", "customer", str(BAD)))
     assert {k: rt.lake.store.read_bytes(k) for k in rt.lake.store.list_keys("raw")} == committed
+
+
+def test_winback_export_carries_personalised_content(shop) -> None:  # type: ignore[no-untyped-def]
+    """The DAG's recommendations reach the email tool: a variant, a rendered message, real products."""
+    rt, _ = shop
+    recs = rt.lake.read_frame(PartitionRef("recommendations", "customer", str(D2)))
+    exported = pd.read_csv(io.BytesIO(rt.exports.store.read_bytes(f"generic_csv/winback/dt={D2}/audience.csv")))
+    assert len(exported) and set(exported["variant"]) <= {"last_call", "nudge"}
+    assert exported["subject"].notna().all() and exported["rec_1_id"].notna().all()
+    assert set(exported["rec_1_id"]) <= set(recs["product_id"])
+    first = exported[exported["variant"] == "last_call"].iloc[0]
+    assert first["subject"] == f"15% off your next order: {first['rec_1_name']} is waiting"

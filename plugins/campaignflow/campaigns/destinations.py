@@ -20,11 +20,15 @@ def export_rows(treatment: pd.DataFrame, contacts: pd.DataFrame | None, destinat
         destination: which identifiers to emit.
 
     Returns:
-        Rows sorted by the identifier columns (stable bytes, and no rank order leaks out).
+        Rows sorted by the identifier columns (stable bytes, and no rank order leaks out), with the
+        campaign's content columns when the destination carries content.
     """
+    from campaignflow.campaigns.content import CONTENT_COLUMNS
+
+    content = [c for c in CONTENT_COLUMNS if c in treatment.columns] if destination.content else []
     if contacts is None:
-        return pd.DataFrame({name: pd.Series([], dtype=object) for name in destination.identifiers})
-    joined = treatment[["customer_id"]].merge(contacts, on="customer_id", how="left")
+        return pd.DataFrame({name: pd.Series([], dtype=object) for name in [*destination.identifiers, *content]})
+    joined = treatment[["customer_id", *content]].merge(contacts, on="customer_id", how="left")
     out = pd.DataFrame(index=joined.index)
     if "email_sha256" in destination.identifiers:
         out["email_sha256"] = [
@@ -36,7 +40,10 @@ def export_rows(treatment: pd.DataFrame, contacts: pd.DataFrame | None, destinat
             for p, c in zip(joined["phone"].where(joined["phone"].notna(), None), joined["country"], strict=True)
         ]
     out = out.dropna(how="all")
-    return out.sort_values(list(out.columns), na_position="last", ignore_index=True)
+    for col in content:
+        out[col] = joined.loc[out.index, col]
+    keys = list(destination.identifiers)
+    return out.sort_values(keys, na_position="last", ignore_index=True, kind="stable")
 
 
 def to_csv_bytes(rows: pd.DataFrame) -> bytes:

@@ -37,7 +37,10 @@ class AudienceStats:
 
 
 def build_audience(
-    spec: CampaignSpec, scored: pd.DataFrame, contacts: pd.DataFrame | None
+    spec: CampaignSpec,
+    scored: pd.DataFrame,
+    contacts: pd.DataFrame | None,
+    recommendations: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, AudienceStats]:
     """Select a campaign's audience.
 
@@ -46,9 +49,12 @@ def build_audience(
         scored: one row per customer: scores joined with features (the columns rules may use).
         contacts: latest contact/consent record per customer, or None if the shop sends no
             customer file (then nobody is contactable, and the stats say so).
+        recommendations: :func:`campaignflow.campaigns.content.recommendations_wide` rows, for a
+            spec with ``content`` (None: the product placeholders are empty, and a note says so).
 
     Returns:
-        (customer_id, group, rank, order value) rows, sorted by rank, and the funnel counts.
+        (customer_id, group, rank, order value[, content columns]) rows, sorted by rank, and the
+        funnel counts.
     """
     stats = AudienceStats(scored=len(scored))
     frame = scored
@@ -98,9 +104,29 @@ def build_audience(
             spec.audience.order_by: frame[spec.audience.order_by].to_numpy(),
         }
     )
+    if spec.content is not None:
+        out = with_content(out, frame, spec, recommendations, stats)
     stats.control = int(control.sum())
     stats.treatment = len(out) - stats.control
     return out, stats
+
+
+def with_content(
+    out: pd.DataFrame, frame: pd.DataFrame, spec: CampaignSpec, recs: pd.DataFrame | None, stats: AudienceStats
+) -> pd.DataFrame:
+    """The audience rows with each customer's variant, rendered subject and body, and products."""
+    from campaignflow.campaigns.content import CONTENT_COLUMNS, personalise, recommendations_wide
+
+    assert spec.content is not None
+    if recs is None or recs.empty:
+        stats.notes.append("no recommendations for this date: the product placeholders are empty")
+        recs = recommendations_wide(None)
+    rows = frame.reset_index(drop=True).merge(recs, on="customer_id", how="left")
+    filled = personalise(rows, spec.content, _condition)
+    unmatched = int(filled["variant"].isna().sum())
+    if unmatched:
+        stats.notes.append(f"{unmatched} customer(s) matched no content variant (add one without 'when')")
+    return pd.concat([out, filled[CONTENT_COLUMNS].reset_index(drop=True)], axis=1)
 
 
 def with_normalised_identifiers(contacts: pd.DataFrame) -> pd.DataFrame:

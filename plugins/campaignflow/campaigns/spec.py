@@ -13,6 +13,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from campaignflow.campaigns.content import Content, content_problems
 from campaignflow.errors import CampaignSpecError
 
 SPEC_SUFFIXES = (".yaml", ".yml")
@@ -51,6 +52,7 @@ class Destination(BaseModel):
     name: str = Field(pattern=r"^[a-z0-9_\-]+$")
     format: Literal["csv"] = "csv"
     identifiers: list[Literal["email_sha256", "phone_sha256"]] = Field(default=["email_sha256"], min_length=1)
+    content: bool = False  # carry the campaign's personalised content (variant, subject, body, products)
 
 
 class CampaignSpec(BaseModel):
@@ -62,6 +64,7 @@ class CampaignSpec(BaseModel):
     control: Control = Control()
     consent: Consent = Consent()
     destinations: list[Destination] = Field(min_length=1)
+    content: Content | None = None
 
     @field_validator("name")
     @classmethod
@@ -87,8 +90,18 @@ def rule_columns() -> dict[str, str]:
 def spec_problems(spec: CampaignSpec, columns: dict[str, str]) -> list[str]:
     """What is wrong with a schema-valid spec against the columns rules can use (empty: nothing)."""
     problems = []
-    for i, cond in enumerate(spec.audience.where):
-        field = f"audience.where.{i}"
+    conditions = [(f"audience.where.{i}", cond) for i, cond in enumerate(spec.audience.where)]
+    if spec.content is not None:
+        problems += content_problems(spec.content, columns)
+        conditions += [
+            (f"content.variants.{i}.when", Condition(**v.when.model_dump()))
+            for i, v in enumerate(spec.content.variants)
+            if v.when is not None and v.when.column in columns
+        ]
+    for i, dest in enumerate(spec.destinations):
+        if dest.content and spec.content is None:
+            problems.append(f"destinations.{i}.content: the campaign has no content block to carry")
+    for field, cond in conditions:
         kind = columns.get(cond.column)
         if kind is None:
             problems.append(f"{field}.column: unknown column {cond.column!r}; rules can use {sorted(columns)}")
