@@ -46,16 +46,25 @@ def load_activity(lake: Lake, as_of: str, window_days: int = WINDOW_DAYS) -> Sho
         return lake.read_range(datasets.raw(table), since, as_of, columns)
 
     orders = read("orders", ["order_id", "customer_id", "order_ts"])
-    lines = read("order_lines", ["order_id", "product_id", "quantity"])
+    lines = read("order_lines", ["order_id", "product_id", "quantity", "unit_price"])
     events = read("events", ["customer_id", "event_ts", "event_type", "product_id"])
     returns = read("returns", ["order_id", "product_id", "return_ts"])
     products = read("products", ["product_id", "category", "price"], since=None)
-    catalogue = None
+    catalogue, notes = None, []
     if products is not None:  # the newest record of every product up to D
         catalogue = products.sort_values("dt", kind="stable").drop_duplicates("product_id", keep="last")
         catalogue = catalogue.drop(columns="dt").reset_index(drop=True)
+    elif lines is not None and len(lines):  # an imported log: the products are those sold
+        catalogue = catalogue_from_lines(lines)
+        notes.append(f"no product catalogue: {len(catalogue)} products taken from the order lines, without categories")
     empty = pd.DataFrame({"order_id": [], "customer_id": [], "order_ts": pd.Series([], dtype="datetime64[us]")})
-    return ShopActivity(orders if orders is not None else empty, lines, events, returns, catalogue)
+    return ShopActivity(orders if orders is not None else empty, lines, events, returns, catalogue, notes)
+
+
+def catalogue_from_lines(lines: pd.DataFrame) -> pd.DataFrame:
+    """product_id, category (unknown) and the median unit price of every product in ``lines``."""
+    prices = lines.groupby("product_id")["unit_price"].median()
+    return pd.DataFrame({"product_id": prices.index, "category": None, "price": prices.to_numpy()})
 
 
 def interactions(

@@ -109,3 +109,33 @@ def test_baselines_rank_what_they_should() -> None:
     assert again[1].argmax() == 2  # b's own purchase p3
     co = CoOccurrence(now, index, D).scores(rows)
     assert co.shape == (2, 3) and np.isfinite(co).all()
+
+
+def test_an_imported_line_log_is_enough_to_train_and_recommend(tmp_path, runtime_env) -> None:  # type: ignore[no-untyped-def]
+    """import-orders with product ids and quantities, no catalogue: recommendations train and serve."""
+    from datetime import date, timedelta
+
+    from campaignflow.cli import main
+    from campaignflow.io import datasets
+    from campaignflow.io.storage import LocalStore
+    from campaignflow.synthetic.generate import ShopSpec, generate_raw
+    from jobs import recommend_products, train_recommender
+
+    shop = runtime_env.lake.__class__(LocalStore(tmp_path / "shop"))
+    start = date(2024, 1, 1)
+    generate_raw(ShopSpec(1500, 150, start, seed=9), shop, LocalStore(tmp_path / "truth"))
+    orders = shop.read_range(datasets.raw("orders"), columns=["order_id", "customer_id", "order_ts"])
+    lines = shop.read_range(datasets.raw("order_lines"), columns=["order_id", "product_id", "quantity", "unit_price"])
+    log = lines.merge(orders.drop(columns="dt"), on="order_id").drop(columns="dt")
+    log["line_total"] = (log["quantity"] * log["unit_price"]).round(2)
+    log.drop(columns="unit_price").to_csv(tmp_path / "log.csv", index=False)
+    args = ["import-orders", str(tmp_path / "log.csv"), "--order-id-col", "order_id", "--amount-col", "line_total"]
+    assert main([*args, "--product-col", "product_id", "--quantity-col", "quantity"]) == 0
+    last = (start + timedelta(days=149)).isoformat()
+    trained = train_recommender.run(runtime_env, last)
+    assert trained["trained"], trained
+    assert any("taken from the order lines" in n for n in trained["notes"])
+    assert trained["test"]["ndcg@10"] > trained["baselines_ndcg@10"]["popularity"]
+    out = recommend_products.run(runtime_env, last)
+    recs = runtime_env.lake.read_frame(datasets.RECOMMENDATIONS.at(last))
+    assert out["customers"] == orders["customer_id"].nunique() and set(recs["product_id"]) <= set(lines["product_id"])
