@@ -139,3 +139,16 @@ def test_an_imported_line_log_is_enough_to_train_and_recommend(tmp_path, runtime
     out = recommend_products.run(runtime_env, last)
     recs = runtime_env.lake.read_frame(datasets.RECOMMENDATIONS.at(last))
     assert out["customers"] == orders["customer_id"].nunique() and set(recs["product_id"]) <= set(lines["product_id"])
+
+
+def test_orders_only_or_empty_windows_skip_with_the_reason_and_write_nothing(runtime_env) -> None:  # type: ignore[no-untyped-def]
+    from campaignflow.io import datasets
+    from jobs import recommend_products, train_recommender
+
+    orders = shop().orders.assign(amount=10.0, currency="EUR")
+    runtime_env.lake.write_frame(datasets.raw("orders").at(D), orders)
+    out = train_recommender.run(runtime_env, D)
+    assert not out["trained"] and "no product column" in out["skipped"]
+    assert recommend_products.run(runtime_env, D)["skipped"].startswith("no recommender serves")
+    assert runtime_env.lake.committed_dates(datasets.model("recommender_bpr")) == []
+    assert runtime_env.lake.committed_dates(datasets.RECOMMENDATIONS) == []
