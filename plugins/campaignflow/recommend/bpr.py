@@ -328,6 +328,13 @@ def fit(
             ranked, _ = model.top(valid[0], 10)
             ndcg = ranking_metrics(ranked, relevant_sets(valid[1]), 10)["ndcg@10"]
             scores.append(ndcg)
+            log.info(
+                "recommender epoch %d: loss %.4f, validation NDCG@10 %.4f (%.0f s)",
+                epoch + 1,
+                losses[-1],
+                ndcg,
+                time.perf_counter() - started,
+            )
             if ndcg > best[0]:
                 best = (ndcg, epoch, copy.deepcopy(network.state_dict()))
             elif epoch - best[1] >= config.patience:
