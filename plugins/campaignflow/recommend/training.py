@@ -78,6 +78,14 @@ def train_and_judge(
     if not targets or sum(m.nnz for m in targets) < MIN_POSITIVES:
         n = sum(m.nnz for m in targets)
         raise NotEnoughHistory(f"{n} purchase(s) in the training windows before {t}: at least {MIN_POSITIVES} needed")
+    log.info(
+        "recommender windows before %s: %d, %d positives, %d customers x %d products",
+        t,
+        len(targets),
+        sum(m.nnz for m in targets),
+        len(customers),
+        len(products),
+    )
     held = np.asarray(in_share(f"recommender-validation-{seed}", customers, VALID_SHARE))
     valid_rows = np.flatnonzero(held & (np.diff(targets[0].indptr) > 0))
     keep = sparse.diags((~held).astype("float32"))
@@ -90,6 +98,7 @@ def train_and_judge(
     judged = np.flatnonzero(np.diff(test.indptr) > 0)
     if len(judged) < 20:
         raise NotEnoughHistory(f"{len(judged)} customer(s) bought in ({t}, {as_of}]: too few to judge recommendations")
+    log.info("judging the model and 3 baselines on %d customers who bought in (%s, %s]", len(judged), t, as_of)
     recommenders: dict[str, Scorer] = {
         "model": model.scorer(bpr.History(index.matrix(now, "weight"))),
         "popularity": baselines.Popular(now, index, t),
