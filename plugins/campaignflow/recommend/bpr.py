@@ -285,7 +285,7 @@ def fit(
 
     import torch
 
-    from campaignflow.recommend.evaluate import ranking_metrics, relevant_sets
+    from campaignflow.recommend.evaluate import ranking_metrics
 
     device = torch_device()
     torch.manual_seed(config.seed)
@@ -326,7 +326,7 @@ def fit(
         losses.append(round(total / n, 5))
         if valid is not None:
             ranked, _ = model.top(valid[0], 10)
-            ndcg = ranking_metrics(ranked, relevant_sets(valid[1]), 10)["ndcg@10"]
+            ndcg = ranking_metrics(ranked, valid[1], 10)["ndcg@10"]
             scores.append(ndcg)
             log.info(
                 "recommender epoch %d: loss %.4f, validation NDCG@10 %.4f (%.0f s)",

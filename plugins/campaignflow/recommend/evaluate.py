@@ -30,36 +30,35 @@ def top_k(scores: np.ndarray, k: int) -> np.ndarray:
     return np.take_along_axis(picked, order, axis=1)
 
 
-def relevant_sets(targets: sparse.csr_matrix) -> list[set[int]]:
-    """Per row of a customers x products matrix, the set of its nonzero columns."""
-    t = targets.tocsr()
-    return [set(t.indices[t.indptr[r] : t.indptr[r + 1]].tolist()) for r in range(t.shape[0])]
+def ranking_metrics(ranked: np.ndarray, relevant: sparse.csr_matrix, k: int) -> dict[str, float]:
+    """Mean recall@k, NDCG@k and MAP@k over rows with at least one relevant product.
 
-
-def ranking_metrics(ranked: np.ndarray, relevant: Sequence[set[int]], k: int) -> dict[str, float]:
-    """Mean recall@k, NDCG@k and MAP@k over customers with at least one relevant product."""
+    ``relevant``: rows aligned with ``ranked``, nonzero = a product the customer bought.
+    """
+    relevant, label = relevant.tocsr(), k
+    k = min(k, ranked.shape[1])
+    n_relevant = np.diff(relevant.indptr)
+    keep = n_relevant > 0
+    if not keep.any():
+        return {f"recall@{label}": 0.0, f"ndcg@{label}": 0.0, f"map@{label}": 0.0}
+    top = ranked[keep, :k]
+    n = n_relevant[keep].astype("float64")
+    rows = np.repeat(np.arange(len(top)), k)
+    hits = np.asarray(relevant[keep][rows, top.ravel()]).reshape(len(top), k) != 0
     discounts = 1.0 / np.log2(np.arange(2, k + 2))
-    recall, ndcg, ap = [], [], []
-    for row, truth in zip(ranked[:, :k], relevant, strict=True):
-        if not truth:
-            continue
-        hits = np.fromiter((p in truth for p in row), bool, len(row))
-        ideal = discounts[: min(len(truth), k)].sum()
-        recall.append(hits.sum() / len(truth))
-        ndcg.append((discounts[: len(row)] * hits).sum() / ideal)
-        precision = np.cumsum(hits) / np.arange(1, len(row) + 1)
-        ap.append((precision * hits).sum() / min(len(truth), k))
+    ideal = np.cumsum(discounts)[np.minimum(n, k).astype(int) - 1]
+    precision = np.cumsum(hits, axis=1) / np.arange(1, k + 1)
     return {
-        f"recall@{k}": round(float(np.mean(recall)), 5) if recall else 0.0,
-        f"ndcg@{k}": round(float(np.mean(ndcg)), 5) if ndcg else 0.0,
-        f"map@{k}": round(float(np.mean(ap)), 5) if ap else 0.0,
+        f"recall@{label}": round(float(np.mean(hits.sum(axis=1) / n)), 5),
+        f"ndcg@{label}": round(float(np.mean((hits * discounts).sum(axis=1) / ideal)), 5),
+        f"map@{label}": round(float(np.mean((precision * hits).sum(axis=1) / np.minimum(n, k))), 5),
     }
 
 
 def evaluate(
     recommenders: dict[str, Scorer],
     customers: np.ndarray,
-    relevant: Sequence[set[int]],
+    relevant: sparse.csr_matrix,
     popularity: np.ndarray,
     ks: Sequence[int] = (1, 5, 10, 20, 50),
     batch: int = 2048,

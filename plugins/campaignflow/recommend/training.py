@@ -20,7 +20,7 @@ from scipy import sparse
 
 from campaignflow.errors import NotEnoughHistory
 from campaignflow.recommend import baselines, bpr
-from campaignflow.recommend.evaluate import Scorer, evaluate, recall_curve_png, relevant_sets
+from campaignflow.recommend.evaluate import Scorer, evaluate, recall_curve_png
 from campaignflow.recommend.interactions import ShopActivity, interactions, purchases_between
 from campaignflow.splits import in_share
 
@@ -107,7 +107,7 @@ def train_and_judge(
     }
     if champion is not None:
         recommenders["champion"] = _Reindexed(champion, products, index.matrix(now, "weight"))
-    results = evaluate(recommenders, judged, relevant_sets(test[judged]), baselines.popularity(now, index, t, 365), KS)
+    results = evaluate(recommenders, judged, test[judged], baselines.popularity(now, index, t, 365), KS)
     metrics = {
         "test": results["model"],
         "baselines": {k: v for k, v in results.items() if k not in ("model", "champion")},

@@ -83,12 +83,48 @@ def test_price_bands() -> None:
 
 def test_ranking_metrics_golden() -> None:
     ranked = np.array([[3, 1, 7], [0, 2, 4]])
-    got = ranking_metrics(ranked, [{1, 9}, {5}], 3)
+    from scipy import sparse
+
+    relevant = sparse.csr_matrix(([1, 1, 1], ([0, 0, 1], [1, 9, 5])), shape=(3, 10))[[0, 1]]
+    got = ranking_metrics(ranked, relevant, 3)
     # row 1: one hit at rank 2 of 2 relevant; row 2 has no hits
     dcg, idcg = 1 / math.log2(3), 1 + 1 / math.log2(3)
     assert got["recall@3"] == pytest.approx((0.5 + 0) / 2, abs=1e-5)
     assert got["ndcg@3"] == pytest.approx((dcg / idcg + 0) / 2, abs=1e-5)
     assert got["map@3"] == pytest.approx((0.5 / 2 + 0) / 2, abs=1e-5)
+
+
+def _reference_metrics(ranked: np.ndarray, relevant: list[set[int]], k: int) -> dict[str, float]:
+    recall, ndcg, ap = [], [], []
+    for row, truth in zip(ranked[:, :k], relevant, strict=True):
+        if not truth:
+            continue
+        hits = [p in truth for p in row]
+        dcg = sum(1 / math.log2(r + 2) for r, h in enumerate(hits) if h)
+        ideal = sum(1 / math.log2(r + 2) for r in range(min(len(truth), k)))
+        precisions = [sum(hits[: r + 1]) / (r + 1) for r, h in enumerate(hits) if h]
+        recall.append(sum(hits) / len(truth))
+        ndcg.append(dcg / ideal)
+        ap.append(sum(precisions) / min(len(truth), k))
+    return {f"recall@{k}": np.mean(recall), f"ndcg@{k}": np.mean(ndcg), f"map@{k}": np.mean(ap)}
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 10_000), st.integers(1, 12))
+def test_ranking_metrics_equal_a_per_customer_reference(seed: int, k: int) -> None:
+    from scipy import sparse
+
+    rng = np.random.default_rng(seed)
+    n, items = 30, 25
+    ranked = np.argsort(rng.random((n, items)), axis=1)[:, :12]
+    relevant = [set(rng.choice(items, rng.integers(0, 6), replace=False).tolist()) for _ in range(n)]
+    relevant[0] = {int(ranked[0, 0])}  # at least one customer with something relevant
+    rows = [r for r, truth in enumerate(relevant) for _ in truth]
+    cols = [c for truth in relevant for c in truth]
+    matrix = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, items))
+    got, want = ranking_metrics(ranked, matrix, k), _reference_metrics(ranked, relevant, k)
+    for key, value in want.items():
+        assert got[key] == pytest.approx(value, abs=1e-5), key
 
 
 @settings(max_examples=50, deadline=None)
