@@ -209,8 +209,13 @@ class BprRecommender:
             for start in range(0, history.matrix.shape[0], batch):
                 rows = torch.arange(start, min(start + batch, history.matrix.shape[0]), device=self.device)
                 users = net.customers(*bags.bags(rows)).float()
-                own = torch.as_tensor(own_all[start : start + batch].toarray(), device=self.device)
-                scores = users @ vectors.T + bias + net.repeat * torch.log1p(own)
+                scores = users @ vectors.T + bias
+                own = own_all[start : start + batch].tocoo()  # sparse: most products are new to a customer
+                if own.nnz:
+                    r = torch.as_tensor(own.row, device=self.device, dtype=torch.long)
+                    c = torch.as_tensor(own.col, device=self.device, dtype=torch.long)
+                    values = torch.as_tensor(own.data, device=self.device, dtype=torch.float32)
+                    scores[r, c] += net.repeat.float() * torch.log1p(values)
                 if exclude is not None:
                     block = exclude[start : start + batch].tocoo()
                     r = torch.as_tensor(block.row, device=self.device, dtype=torch.long)
