@@ -18,14 +18,17 @@ class Scorer(Protocol):
 
 
 def top_k(scores: np.ndarray, k: int) -> np.ndarray:
-    """Column indices of the ``k`` best scores per row, best first (ties: lower index first; NaN last)."""
+    """Column indices of the ``k`` best scores per row, best first (ties: lower index first; NaN last).
+
+    A partial partition per row; only rows with ties at the k-th place are fully sorted.
+    """
     scores = np.where(np.isnan(scores), -np.inf, scores)
     k = min(k, scores.shape[1])
-    kth = -np.partition(-scores, k - 1, axis=1)[:, k - 1 : k]  # the k-th largest value of each row
-    better, equal = scores > kth, scores == kth
-    room = k - better.sum(axis=1, keepdims=True)
-    chosen = better | (equal & (np.cumsum(equal, axis=1) <= room))  # ties at the edge: lowest indices
-    picked = np.nonzero(chosen)[1].reshape(len(scores), k)
+    picked = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+    kth = np.take_along_axis(scores, picked, axis=1).min(axis=1, keepdims=True)
+    tied = np.flatnonzero((scores >= kth).sum(axis=1) > k)  # which k of the tied ones is arbitrary
+    if len(tied):
+        picked[tied] = np.argsort(-scores[tied], axis=1, kind="stable")[:, :k]
     order = np.lexsort((picked, -np.take_along_axis(scores, picked, axis=1)), axis=1)
     return np.take_along_axis(picked, order, axis=1)
 
