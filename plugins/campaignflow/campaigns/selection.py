@@ -119,7 +119,8 @@ def with_content(
 
     assert spec.content is not None
     if recs is None or recs.empty:
-        stats.notes.append("no recommendations for this date: the product placeholders are empty")
+        if len(out):
+            stats.notes.append("no recommendations for this date: the product placeholders are empty")
         recs = recommendations_wide(None)
     rows = frame.reset_index(drop=True).merge(recs, on="customer_id", how="left")
     filled = personalise(rows, spec.content, _condition)
