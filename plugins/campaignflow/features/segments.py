@@ -98,6 +98,10 @@ def fit_kmeans(features: DataFrame, fitted_on: str, k: int = 6, seed: int = 7) -
     vectors = VectorAssembler(inputCols=KMEANS_FEATURES, outputCol="features").transform(scaled)
     model = KMeans(k=k, seed=seed, maxIter=50).fit(vectors)
     centers = [[float(x) for x in c] for c in model.clusterCenters()]
+    del model  # on Spark Connect, free the server-side model now: its release at interpreter exit can hang
+    import gc
+
+    gc.collect()
     spend = KMEANS_FEATURES.index("monetary_total")
     centers.sort(key=lambda c: (c[spend], c))
     return KMeansSegments(k, list(KMEANS_FEATURES), mean, std, centers, fitted_on, seed, n)
