@@ -3,7 +3,8 @@
 ``recommendations/customer/dt=D``: per customer the top ``CAMPAIGNFLOW_RECOMMEND_K`` (10) products,
 one row each with rank, product id, category and score, and the customer's favourite category.
 Customers are every customer with features at D (else every customer with an order); one without
-history gets the best products by category popularity. Products outside D's catalogue are never recommended, nor, with
+history gets the best products by category popularity. Products outside D's catalogue are never
+recommended, nor, with
 ``CAMPAIGNFLOW_RECOMMEND_EXCLUDE_BOUGHT_DAYS`` = N > 0, what the customer bought in the last N days.
 Scoring runs in batched matrix products on the device (no per-customer Python loop). A shop without
 a recommender (no order lines, or none trained yet) is skipped with the reason.
@@ -77,7 +78,7 @@ def favourite_categories(now: pd.DataFrame, catalogue: pd.DataFrame | None) -> p
     """Per customer, the category of most of their (decayed) interaction weight."""
     if catalogue is None or now.empty:
         return pd.Series(dtype=object)
-    cats = now.merge(catalogue.drop_duplicates("product_id")[["product_id", "category"]], on="product_id")
+    cats = now.merge(catalogue[["product_id", "category"]], on="product_id")
     totals = cats.groupby(["customer_id", "category"], as_index=False)["weight"].sum()
     best = totals.sort_values(["customer_id", "weight", "category"], ascending=[True, False, True])
     return best.drop_duplicates("customer_id").set_index("customer_id")["category"]
@@ -97,10 +98,9 @@ def recommendations_frame(
         }
     )
     frame = frame[np.isfinite(frame["score"])]
-    categories = (
-        catalogue.drop_duplicates("product_id").set_index("product_id")["category"] if catalogue is not None else None
+    frame["category"] = (
+        frame["product_id"].map(catalogue.set_index("product_id")["category"]) if catalogue is not None else None
     )
-    frame["category"] = frame["product_id"].map(categories) if categories is not None else None
     return frame.reset_index(drop=True)[["customer_id", "rank", "product_id", "category", "score"]]
 
 

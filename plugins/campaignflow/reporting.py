@@ -178,8 +178,8 @@ def recommendations_summary(rt: Runtime, ds: str) -> dict[str, Any]:
     recs = datasets.RECOMMENDATIONS.at(ds)
     if not lake.is_committed(recs):
         return {"rows": None, "why": f"recommend-products has not run for {ds}"}
-    meta = lake.manifest(recs)["meta"]
-    rows = int(lake.manifest(recs)["rows"])
+    recs_manifest = lake.manifest(recs)
+    meta, rows = recs_manifest["meta"], int(recs_manifest["rows"])
     return {
         "champion": pointer.label(),
         "rows": rows,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -85,14 +84,6 @@ def test_an_orders_only_shop_is_skipped_with_the_reason(trained: dict[str, Any])
     orders_only = type(activity)(activity.orders, None, None, None, None)
     with pytest.raises(NotEnoughHistory, match="no product column"):
         training.train_and_judge(orders_only, AS_OF, HORIZON, 7)
-
-
-def test_training_logs_its_device(trained: dict[str, Any], caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.INFO)
-    from campaignflow.models.device import torch_device
-
-    device = torch_device()
-    assert device in {"cpu", "cuda"} and any("CUDA" in r.message or "CPU" in r.message for r in caplog.records)
 
 
 @pytest.mark.gpu

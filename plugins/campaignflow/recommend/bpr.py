@@ -60,7 +60,7 @@ class ItemSide:
     def from_catalogue(cls, products: pd.Index, catalogue: pd.DataFrame | None) -> ItemSide:
         frame = pd.DataFrame(index=products)
         if catalogue is not None:
-            frame = frame.join(catalogue.drop_duplicates("product_id").set_index("product_id")[["category", "price"]])
+            frame = frame.join(catalogue.set_index("product_id")[["category", "price"]])
         else:
             frame = frame.assign(category=None, price=np.nan)
         names = frame["category"].fillna("(none)").astype(str)

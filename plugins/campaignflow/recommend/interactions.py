@@ -34,7 +34,7 @@ class ShopActivity:
     lines: pd.DataFrame | None  # order_id, product_id, quantity
     events: pd.DataFrame | None  # customer_id, event_ts, event_type, product_id
     returns: pd.DataFrame | None  # order_id, product_id
-    catalogue: pd.DataFrame | None  # product_id, category, price
+    catalogue: pd.DataFrame | None  # product_id (unique), category, price
     notes: list[str] = field(default_factory=list)
 
 
@@ -57,8 +57,24 @@ def load_activity(lake: Lake, as_of: str, window_days: int = WINDOW_DAYS) -> Sho
     elif lines is not None and len(lines):  # an imported log: the products are those sold
         catalogue = catalogue_from_lines(lines)
         notes.append(f"no product catalogue: {len(catalogue)} products taken from the order lines, without categories")
+    if catalogue is not None:
+        notes += unknown_products(lines, events, catalogue)
     empty = pd.DataFrame({"order_id": [], "customer_id": [], "order_ts": pd.Series([], dtype="datetime64[us]")})
     return ShopActivity(orders if orders is not None else empty, lines, events, returns, catalogue, notes)
+
+
+def unknown_products(lines: pd.DataFrame | None, events: pd.DataFrame | None, catalogue: pd.DataFrame) -> list[str]:
+    """A note counting order lines and product events whose product is not in the catalogue."""
+    ids = [f["product_id"].dropna() for f in (lines, events) if f is not None]
+    if not ids:
+        return []
+    seen = pd.concat(ids, ignore_index=True)
+    unknown = seen[~seen.isin(catalogue["product_id"])]
+    if unknown.empty:
+        return []
+    note = f"{len(unknown)} line(s) and event(s) with {unknown.nunique()} product(s) outside the catalogue dropped"
+    log.warning("recommendations: %s", note)
+    return [note]
 
 
 def catalogue_from_lines(lines: pd.DataFrame) -> pd.DataFrame:
@@ -117,13 +133,8 @@ def interactions(
         raise ValueError("no order lines or product events with a product_id: nothing to recommend from")
     rows = pd.concat(parts, ignore_index=True)
     rows = rows[(rows["ts"] >= start) & (rows["ts"] < end)]
-    if activity.catalogue is not None:
-        known = rows["product_id"].isin(activity.catalogue["product_id"])
-        if (~known).any():
-            note = f"{int((~known).sum())} interaction(s) with {rows.loc[~known, 'product_id'].nunique()} product(s) "
-            activity.notes.append(note + "outside the catalogue dropped")
-            log.warning("recommendations: %s", activity.notes[-1])
-        rows = rows[known]
+    if activity.catalogue is not None:  # what cannot be bought is not learned from (counted by load_activity)
+        rows = rows[rows["product_id"].isin(activity.catalogue["product_id"])]
     age_days = ((end - rows["ts"]).dt.total_seconds() / 86_400.0).to_numpy()
     rows = rows.assign(weight=rows["base"].to_numpy() * np.power(0.5, age_days / half_life_days))
     out = rows.groupby(["customer_id", "product_id"], sort=True).agg(

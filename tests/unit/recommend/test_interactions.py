@@ -12,7 +12,13 @@ from hypothesis import strategies as st
 
 from campaignflow.recommend.baselines import BuyAgain, CoOccurrence, Index, Popular
 from campaignflow.recommend.evaluate import ranking_metrics, top_k
-from campaignflow.recommend.interactions import ShopActivity, interactions, price_band, purchases_between
+from campaignflow.recommend.interactions import (
+    ShopActivity,
+    interactions,
+    price_band,
+    purchases_between,
+    unknown_products,
+)
 
 D = "2024-03-31"
 
@@ -61,7 +67,9 @@ def test_weights_decay_returns_window_and_unknown_products() -> None:
     assert got.loc[("b", "p2"), "weight"] == pytest.approx(0.3 * 0.5 ** (0.5 / 90), rel=1e-5)
     assert ("b", "p1") not in got.index  # 2023-01-01 is outside the 365-day window
     assert "c" not in got.index.get_level_values(0)  # p9 is not in the catalogue
-    assert activity.notes == ["1 interaction(s) with 1 product(s) outside the catalogue dropped"]
+    assert unknown_products(activity.lines, activity.events, activity.catalogue) == [
+        "1 line(s) and event(s) with 1 product(s) outside the catalogue dropped"
+    ]
     assert got["last_day"].max() <= D  # nothing after D (o5 is on 2024-04-10)
 
 
