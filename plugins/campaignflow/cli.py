@@ -17,7 +17,7 @@ from typing import Any, TextIO
 
 from campaignflow.errors import CampaignflowError, ConfigError, DateOutOfRange, MissingOutputs, TransientError
 from campaignflow.jobcli import iso_date, setup_logging
-from campaignflow.settings import CHURN_CANDIDATES
+from campaignflow.settings import CHURN_CANDIDATES, RECOMMENDER_CANDIDATES
 
 QUIET_COMMANDS = ("run", "demo")  # long commands: framework logs go to a file, progress to the terminal
 
@@ -406,7 +406,7 @@ def build_parser() -> argparse.ArgumentParser:
     models.add_argument("--date", type=iso_date, help="promote/rollback: the first date the change applies to")
     models.add_argument("--task", choices=["churn", "recommender"], default="churn", help="which registry (churn)")
     models.add_argument(
-        "--model", choices=[*CHURN_CANDIDATES, "recommender_bpr"], help="promote: which model (its task follows)"
+        "--model", choices=[*CHURN_CANDIDATES, *RECOMMENDER_CANDIDATES], help="promote: which model (its task follows)"
     )
     models.add_argument("--version", help="promote: the version (its training date)")
     models.set_defaults(func=cmd_models)

@@ -29,6 +29,7 @@ def default_home() -> Path:
 
 
 CHURN_CANDIDATES = ("churn_lgbm", "churn_torch")  # the churn estimators (campaignflow.models.churn.ESTIMATORS)
+RECOMMENDER_CANDIDATES = ("recommender_bpr",)  # campaignflow.recommend.bpr.NAME
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ Clusters are numbered by their centre's spend, lowest first, so a refit keeps th
 
 from __future__ import annotations
 
+import gc
 import math
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
@@ -99,8 +100,6 @@ def fit_kmeans(features: DataFrame, fitted_on: str, k: int = 6, seed: int = 7) -
     model = KMeans(k=k, seed=seed, maxIter=50).fit(vectors)
     centers = [[float(x) for x in c] for c in model.clusterCenters()]
     del model  # on Spark Connect, free the server-side model now: its release at interpreter exit can hang
-    import gc
-
     gc.collect()
     spend = KMEANS_FEATURES.index("monetary_total")
     centers.sort(key=lambda c: (c[spend], c))

@@ -25,11 +25,11 @@ from campaignflow.errors import ConfigError, CorruptModel, MissingPartition
 from campaignflow.io import datasets
 from campaignflow.io.lake import Lake
 from campaignflow.settings import CHURN_CANDIDATES as CANDIDATES
+from campaignflow.settings import RECOMMENDER_CANDIDATES
 
 log = logging.getLogger(__name__)
 
 CHAMPION_FILE = "champion.json"
-RECOMMENDER_CANDIDATES = ("recommender_bpr",)
 TASKS: dict[str, tuple[str, ...]] = {"churn": CANDIDATES, "recommender": RECOMMENDER_CANDIDATES}
 
 

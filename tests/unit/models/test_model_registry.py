@@ -21,7 +21,10 @@ def trained() -> tuple[object, list[churn.ChurnModel]]:
 
 
 def test_every_registered_candidate_has_an_estimator() -> None:
+    from campaignflow.recommend import bpr
+
     assert set(churn.ESTIMATORS) == set(registry.CANDIDATES)
+    assert registry.RECOMMENDER_CANDIDATES == (bpr.NAME,)
 
 
 def _register(lake: Lake, name: str, version: str) -> None:
