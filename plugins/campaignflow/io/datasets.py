@@ -46,8 +46,6 @@ def champion(task: str) -> Dataset:
     return Dataset("registry", f"{task}_champion", f"which {task} model serves from D on, and why")
 
 
-CHURN_CHAMPION = champion("churn")
-RECOMMENDER_CHAMPION = champion("recommender")
 RECOMMENDATIONS = Dataset("recommendations", "customer", "top-k products per customer as of D, with ranks and scores")
 RECOMMENDER_EVALUATION = Dataset(
     "monitoring", "recommender_evaluation", "the recommender and its baselines on the time split at D"

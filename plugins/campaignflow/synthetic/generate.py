@@ -112,12 +112,12 @@ def _generate(
     catalogue = make_catalogue(spec.n_products, spec.seed)
     truth.write_bytes("customers.parquet", frame_to_parquet(pop.truth(pd.Timestamp(spec.start))))
     result = GenerateResult()
-    due: list[pd.DataFrame] = []  # returns not yet exported
+    due: pd.DataFrame | None = None  # returns dated after the day being generated
     for t in progress(range(spec.days)):
         export = make_day(pop, catalogue, spec.start, t, spec.seed, spec.return_rate)
         tables = export.tables
         if export.returns is not None:
-            tables["returns"], due = _returns_due(pd.concat([*due, export.returns]), export.day)
+            tables["returns"], due = _returns_due(pd.concat([due, export.returns]), export.day)
         if spec.faults and (spec.fault_dates is None or export.day in spec.fault_dates):
             rng = np.random.default_rng(np.random.SeedSequence([spec.seed, 4, t]))
             tables = inject(tables, set(spec.faults), spec.fault_rate, rng)
@@ -132,7 +132,7 @@ def _generate(
     return result
 
 
-def _returns_due(pending: pd.DataFrame, day: date) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
+def _returns_due(pending: pd.DataFrame, day: date) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The returns dated ``day`` (in time order) and those still to come."""
     on_day = pending["return_ts"].dt.date == day
-    return pending[on_day].sort_values("return_ts", kind="stable").reset_index(drop=True), [pending[~on_day]]
+    return pending[on_day].sort_values("return_ts", kind="stable").reset_index(drop=True), pending[~on_day]
