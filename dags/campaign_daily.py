@@ -28,9 +28,13 @@ The nightly campaign pipeline for logical date **D** (`{{ ds }}`):
 6. **score_customers** — `scores/customer/dt=D`: calibrated churn probability, band, top-3 reasons,
    predicted orders and spend over H, days to the next order, RFM tier and cluster; drift (PSI)
    against the training window in `monitoring/churn_drift/`.
-7. **build_audience** / **export_audience** — one mapped task per active campaign in `campaigns/`:
-   `audiences/<campaign>/dt=D` (treatment and control), then hashed-identifier CSVs with a
-   manifest under `exports/<destination>/<campaign>/dt=D`.
+7. **build_audiences** — every active campaign whose schedule includes D, planned in priority
+   order (one campaign per customer per day): rule, exclusions, consent and suppression,
+   contactability, frequency cap, global control, budget, control split →
+   `audiences/<campaign>/dt=D` with its funnel and `_report.png`.
+   **export_audience** — one mapped task per planned campaign: each destination's files (email
+   tool, Google Customer Match, Meta Custom Audience, Parquet; hashed identifiers only) published
+   under `exports/<destination>/<campaign>/dt=D` by a conditional manifest write, `_SUCCESS` last.
 
 Every task replaces exactly one partition per date, so re-runs and backfills are the same thing.
 The DAG starts in 1980 with `catchup=False`, so a shop's history from any year since can be
@@ -132,12 +136,11 @@ def campaign_daily() -> None:
 
         return run_job("score_customers", str(ds))
 
-    @task(map_index_template="{{ campaign }}")
-    def build_audience(campaign: str, ds: str | None = None) -> str:
+    @task
+    def build_audiences(ds: str | None = None) -> list[str]:
         from campaignflow.orchestration.tasks import run_job
 
-        run_job("build_audience", str(ds), campaign)
-        return campaign
+        return list(run_job("build_audiences", str(ds))["campaigns"])
 
     @task(map_index_template="{{ campaign }}")
     def export_audience(campaign: str, ds: str | None = None) -> dict[str, Any]:
@@ -145,13 +148,12 @@ def campaign_daily() -> None:
 
         return run_job("export_audience", str(ds), campaign)
 
-    campaigns = validate_campaigns()
-    validated = campaigns >> wait_for_landing() >> ingest() >> validate_raw()
+    validated = validate_campaigns() >> wait_for_landing() >> ingest() >> validate_raw()
     features = validated >> build_features()
     scored = features >> [build_segments(), train_churn()] >> score_customers()
     recommended = features >> train_recommender() >> recommend_products()
     contacts = validated >> snapshot_contacts()
-    audiences = build_audience.expand(campaign=campaigns)
+    audiences = build_audiences()
     [scored, recommended, contacts] >> audiences
     export_audience.expand(campaign=audiences)
 

@@ -1,8 +1,19 @@
-"""Export audience: publish a campaign's treatment group, hashed, to each destination with a manifest."""
+"""Export audience: publish a campaign's treatment group to each destination, safely.
+
+Per destination: hashed identifiers in the platform's normalisation and file format, cut to its
+row limit, with adds/removes against the previous publication for list-mirroring platforms; then
+published through :func:`campaignflow.campaigns.publish.publish` (staged files, a conditional
+``manifest.json``, ``_SUCCESS`` last). Control and global-control members are never exported.
+"""
 
 from __future__ import annotations
 
+import io
+import os
+import uuid
 from typing import Any
+
+import pandas as pd
 
 from campaignflow.io import datasets
 from campaignflow.jobcli import campaign_job
@@ -10,7 +21,8 @@ from campaignflow.runtime import Runtime
 
 
 def run(rt: Runtime, ds: str, campaign: str) -> dict[str, Any]:
-    from campaignflow.campaigns.destinations import export_rows, to_csv_bytes
+    from campaignflow.campaigns.destinations import export_files, export_rows, platform
+    from campaignflow.campaigns.publish import publication_key, publish
     from campaignflow.campaigns.spec import load_named_campaign
     from jobs.snapshot_contacts import contacts_as_of
 
@@ -20,28 +32,47 @@ def run(rt: Runtime, ds: str, campaign: str) -> dict[str, Any]:
     stats = rt.lake.manifest(audience_ref)["meta"]["stats"]
     treatment = audience[audience["group"] == "treatment"]
     contacts = contacts_as_of(rt, ds)
+    run_id = os.environ.get("AIRFLOW_CTX_DAG_RUN_ID") or f"manual__{uuid.uuid4().hex[:12]}"
     exported = []
     for dest in spec.destinations:
-        rows = export_rows(treatment, contacts, dest)
-        ref = datasets.export(dest.name, spec.name).at(ds)
-        rt.exports.write_files(
-            ref,
-            {"audience.csv": to_csv_bytes(rows)},
-            len(rows),
-            {
-                "campaign": spec.name,
-                "destination": dest.name,
-                "format": dest.format,
-                "identifiers": list(dest.identifiers),
-                "treatment": stats["treatment"],
-                "control": stats["control"],
-                "notes": stats.get("notes", []),
-            },
-        )
+        target = platform(dest.type)
+        rows = export_rows(treatment, contacts, target, list(dest.identifiers), dest.content)
+        previous = previous_rows(rt, dest.name, spec.name, ds, target) if target.mirror else None
+        files, counts = export_files(rows, target, list(dest.identifiers), previous)
+        meta = {
+            "campaign": spec.name,
+            "dt": ds,
+            "destination": dest.name,
+            "type": dest.type,
+            "identifiers": list(dest.identifiers),
+            "counts": {**counts, "treatment": stats["treatment"], "control": stats["control"]},
+            "notes": stats.get("notes", []),
+        }
+        key = publication_key(dest.name, spec.name, ds)
+        result = publish(rt.exports.store, key, files, meta, run_id)
         exported.append(
-            {"destination": dest.name, "rows": len(rows), "uri": rt.exports.store.full_uri(f"{ref.key}/audience.csv")}
+            {"destination": dest.name, "state": result.state, **counts, "uri": rt.exports.store.full_uri(key)}
         )
     return {"dt": ds, "campaign": spec.name, "exports": exported}
+
+
+def previous_rows(rt: Runtime, destination: str, campaign: str, ds: str, target: Any) -> pd.DataFrame | None:
+    """The identifier rows of the newest visible publication before ``ds`` (None: the first one)."""
+    from campaignflow.campaigns.publish import previous_publication, published
+
+    key = previous_publication(rt.exports.store, destination, campaign, ds)
+    found = published(rt.exports.store, key) if key else None
+    if found is None:
+        return None
+    _, files = found
+    back = {v: k for k, v in target.headers.items()}
+    parts = [
+        pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False).rename(columns=back)
+        for name, data in sorted(files.items())
+        if name.startswith("audience-")
+    ]
+    frame = pd.concat(parts, ignore_index=True)
+    return frame.replace("", None)
 
 
 add_arguments, run_args, main = campaign_job(run, __doc__)

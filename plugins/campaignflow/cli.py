@@ -31,7 +31,7 @@ JOB_COMMANDS = {  # command → module in jobs/
     "score-customers": "score_customers",
     "train-recommender": "train_recommender",
     "recommend-products": "recommend_products",
-    "build-audience": "build_audience",
+    "build-audiences": "build_audiences",
     "export-audience": "export_audience",
 }
 
@@ -227,13 +227,33 @@ def cmd_models(args: argparse.Namespace) -> dict[str, Any]:
     return asdict(pointer)
 
 
-def cmd_validate_campaigns(args: argparse.Namespace) -> dict[str, Any]:
-    from campaignflow.campaigns.spec import load_campaigns
+def cmd_campaigns(args: argparse.Namespace) -> dict[str, Any]:
+    """``campaigns validate``: every problem of every spec; ``campaigns list``: the plan order."""
+    from campaignflow.campaigns.spec import by_priority, load_campaigns
     from campaignflow.settings import Settings
 
     folder = args.folder or Settings.from_env().campaigns_dir
     specs = load_campaigns(folder, active_only=False)
-    return {"folder": str(folder), "campaigns": {s.name: "active" if s.active else "inactive" for s in specs}}
+    return {
+        "folder": str(folder),
+        "campaigns": {
+            s.name: {"active": s.active, "priority": s.priority, "owner": s.owner, "cadence": s.schedule.cadence}
+            for s in by_priority(specs)
+        },
+    }
+
+
+def cmd_suppression(args: argparse.Namespace) -> dict[str, Any]:
+    """``suppression import NAME FILE``: hash a list of emails/phones into the lake as of --date."""
+    import pandas as pd
+
+    from campaignflow.campaigns.suppression import import_list
+    from campaignflow.runtime import Runtime
+
+    rt = Runtime.from_settings()
+    frame = pd.read_csv(args.file, dtype=str, keep_default_na=False).replace("", None)
+    kept = import_list(rt.lake, args.name, frame, args.date, str(args.file))
+    return {"list": args.name, "as_of": args.date, "identifiers": kept, "read": len(frame)}
 
 
 def cmd_demo(args: argparse.Namespace) -> dict[str, Any]:
@@ -358,13 +378,25 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--return-prefix", help="order ids starting with this are cancellations/returns (e.g. C)")
     imp.set_defaults(func=cmd_import_orders)
 
-    val = sub.add_parser(
-        "validate-campaigns",
-        help="check every campaign spec against its schema and the columns rules can use",
-        description="Report every problem of every campaign file (file, field, reason); exit 2 if any.",
+    camp = sub.add_parser(
+        "campaigns",
+        help="validate the campaign specs (every problem: file, field, reason) or list them by priority",
+        description="validate: report every problem of every campaign file and exit 2 if any; list: the plan order.",
     )
-    val.add_argument("--folder", help="campaigns folder (default: $CAMPAIGNFLOW_CAMPAIGNS_DIR)")
-    val.set_defaults(func=cmd_validate_campaigns)
+    camp.add_argument("action", choices=["validate", "list"])
+    camp.add_argument("--folder", help="campaigns folder (default: $CAMPAIGNFLOW_CAMPAIGNS_DIR)")
+    camp.set_defaults(func=cmd_campaigns)
+
+    sup = sub.add_parser(
+        "suppression",
+        help="import a suppression list (emails/phones, hashed on import; do_not_contact applies to all)",
+        description="Columns: email, phone (+ country), email_sha256 or phone_sha256. Raw values are never stored.",
+    )
+    sup.add_argument("action", choices=["import"])
+    sup.add_argument("name", help="list name (do_not_contact: every campaign; others: exclude.suppression_lists)")
+    sup.add_argument("file", type=Path, help="CSV file")
+    sup.add_argument("--date", type=iso_date, default=date.today().isoformat(), help="the list applies from this date")
+    sup.set_defaults(func=cmd_suppression)
 
     for command, module_name in JOB_COMMANDS.items():
         module = importlib.import_module(f"jobs.{module_name}")

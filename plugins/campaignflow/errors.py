@@ -121,3 +121,7 @@ class RunInProgress(TransientError):
     """Another campaignflow run holds the lock on this Airflow home."""
 
     default_remedy = "wait for the other run to finish (or stop it), then run again"
+
+
+class WriteConflict(PermanentError):
+    """A conditional write lost: the object changed (or appeared) since it was read."""

@@ -7,9 +7,11 @@ only when every partition the daily pipeline must commit for it is committed.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
-from campaignflow.campaigns.spec import load_campaigns
+from campaignflow.campaigns.publish import is_published, publication_key, read_manifest
+from campaignflow.campaigns.spec import CampaignSpec, load_campaigns
 from campaignflow.errors import MissingPartition
 from campaignflow.io import datasets
 from campaignflow.io.lake import Lake, PartitionRef
@@ -24,6 +26,7 @@ class Expected:
     stage: str
     lake: Lake
     ref: PartitionRef
+    publication: bool = False  # a destination's publication (visible when _SUCCESS matches its manifest)
 
     @property
     def uri(self) -> str:
@@ -39,17 +42,29 @@ def expected_outputs(rt: Runtime, ds: str) -> list[Expected]:
         Expected("snapshot_contacts", rt.lake, datasets.CONTACTS.at(ds)),
         Expected("score_customers", rt.lake, datasets.CUSTOMER_SCORES.at(ds)),
     ]
-    for spec in load_campaigns(rt.settings.campaigns_dir):
-        out.append(Expected(f"build_audience[{spec.name}]", rt.lake, datasets.audience(spec.name).at(ds)))
+    for spec in running_campaigns(rt, ds):
+        out.append(Expected(f"build_audiences[{spec.name}]", rt.lake, datasets.audience(spec.name).at(ds)))
         for dest in spec.destinations:
             ref = datasets.export(dest.name, spec.name).at(ds)
-            out.append(Expected(f"export_audience[{spec.name}]", rt.exports, ref))
+            out.append(Expected(f"export_audience[{spec.name}]", rt.exports, ref, publication=True))
     return out
 
 
+def running_campaigns(rt: Runtime, ds: str) -> list[CampaignSpec]:
+    """The active campaigns whose schedule includes ``ds``."""
+    day = date.fromisoformat(ds)
+    return [s for s in load_campaigns(rt.settings.campaigns_dir) if s.schedule.runs_on(day)]
+
+
 def missing_outputs(rt: Runtime, ds: str) -> list[Expected]:
-    """The expected partitions of ``ds`` that are not committed."""
-    return [e for e in expected_outputs(rt, ds) if not e.lake.is_committed(e.ref)]
+    """The expected partitions of ``ds`` that are not committed (publications: not visible)."""
+    return [e for e in expected_outputs(rt, ds) if not _done(e)]
+
+
+def _done(expected: Expected) -> bool:
+    if expected.publication:
+        return is_published(expected.lake.store, expected.ref.key)
+    return expected.lake.is_committed(expected.ref)
 
 
 def summarise(rt: Runtime, ds: str) -> dict[str, Any]:
@@ -89,24 +104,26 @@ def summarise(rt: Runtime, ds: str) -> dict[str, Any]:
     out["scores"] = _rows(lake, datasets.CUSTOMER_SCORES.at(ds))
     out["recommendations"] = recommendations_summary(rt, ds)
     out["campaigns"] = []
-    for spec in load_campaigns(rt.settings.campaigns_dir):
+    for spec in running_campaigns(rt, ds):
         ref = datasets.audience(spec.name).at(ds)
         if not lake.is_committed(ref):
             continue
         stats = lake.manifest(ref)["meta"]["stats"]
         exports = []
         for dest in spec.destinations:
-            eref = datasets.export(dest.name, spec.name).at(ds)
-            if rt.exports.is_committed(eref):
-                m = rt.exports.manifest(eref)
+            key = publication_key(dest.name, spec.name, ds)
+            m = read_manifest(rt.exports.store, key)
+            if m is not None and is_published(rt.exports.store, key, m):
                 exports.append(
                     {
                         "destination": dest.name,
-                        "rows": m["rows"],
-                        "files": [rt.exports.store.full_uri(f"{eref.key}/{f['name']}") for f in m["files"]],
+                        "type": m["type"],
+                        "rows": m["counts"]["rows"],
+                        "files": [rt.exports.store.full_uri(f"{key}/{f['path']}") for f in m["files"]],
                     }
                 )
-        out["campaigns"].append({"campaign": spec.name, **stats, "exports": exports})
+        report = lake.store.full_uri(f"{ref.key}/_report.png")
+        out["campaigns"].append({"campaign": spec.name, **stats, "report": report, "exports": exports})
     out["missing"] = [f"{e.stage}: {e.uri}" for e in missing_outputs(rt, ds)]
     return out
 
@@ -161,6 +178,7 @@ def format_summary(summary: dict[str, Any]) -> str:
             + (f"  excluded: {excluded}" if excluded else "")
         )
         lines += [f"  note: {note}" for note in c.get("notes", [])]
+        lines.append(f"  report: {c['report']}")
         lines += [f"  export {e['destination']}: {e['rows']} rows → {f}" for e in c["exports"] for f in e["files"]]
     lines += [f"MISSING:       {m}" for m in s["missing"]]
     return "\n".join(lines)

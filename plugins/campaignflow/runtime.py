@@ -21,7 +21,7 @@ class Runtime:
         s = settings or Settings.from_env()
         return cls(
             settings=s,
-            lake=Lake.from_uri(s.lake_uri, s.s3_endpoint_url),
-            landing=open_store(s.landing_uri, s.s3_endpoint_url),
-            exports=Lake.from_uri(s.exports_uri, s.s3_endpoint_url),
+            lake=Lake.from_uri(s.lake_uri, s.s3_endpoint_url, s.s3_encryption),
+            landing=open_store(s.landing_uri, s.s3_endpoint_url, s.s3_encryption),
+            exports=Lake.from_uri(s.exports_uri, s.s3_endpoint_url, s.s3_encryption),
         )

@@ -41,6 +41,8 @@ class Settings:
         landing_uri: where the shop's nightly exports arrive (defaults to ``<lake>/landing``).
         exports_uri: where audience files are published (defaults to ``<lake>/exports``).
         s3_endpoint_url: endpoint of an S3-compatible store (None: AWS).
+        s3_encryption: server-side encryption asked for on every S3 put ("AES256", "aws:kms"; None:
+            the bucket's default, for stores that refuse the header).
         churn_horizon_days: a customer is churned at D if no order in (D, D+H].
         campaigns_dir: folder of campaign YAML specs.
         seed: seed for every random choice the pipeline makes (splits, model training).
@@ -56,6 +58,7 @@ class Settings:
     landing_uri: str
     exports_uri: str
     s3_endpoint_url: str | None = None
+    s3_encryption: str | None = "AES256"
     churn_horizon_days: int = 90
     campaigns_dir: str = field(default_factory=lambda: str(project_root() / "campaigns"))
     seed: int = 7
@@ -68,6 +71,7 @@ class Settings:
     recommend_k: int = 10
     recommend_horizon_days: int = 28
     recommend_exclude_bought_days: int = 0  # 0: recommend what they bought before, too (buy again)
+    global_control_fraction: float = 0.0  # share of customers held out of every campaign (0: none)
 
     @classmethod
     def under(cls, root: str | Path, **overrides: Any) -> Settings:
@@ -91,6 +95,7 @@ class Settings:
             landing_uri=_absolute(env.get(f"{ENV_PREFIX}LANDING", join_uri(lake, "landing"))),
             exports_uri=_absolute(env.get(f"{ENV_PREFIX}EXPORTS", join_uri(lake, "exports"))),
             s3_endpoint_url=env.get(f"{ENV_PREFIX}S3_ENDPOINT_URL") or env.get("AWS_ENDPOINT_URL") or None,
+            s3_encryption=_encryption(env.get(f"{ENV_PREFIX}S3_ENCRYPTION", "AES256")),
             churn_horizon_days=horizon,
             campaigns_dir=env.get(f"{ENV_PREFIX}CAMPAIGNS_DIR", str(project_root() / "campaigns")),
             seed=int(env.get(f"{ENV_PREFIX}SEED", "7")),
@@ -103,7 +108,27 @@ class Settings:
             recommend_k=_positive(env, "RECOMMEND_K", 10),
             recommend_horizon_days=_positive(env, "RECOMMEND_HORIZON_DAYS", 28),
             recommend_exclude_bought_days=int(env.get(f"{ENV_PREFIX}RECOMMEND_EXCLUDE_BOUGHT_DAYS", "0")),
+            global_control_fraction=_share(env, "GLOBAL_CONTROL_FRACTION", 0.0),
         )
+
+
+def _share(env: Mapping[str, str], name: str, default: float) -> float:
+    from campaignflow.errors import ConfigError
+
+    value = float(env.get(f"{ENV_PREFIX}{name}", str(default)))
+    if not 0.0 <= value < 1.0:
+        raise ConfigError(f"{ENV_PREFIX}{name} must be in [0, 1), got {value}")
+    return value
+
+
+def _encryption(value: str) -> str | None:
+    from campaignflow.errors import ConfigError
+
+    if value.lower() in ("", "none", "off"):
+        return None
+    if value not in ("AES256", "aws:kms", "aws:kms:dsse"):
+        raise ConfigError(f"{ENV_PREFIX}S3_ENCRYPTION must be AES256, aws:kms, aws:kms:dsse or none, got {value!r}")
+    return value
 
 
 def _positive(env: Mapping[str, str], name: str, default: int) -> int:

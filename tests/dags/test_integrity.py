@@ -40,12 +40,11 @@ def test_daily_dag_shape(dagbag) -> None:  # type: ignore[no-untyped-def]
         assert downstream in dag.get_task(upstream).downstream_task_ids
     assert dag.get_task("validate_campaigns").upstream_task_ids == set()  # specs checked before anything runs
     assert "wait_for_landing" in dag.get_task("validate_campaigns").downstream_task_ids
-    assert "build_audience" in dag.get_task("validate_campaigns").downstream_task_ids
-    assert "build_audience" in dag.get_task("score_customers").downstream_task_ids
+    assert "build_audiences" in dag.get_task("score_customers").downstream_task_ids
     assert dag.get_task("snapshot_contacts").upstream_task_ids == {"validate_raw"}
-    assert "build_audience" in dag.get_task("snapshot_contacts").downstream_task_ids
-    assert "export_audience" in dag.get_task("build_audience").downstream_task_ids
-    recommend = ["build_features", "train_recommender", "recommend_products", "build_audience"]
+    assert "build_audiences" in dag.get_task("snapshot_contacts").downstream_task_ids
+    assert "export_audience" in dag.get_task("build_audiences").downstream_task_ids
+    recommend = ["build_features", "train_recommender", "recommend_products", "build_audiences"]
     for upstream, downstream in pairwise(recommend):
         assert downstream in dag.get_task(upstream).downstream_task_ids
 

@@ -10,6 +10,7 @@ import pytest
 
 from campaignflow.campaigns.contacts import latest_contacts
 from campaignflow.campaigns.identifiers import normalise_email, sha256_hex
+from campaignflow.campaigns.publish import publication_key, published, read_manifest
 from campaignflow.ingest.reader import read_csv_text
 from campaignflow.io.lake import Dataset, PartitionRef
 from campaignflow.io.storage import LocalStore
@@ -72,9 +73,17 @@ def manifests(rt: Runtime, ds: str) -> dict[str, dict]:
     refs += [PartitionRef("audiences", c, ds) for c in CAMPAIGNS]
     out = {ref.key: rt.lake.manifest(ref) for ref in refs}
     for c in CAMPAIGNS:
-        ref = PartitionRef("generic_csv", c, ds)
-        out[f"exports/{ref.key}"] = rt.exports.manifest(ref)
+        key = publication_key("generic_csv", c, ds)
+        out[f"exports/{key}"] = read_manifest(rt.exports.store, key)
     return out
+
+
+def exported(rt: Runtime, campaign: str, ds: date, destination: str = "generic_csv") -> pd.DataFrame:
+    """The visible publication's audience file(s) of one destination, checked against the manifest."""
+    found = published(rt.exports.store, publication_key(destination, campaign, str(ds)))
+    assert found is not None, f"{destination}/{campaign}/{ds} is not published"
+    parts = [pd.read_csv(io.BytesIO(data)) for name, data in sorted(found[1].items()) if name.startswith("audience-")]
+    return pd.concat(parts, ignore_index=True)
 
 
 def landing_frame(rt: Runtime, ds: date, table: str) -> pd.DataFrame:
@@ -102,7 +111,7 @@ def test_row_counts_flow_through_stages(shop) -> None:  # type: ignore[no-untype
         assert set(scores["customer_id"]) == known and scores["customer_id"].is_unique
         for c in CAMPAIGNS:
             stats = m[f"audiences/{c}/dt={ds}"]["meta"]["stats"]
-            assert m[f"exports/generic_csv/{c}/dt={ds}"]["rows"] == stats["treatment"]
+            assert m[f"exports/generic_csv/{c}/dt={ds}"]["counts"]["rows"] == stats["treatment"]
     assert rt.lake.committed_dates(Dataset("models", "churn_lgbm")) == [str(D1)]  # trained once, then reused
     modes = [rt.lake.manifest(PartitionRef("dims", "contacts", str(d)))["meta"]["mode"] for d in (D1, D2)]
     assert modes == ["rebuilt", "rolled forward"]  # the contact snapshot costs one day of changes
@@ -120,20 +129,18 @@ def test_no_unconsented_or_unsubscribed_customer_is_exported(shop) -> None:  # t
     allowed = set(hashed[eligible].dropna())
     forbidden = set(hashed[~eligible].dropna()) - allowed
     assert forbidden, "the shop must contain customers who may not be contacted"
-    exported = set()
+    hashes = set()
     for c in CAMPAIGNS:
-        csv = rt.exports.store.read_bytes(f"generic_csv/{c}/dt={D2}/audience.csv")
-        exported |= set(pd.read_csv(io.BytesIO(csv))["email_sha256"].dropna())
-    assert exported and exported <= allowed
-    assert not exported & forbidden
+        hashes |= set(exported(rt, c, D2)["email_sha256"].dropna())
+    assert hashes and hashes <= allowed
+    assert not hashes & forbidden
 
 
 def test_control_group_is_held_out_of_exports(shop) -> None:  # type: ignore[no-untyped-def]
     rt, _ = shop
     for c in CAMPAIGNS:
         audience = rt.lake.read_frame(PartitionRef("audiences", c, str(D2)))
-        exported = pd.read_csv(io.BytesIO(rt.exports.store.read_bytes(f"generic_csv/{c}/dt={D2}/audience.csv")))
-        assert len(exported) == (audience["group"] == "treatment").sum()
+        assert len(exported(rt, c, D2)) == (audience["group"] == "treatment").sum()
     # pooled over both campaigns (each is small in this shop): a control group of the configured size
     pooled = pd.concat(rt.lake.read_frame(PartitionRef("audiences", c, str(D2))) for c in CAMPAIGNS)
     assert {"treatment", "control"} == set(pooled["group"])
@@ -162,9 +169,27 @@ def test_winback_export_carries_personalised_content(shop) -> None:  # type: ign
     """The DAG's recommendations reach the email tool: a variant, a rendered message, real products."""
     rt, _ = shop
     recs = rt.lake.read_frame(PartitionRef("recommendations", "customer", str(D2)))
-    exported = pd.read_csv(io.BytesIO(rt.exports.store.read_bytes(f"generic_csv/winback/dt={D2}/audience.csv")))
-    assert len(exported) and set(exported["variant"]) <= {"last_call", "nudge"}
-    assert exported["subject"].notna().all() and exported["rec_1_id"].notna().all()
-    assert set(exported["rec_1_id"]) <= set(recs["product_id"])
-    first = exported[exported["variant"] == "last_call"].iloc[0]
+    rows = exported(rt, "winback", D2)
+    assert len(rows) and set(rows["variant"]) <= {"last_call", "nudge"}
+    assert rows["subject"].notna().all() and rows["rec_1_id"].notna().all()
+    assert set(rows["rec_1_id"]) <= set(recs["product_id"])
+    first = rows[rows["variant"] == "last_call"].iloc[0]
     assert first["subject"] == f"15% off your next order: {first['rec_1_name']} is waiting"
+
+
+def test_one_campaign_per_customer_a_day_frequency_cap_and_ad_platform_files(shop) -> None:  # type: ignore[no-untyped-def]
+    rt, _ = shop
+    day = {d: {c: rt.lake.read_frame(PartitionRef("audiences", c, str(d))) for c in CAMPAIGNS} for d in (D1, D2)}
+    for d in (D1, D2):
+        assert not set(day[d]["winback"]["customer_id"]) & set(day[d]["vip_care"]["customer_id"])
+        for c in CAMPAIGNS:
+            assert rt.lake.store.exists(f"audiences/{c}/dt={d}/_report.png")
+    treated_d1 = {cid for c in CAMPAIGNS for cid in day[D1][c].query("group == 'treatment'")["customer_id"]}
+    assert treated_d1 and not treated_d1 & {cid for c in CAMPAIGNS for cid in day[D2][c]["customer_id"]}  # 7-day cap
+    stats = rt.lake.manifest(PartitionRef("audiences", "winback", str(D2)))["meta"]["stats"]
+    assert stats["excluded"]["contacted_recently"] > 0
+    google = read_manifest(rt.exports.store, publication_key("google_ads", "winback", str(D2)))
+    meta = exported(rt, "winback", D2, "meta_ads")
+    assert google is not None and google["counts"]["rows"] == len(meta) == stats["treatment"]
+    assert google["counts"]["removes"] > 0 and google["previous"] is None  # D1's list is replaced by D2's
+    assert list(meta.columns) == ["email", "phone"] and meta["email"].dropna().str.fullmatch(r"[0-9a-f]{64}").all()

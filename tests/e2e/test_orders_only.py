@@ -87,4 +87,7 @@ def test_orders_only_1990s_shop_runs_and_says_what_is_missing(tmp_path: Path, mo
     ]
     stats = rt.lake.manifest(PartitionRef("audiences", "winback", str(last)))["meta"]["stats"]
     assert stats["treatment"] == 0 and "no customers table" in stats["notes"][0]
-    assert rt.exports.manifest(PartitionRef("generic_csv", "winback", str(last)))["rows"] == 0
+    from campaignflow.campaigns.publish import is_published, publication_key, read_manifest
+
+    key = publication_key("generic_csv", "winback", str(last))
+    assert is_published(rt.exports.store, key) and read_manifest(rt.exports.store, key)["counts"]["rows"] == 0  # type: ignore[index]

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from campaignflow.campaigns.identifiers import normalise_email, sha256_hex
+from campaignflow.campaigns.publish import published
 from campaignflow.ingest.staging import promote_days, stage_day
 from campaignflow.io.lake import Dataset, Lake, PartitionRef
 from campaignflow.io.storage import LocalStore, S3Store
@@ -101,9 +101,9 @@ def test_export_written_to_s3(tmp_path: Path, s3_endpoint: str, s3_bucket: str) 
     result = export_audience.run(rt, ds, "winback")
     key = "generic_csv/winback/dt=2024-01-05"
     store = rt.exports.store
-    assert result["exports"][0]["uri"] == f"s3://{s3_bucket}/exports/{key}/audience.csv"
-    assert store.exists(f"{key}/_SUCCESS")
-    exported = pd.read_csv(io.BytesIO(store.read_bytes(f"{key}/audience.csv")), dtype=str)
+    assert result["exports"][0]["uri"] == f"s3://{s3_bucket}/exports/{key}"
+    manifest, files = published(store, key)  # type: ignore[misc]
+    exported = pd.read_csv(io.BytesIO(files["audience-00001.csv"]), dtype=str)
     want_emails = sorted(sha256_hex(normalise_email(e)) for e in (" Ann@Shop.COM", "cat@shop.com"))
     assert sorted(exported["email_sha256"]) == want_emails  # treatment only, hashed; control held out
     assert hashlib.sha256(b"+447700900123").hexdigest() in set(exported["phone_sha256"].dropna())
@@ -111,8 +111,12 @@ def test_export_written_to_s3(tmp_path: Path, s3_endpoint: str, s3_bucket: str) 
     assert list(exported.columns) == ["email_sha256", "phone_sha256"]
     assert exported["email_sha256"].str.fullmatch(r"[0-9a-f]{64}").all()
     assert exported["phone_sha256"].dropna().str.fullmatch(r"[0-9a-f]{64}").all()
-    manifest = json.loads(store.read_bytes(f"{key}/_manifest.json"))
-    assert manifest["rows"] == 2 and manifest["meta"]["control"] == 1
+    assert manifest["counts"]["rows"] == 2 and manifest["counts"]["control"] == 1
+    meta_files = published(store, "meta_ads/winback/dt=2024-01-05")[1]  # type: ignore[index]
+    meta = pd.read_csv(io.BytesIO(meta_files["audience-00001.csv"]), dtype=str)
+    assert hashlib.sha256(b"447700900123").hexdigest() in set(meta["phone"].dropna())  # Meta: no '+'
+    adds = pd.read_csv(io.BytesIO(meta_files["adds-00001.csv"]), dtype=str)
+    assert len(adds) == 2  # the first publication adds everyone
 
 
 def test_list_dirs_at_root(s3_endpoint: str, s3_bucket: str) -> None:

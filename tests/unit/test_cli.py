@@ -26,7 +26,7 @@ def test_every_job_has_a_command() -> None:
         "build-features",
         "train-churn",
         "score-customers",
-        "build-audience",
+        "build-audiences",
         "export-audience",
         "run",
         "summary",
@@ -66,7 +66,7 @@ def test_summary_of_a_date_that_was_never_run_fails_naming_what_is_missing(runti
     assert main(["summary", "--date", "1998-03-31"]) == 2
     captured = capsys.readouterr()
     assert "1998-03-31 is incomplete" in captured.err
-    for stage in ("validate_raw", "build_features", "score_customers", "build_audience[winback]"):
+    for stage in ("validate_raw", "build_features", "score_customers", "build_audiences[winback]"):
         assert f"MISSING:       {stage}: " in captured.out
     assert "None" not in captured.out
 

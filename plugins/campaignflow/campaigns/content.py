@@ -11,10 +11,13 @@ unknown placeholder is an error naming the file and the field. No PII is ever a 
 from __future__ import annotations
 
 import string
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
+
+from campaignflow.campaigns import expression
 
 RECOMMENDED = 3
 REC_FIELDS = ("id", "name", "category")
@@ -23,17 +26,10 @@ PLACEHOLDERS = frozenset({*REC_COLUMNS, "favourite_category", "offer"})
 CONTENT_COLUMNS = ["variant", "subject", "body", *REC_COLUMNS, "favourite_category"]
 
 
-class VariantCondition(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    column: str
-    op: str = Field(pattern=r"^(==|!=|in|not in|>=|>|<=|<)$")
-    value: float | int | str | bool | list[float | int | str]
-
-
 class Variant(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(pattern=r"^[a-z0-9_\-]+$")
-    when: VariantCondition | None = None
+    when: str | None = None  # a condition (campaignflow.campaigns.expression)
     subject: str
     body: str
 
@@ -63,8 +59,11 @@ def content_problems(content: Content, columns: dict[str, str]) -> list[str]:
             unknown = sorted({n for n in names if n not in PLACEHOLDERS})
             if unknown:
                 problems.append(f"{field}: unknown placeholder(s) {unknown}; templates can use {sorted(PLACEHOLDERS)}")
-        if variant.when is not None and variant.when.column not in columns:
-            problems.append(f"content.variants.{i}.when.column: unknown column {variant.when.column!r}")
+        if variant.when is not None:
+            try:
+                expression.parse(variant.when, columns)
+            except expression.ExpressionError as err:
+                problems.append(f"content.variants.{i}.when: {err}")
     names = [v.name for v in content.variants]
     if len(set(names)) != len(names):
         problems.append(
@@ -91,16 +90,16 @@ def recommendations_wide(recs: pd.DataFrame | None, catalogue_names: pd.Series |
     return out.reset_index()[columns]
 
 
-def personalise(rows: pd.DataFrame, content: Content, condition: object) -> pd.DataFrame:
+def personalise(rows: pd.DataFrame, content: Content, columns: Mapping[str, str]) -> pd.DataFrame:
     """``rows`` (with the rule columns and :func:`recommendations_wide` columns) plus variant, subject, body.
 
-    ``condition(frame, cond) -> bool array`` evaluates a ``when`` the way audience rules are.
+    ``columns`` are the kinds of the columns a ``when`` may name (as for audience rules).
     """
     out = rows.copy()
     chosen = np.full(len(out), None, dtype=object)
     for variant in content.variants:
         free = np.array([c is None for c in chosen], dtype=bool)
-        hit = free if variant.when is None else free & condition(out, variant.when)  # type: ignore[operator]
+        hit = free if variant.when is None else free & expression.parse(variant.when, columns).mask(out)
         chosen[hit] = variant.name
     out["variant"] = chosen
     by_name = {v.name: v for v in content.variants}

@@ -1,7 +1,9 @@
-"""Contact identifiers for ad platforms: normalise, then SHA-256. Raw values never leave the lake.
+"""Contact identifiers for ad platforms and email tools: normalise, then SHA-256.
 
-Normalisation follows the ad platforms' customer-match rules: emails trimmed and lower-cased;
-phones in E.164 (``+`` country code, national number without its trunk prefix).
+Raw values never leave the lake: destinations get hashes of the normalised forms. Phones are parsed
+with ``phonenumbers`` (Google's libphonenumber metadata) into E.164; emails are trimmed and
+lower-cased. Each platform's own extra rules live with its destination
+(:mod:`campaignflow.campaigns.destinations`).
 """
 
 from __future__ import annotations
@@ -9,24 +11,10 @@ from __future__ import annotations
 import hashlib
 import re
 
-# Country calling codes and national trunk prefixes for the markets we ship formats for.
-CALLING_CODES = {
-    "US": "1",
-    "CA": "1",
-    "GB": "44",
-    "DE": "49",
-    "FR": "33",
-    "NL": "31",
-    "ES": "34",
-    "IT": "39",
-    "BE": "32",
-    "AT": "43",
-    "CH": "41",
-    "IE": "353",
-    "AU": "61",
-}
-_TRUNK_ZERO = {"GB", "DE", "FR", "NL", "BE", "AT", "CH", "IE", "AU"}
+import phonenumbers
+
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_TRUNK_IN_BRACKETS = re.compile(r"\(\s*0\s*\)")  # "+44 (0)7700 …": the optional national trunk zero
 
 
 def normalise_email(raw: str | None) -> str | None:
@@ -37,37 +25,45 @@ def normalise_email(raw: str | None) -> str | None:
     return email if _EMAIL.match(email) else None
 
 
+GMAIL_DOMAINS = ("gmail.com", "googlemail.com")
+
+
+def canonical_email(raw: str | None) -> str | None:
+    """One form per mailbox: :func:`normalise_email`, and no dots in a Gmail local part (Gmail
+    ignores them, and Google's Customer Match hashes it so). Consent is enforced on this form."""
+    email = normalise_email(raw)
+    if email is None:
+        return None
+    local, _, domain = email.rpartition("@")
+    if domain in GMAIL_DOMAINS:
+        local = local.replace(".", "")
+    return f"{local}@{domain}" if local else None
+
+
 def normalise_phone(raw: str | None, country: str | None) -> str | None:
-    """E.164 form (``+4477009001234``) of a phone written in any common national/international way.
+    """E.164 form (``+447700900123``) of a phone written in any common national or international way.
 
     Args:
         raw: the phone as typed ("07700 900123", "+44 (0)7700 900123", "0044 7700 900123").
         country: ISO country of the customer, used when the number has no country code.
 
     Returns:
-        The E.164 string, or None if it cannot be made one (unknown country, wrong length).
+        The E.164 string, or None if it cannot be a phone number (no country to read it with,
+        wrong length for its country).
     """
-    if raw is None:
+    if raw is None or not raw.strip():
         return None
-    text = raw.strip()
-    text = re.sub(r"\(0\)", "", text)  # "+44 (0)7700": the optional trunk zero
-    digits = re.sub(r"\D", "", text)
-    if not digits:
+    text = _TRUNK_IN_BRACKETS.sub("", raw.strip())
+    if text.startswith("00"):
+        text = "+" + text[2:]
+    region = (country or "").upper() or None
+    try:
+        number = phonenumbers.parse(text, None if text.startswith("+") else region)
+    except phonenumbers.NumberParseException:
         return None
-    if text.startswith("+"):
-        full = digits
-    elif digits.startswith("00"):
-        full = digits[2:]
-    else:
-        code = CALLING_CODES.get((country or "").upper())
-        if code is None:
-            return None
-        if code == "1" and len(digits) == 11 and digits.startswith("1"):
-            full = digits
-        else:
-            national = digits[1:] if (country or "").upper() in _TRUNK_ZERO and digits.startswith("0") else digits
-            full = code + national
-    return f"+{full}" if 8 <= len(full) <= 15 else None
+    if not phonenumbers.is_possible_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def sha256_hex(value: str | None) -> str | None:

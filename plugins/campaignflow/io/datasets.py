@@ -70,3 +70,8 @@ def audience(campaign: str) -> Dataset:
 def export(destination: str, campaign: str) -> Dataset:
     """A campaign's published file for one destination (in the exports store)."""
     return Dataset(destination, campaign, f"{campaign} published to {destination}")
+
+
+def suppression(name: str) -> Dataset:
+    """A suppression list (SHA-256 of normalised emails and phones); dt = the day it was imported."""
+    return Dataset("suppression", name, f"suppression list {name}")

@@ -76,8 +76,8 @@ class Lake:
         self.store = store
 
     @classmethod
-    def from_uri(cls, uri: str, endpoint_url: str | None = None) -> Lake:
-        return cls(open_store(uri, endpoint_url))
+    def from_uri(cls, uri: str, endpoint_url: str | None = None, encryption: str | None = "AES256") -> Lake:
+        return cls(open_store(uri, endpoint_url, encryption))
 
     @property
     def uri(self) -> str:

@@ -6,15 +6,18 @@ and speaks in keys relative to the store's root.
 
 from __future__ import annotations
 
+import fcntl
 import functools
+import hashlib
 import os
 import shutil
+import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from campaignflow.errors import StorageUnavailable
+from campaignflow.errors import StorageUnavailable, WriteConflict
 
 _T = TypeVar("_T")
 
@@ -48,6 +51,18 @@ class ObjectStore(ABC):
     def list_dirs(self, prefix: str) -> list[str]:
         """Immediate child 'directories' of ``prefix`` ("" for the root), sorted names."""
 
+    @abstractmethod
+    def read_versioned(self, key: str) -> tuple[bytes, str] | None:
+        """The object and a version token for :meth:`write_if` (None: no such object)."""
+
+    @abstractmethod
+    def write_if(self, key: str, data: bytes, expected: str | None) -> None:
+        """Write only if the object is still at version ``expected`` (None: only if it does not exist).
+
+        Raises:
+            WriteConflict: another writer got there first; nothing was written.
+        """
+
     def spark_path(self, key: str) -> str:
         """A path Spark can read (a local path, or s3a:// on a cluster with the s3a jars)."""
         return f"{self.uri}/{key}"
@@ -70,7 +85,7 @@ class LocalStore(ObjectStore):
     def write_bytes(self, key: str, data: bytes) -> None:
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp")
+        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")  # unique: writers may race
         tmp.write_bytes(data)
         os.replace(tmp, path)
 
@@ -100,6 +115,23 @@ class LocalStore(ObjectStore):
         target = self._path(dst)
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(self._path(src), target)
+
+    def read_versioned(self, key: str) -> tuple[bytes, str] | None:
+        path = self._path(key)
+        if not path.exists():
+            return None
+        data = path.read_bytes()
+        return data, hashlib.sha256(data).hexdigest()
+
+    def write_if(self, key: str, data: bytes, expected: str | None) -> None:
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path.with_name(f".{path.name}.lock"), "a+b") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # compare-and-swap under an exclusive lock
+            current = self.read_versioned(key)
+            if (current[1] if current else None) != expected:
+                raise WriteConflict(f"{self.full_uri(key)} changed since it was read: another writer got there first")
+            self.write_bytes(key, data)
 
     def local_dir(self, key: str) -> Path:
         """A real directory for writers that need one (Spark)."""
@@ -136,7 +168,9 @@ def _unavailable_is_transient(method: Callable[..., _T]) -> Callable[..., _T]:
 class S3Store(ObjectStore):
     """An S3 bucket (AWS or any S3-compatible server via ``endpoint_url``)."""
 
-    def __init__(self, uri: str, endpoint_url: str | None = None, client: Any = None) -> None:
+    def __init__(
+        self, uri: str, endpoint_url: str | None = None, client: Any = None, encryption: str | None = "AES256"
+    ) -> None:
         import boto3  # heavy: only when S3 is used
         from botocore.config import Config
 
@@ -148,6 +182,8 @@ class S3Store(ObjectStore):
         # A few quick retries here; longer outages are the orchestrator's to retry (StorageUnavailable).
         config = Config(retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=5, read_timeout=60)
         self.client = client or boto3.client("s3", endpoint_url=endpoint_url, config=config)
+        # Server-side encryption asked for on every put and copy ("AES256", "aws:kms"; None: the bucket's default).
+        self.encryption = {"ServerSideEncryption": encryption} if encryption else {}
 
     def _key(self, key: str) -> str:
         return f"{self.prefix}/{key}" if self.prefix else key
@@ -159,7 +195,33 @@ class S3Store(ObjectStore):
 
     @_unavailable_is_transient
     def write_bytes(self, key: str, data: bytes) -> None:
-        self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data)
+        self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data, **self.encryption)
+
+    @_unavailable_is_transient
+    def read_versioned(self, key: str) -> tuple[bytes, str] | None:
+        from botocore.exceptions import ClientError
+
+        try:
+            reply = self.client.get_object(Bucket=self.bucket, Key=self._key(key))
+        except ClientError as err:
+            if err.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound"):
+                return None
+            raise
+        return reply["Body"].read(), reply["ETag"]
+
+    @_unavailable_is_transient
+    def write_if(self, key: str, data: bytes, expected: str | None) -> None:
+        from botocore.exceptions import ClientError
+
+        condition = {"IfNoneMatch": "*"} if expected is None else {"IfMatch": expected}
+        try:
+            self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data, **condition, **self.encryption)
+        except ClientError as err:
+            if err.response["Error"]["Code"] in ("PreconditionFailed", "ConditionalRequestConflict"):
+                raise WriteConflict(
+                    f"{self.full_uri(key)} changed since it was read: another writer got there first"
+                ) from err
+            raise
 
     @_unavailable_is_transient
     def exists(self, key: str) -> bool:
@@ -201,7 +263,10 @@ class S3Store(ObjectStore):
     @_unavailable_is_transient
     def move(self, src: str, dst: str) -> None:
         self.client.copy_object(
-            Bucket=self.bucket, Key=self._key(dst), CopySource={"Bucket": self.bucket, "Key": self._key(src)}
+            Bucket=self.bucket,
+            Key=self._key(dst),
+            CopySource={"Bucket": self.bucket, "Key": self._key(src)},
+            **self.encryption,
         )
         self.client.delete_object(Bucket=self.bucket, Key=self._key(src))
 
@@ -209,10 +274,10 @@ class S3Store(ObjectStore):
         return f"s3a://{self.bucket}/{self._key(key)}"
 
 
-def open_store(uri: str, endpoint_url: str | None = None) -> ObjectStore:
-    """The store for a URI: ``s3://bucket/prefix`` or a local directory path."""
+def open_store(uri: str, endpoint_url: str | None = None, encryption: str | None = "AES256") -> ObjectStore:
+    """The store for a URI: ``s3://bucket/prefix`` (``encryption`` asked for on every put) or a local path."""
     if uri.startswith("s3://"):
-        return S3Store(uri, endpoint_url=endpoint_url)
+        return S3Store(uri, endpoint_url=endpoint_url, encryption=encryption)
     if "://" in uri and not uri.startswith("file://"):
         raise ValueError(f"unsupported storage URI {uri!r}: use a local path or s3://bucket/prefix")
     return LocalStore(uri.removeprefix("file://"))

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from campaignflow.campaigns.content import CONTENT_COLUMNS, recommendations_wide
-from campaignflow.campaigns.destinations import export_rows
+from campaignflow.campaigns.destinations import export_rows, platform
 from campaignflow.campaigns.selection import build_audience
 from campaignflow.campaigns.spec import load_campaign
 from campaignflow.errors import CampaignSpecError
@@ -19,7 +19,7 @@ CONTENT = {
     "variants": [
         {
             "name": "urgent",
-            "when": {"column": "churn_prob", "op": ">=", "value": 0.8},
+            "when": "churn_prob >= 0.8",
             "subject": "{offer} on {rec_1_name}",
             "body": "We kept {rec_1_name} ({rec_1_category}) and {rec_2_name} for you. Your {favourite_category}.",
         },
@@ -54,10 +54,10 @@ def test_variants_by_rule_with_each_customers_products() -> None:
     assert row["rec_3_id"] == f"P3{last}" and "rec_4_id" not in audience.columns  # the top 3 only
 
     treatment = audience[audience["group"] == "treatment"]
-    rows = export_rows(treatment, contacts, campaign.destinations[0])
+    rows = export_rows(treatment, contacts, platform("email_csv"), ["email_sha256"], with_content=True)
     assert {"email_sha256", "variant", "subject", "rec_1_id"} <= set(rows.columns)
     assert "customer_id" not in rows.columns and not rows["subject"].str.contains("@").any()  # no PII
-    plain = export_rows(treatment, contacts, spec().destinations[0])
+    plain = export_rows(treatment, contacts, platform("email_csv"), ["email_sha256"])
     assert list(plain.columns) == ["email_sha256"]
 
 
@@ -83,7 +83,8 @@ def test_templates_are_checked_on_load(tmp_path: Path, template: str, expected: 
     bad = {**CONTENT, "variants": [{**CONTENT["variants"][1], "body": template}]}  # type: ignore[dict-item]
     data = {
         "name": "promo",
-        "audience": {"where": [{"column": "churn_prob", "op": ">=", "value": 0.5}]},
+        "owner": "crm",
+        "audience": {"rule": "churn_prob >= 0.5"},
         "destinations": [{"name": "email", "content": True}],
         "content": bad,
     }
@@ -99,14 +100,15 @@ def test_content_destination_needs_content_and_when_needs_a_known_column(tmp_pat
 
     data = {
         "name": "promo",
-        "audience": {"where": [{"column": "churn_prob", "op": ">=", "value": 0.5}]},
+        "owner": "crm",
+        "audience": {"rule": "churn_prob >= 0.5"},
         "destinations": [{"name": "email", "content": True}],
     }
     path = tmp_path / "promo.yaml"
     path.write_text(yaml.safe_dump(data))
     with pytest.raises(CampaignSpecError, match=r"destinations\.0\.content: the campaign has no content block"):
         load_campaign(path)
-    variants = [{"name": "a", "when": {"column": "mood", "op": "==", "value": "x"}, "subject": "s", "body": "b"}]
+    variants = [{"name": "a", "when": "mood == 'x'", "subject": "s", "body": "b"}]
     path.write_text(yaml.safe_dump({**data, "content": {"variants": variants}}))
-    with pytest.raises(CampaignSpecError, match=r"content\.variants\.0\.when\.column: unknown column .mood."):
+    with pytest.raises(CampaignSpecError, match=r"content\.variants\.0\.when: unknown column .mood."):
         load_campaign(path)

@@ -16,7 +16,8 @@ from tests.conftest import ROOT
 def spec(**over: object) -> CampaignSpec:
     base: dict[str, object] = {
         "name": "winback",
-        "audience": {"where": [{"column": "churn_prob", "op": ">=", "value": 0.5}]},
+        "owner": "crm",
+        "audience": {"rule": "churn_prob >= 0.5"},
         "control": {"fraction": 0.2},
         "destinations": [{"name": "csv", "identifiers": ["email_sha256"]}],
     }
@@ -48,12 +49,12 @@ def test_shipped_campaigns_are_valid() -> None:
 
 def test_bad_spec_names_file_and_field(tmp_path: Path) -> None:
     path = tmp_path / "bad.yaml"
-    path.write_text("name: Bad Name\naudience: {where: [{column: churn_prob, op: '=>', value: 1}]}\ndestinations: []\n")
+    path.write_text("name: Bad Name\nowner: x\naudience: {rule: 'churn_prob => 1'}\ndestinations: []\n")
     with pytest.raises(CampaignSpecError) as err:
         load_campaign(path)
     text = str(err.value)
     assert str(path) in text
-    assert "name:" in text and "audience.where.0.op" in text and "destinations" in text
+    assert "name:" in text and "destinations" in text
 
 
 def test_file_name_must_match_campaign_name(tmp_path: Path) -> None:
@@ -91,16 +92,18 @@ def test_control_split_is_deterministic_and_near_fraction() -> None:
 def test_cap_keeps_highest_priority() -> None:
     scored, contacts = scored_and_contacts()
     audience, stats = build_audience(
-        spec(audience={"where": [{"column": "churn_prob", "op": ">=", "value": 0.0}], "max_size": 50}), scored, contacts
+        spec(audience={"rule": "churn_prob >= 0.0"}, budget={"max_size": 50}), scored, contacts
     )
     assert len(audience) == 50 and stats.capped > 0
     assert audience["churn_prob"].is_monotonic_decreasing
 
 
-def test_unknown_rule_column_is_clear() -> None:
+def test_a_rule_column_missing_from_the_data_is_clear() -> None:
+    from campaignflow.campaigns.expression import ExpressionError
+
     scored, contacts = scored_and_contacts(10)
-    with pytest.raises(CampaignSpecError, match="rule column 'ltv' does not exist"):
-        build_audience(spec(audience={"where": [{"column": "ltv", "op": ">", "value": 1}]}), scored, contacts)
+    with pytest.raises(ExpressionError, match=r"column\(s\) \['monetary_365d'\] are not in the data"):
+        build_audience(spec(audience={"rule": "monetary_365d > 1"}), scored, contacts)
 
 
 def test_no_customer_file_means_nobody_contactable() -> None:
@@ -132,7 +135,8 @@ def write_spec(folder: Path, file: str, **over: object) -> Path:
 
     base: dict[str, object] = {
         "name": Path(file).stem,
-        "audience": {"where": [{"column": "churn_prob", "op": ">=", "value": 0.5}]},
+        "owner": "crm",
+        "audience": {"rule": "churn_prob >= 0.5"},
         "destinations": [{"name": "csv"}],
     }
     base.update(over)
@@ -142,19 +146,26 @@ def write_spec(folder: Path, file: str, **over: object) -> Path:
 
 
 def test_every_problem_of_every_spec_is_reported_with_file_and_field(tmp_path: Path) -> None:
-    write_spec(tmp_path, "a.yaml", audience={"where": [{"column": "ltv", "op": ">", "value": 1}], "order_by": "nope"})
-    write_spec(tmp_path, "b.yml", audience={"where": [{"column": "churn_prob", "op": ">=", "value": "high"}]})
-    write_spec(tmp_path, "c.yaml", audience={"where": [{"column": "churn_band", "op": ">", "value": "high"}]})
+    write_spec(tmp_path, "a.yaml", audience={"rule": "ltv > 1", "order_by": "nope"})
+    write_spec(tmp_path, "b.yml", audience={"rule": "churn_prob >= 'high'"})
+    write_spec(tmp_path, "c.yaml", audience={"rule": "churn_band > 'high'"})
     write_spec(tmp_path, "d.yaml", name="other")
+    write_spec(tmp_path, "e.yaml", control={"fraction": 1.5}, destinations=[{"name": "x", "type": "tiktok"}])
+    write_spec(tmp_path, "f.yaml", audience={"rule": "__import__('os').system('true')"})
+    write_spec(tmp_path, "g.yaml", exclude={"campaigns": ["nope"]}, surprise=1)
     with pytest.raises(CampaignSpecError) as err:
         load_campaigns(tmp_path)
     text = str(err.value)
-    assert f"{tmp_path / 'a.yaml'}: audience.where.0.column: unknown column 'ltv'" in text
+    assert f"{tmp_path / 'a.yaml'}: audience.rule: unknown column 'ltv'" in text
     assert f"{tmp_path / 'a.yaml'}: audience.order_by: unknown column 'nope'" in text
-    assert f"{tmp_path / 'b.yml'}: audience.where.0.value: 'churn_prob' is a number" in text  # .yml is read too
-    assert f"{tmp_path / 'c.yaml'}: audience.where.0.op: 'churn_band' is text" in text
+    assert f"{tmp_path / 'b.yml'}: audience.rule: cannot compare a number with a string" in text  # .yml is read too
+    assert f"{tmp_path / 'c.yaml'}: audience.rule: 'churn_band' is a string; use ==, != or in, not >" in text
     assert f"{tmp_path / 'd.yaml'}: name: 'other' must match the file name 'd'" in text
-    assert text.startswith("5 problem(s) in campaign specs")
+    assert f"{tmp_path / 'e.yaml'}: control.fraction: Input should be less than 1" in text
+    assert f"{tmp_path / 'e.yaml'}: destinations.0.type: Input should be 'email_csv'" in text
+    assert f"{tmp_path / 'f.yaml'}: audience.rule: function calls are not allowed" in text
+    assert f"{tmp_path / 'g.yaml'}: surprise: Extra inputs are not permitted" in text
+    assert text.startswith("9 problem(s) in campaign specs")
 
 
 def test_named_campaign_must_match_its_file(tmp_path: Path) -> None:
@@ -172,16 +183,18 @@ def test_named_campaign_must_match_its_file(tmp_path: Path) -> None:
 def test_validate_campaigns_command(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     from campaignflow.cli import main
 
-    assert main(["validate-campaigns", "--folder", str(ROOT / "campaigns")]) == 0
-    write_spec(tmp_path, "bad.yaml", audience={"where": [{"column": "ltv", "op": ">", "value": 1}]})
-    assert main(["validate-campaigns", "--folder", str(tmp_path)]) == 2
+    assert main(["campaigns", "validate", "--folder", str(ROOT / "campaigns")]) == 0
+    write_spec(tmp_path, "bad.yaml", audience={"rule": "ltv > 1"})
+    write_spec(tmp_path, "twin.yaml", name="twin")
+    write_spec(tmp_path, "twin.yml", name="twin")
+    assert main(["campaigns", "validate", "--folder", str(tmp_path)]) == 2
     err = capsys.readouterr().err
-    assert "bad.yaml: audience.where.0.column: unknown column 'ltv'" in err and "remedy:" in err
+    assert "bad.yaml: audience.rule: unknown column 'ltv'" in err and "remedy:" in err
+    assert "campaign names used twice (a .yaml and a .yml?): ['twin']" in err
 
 
 def test_an_audience_matching_nobody_is_empty_not_a_crash() -> None:
     scored, contacts = scored_and_contacts(50)
-    audience, stats = build_audience(
-        spec(audience={"where": [{"column": "churn_prob", "op": ">", "value": 2}]}), scored, contacts
-    )
+    audience, stats = build_audience(spec(audience={"rule": "churn_prob > 2"}), scored, contacts)
     assert audience.empty and stats.matched == 0 and stats.treatment == 0
+    assert "0 customers matched the rule" in stats.notes
