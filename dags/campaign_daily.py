@@ -45,27 +45,21 @@ Settings (lake location, churn horizon) come from `CAMPAIGNFLOW_*` environment v
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
 from typing import Any
 
 from airflow.sdk import PokeReturnValue, dag, task
 
-from campaignflow.settings import EARLIEST_DATE
+from campaignflow.orchestration.dag_defaults import DEFAULT_ARGS, START_DATE
 
 
 @dag(
     dag_id="campaign_daily",
     schedule="@daily",
-    start_date=datetime(EARLIEST_DATE.year, EARLIEST_DATE.month, EARLIEST_DATE.day),
+    start_date=START_DATE,
     catchup=False,
     max_active_runs=1,
     tags=["campaignflow", "daily", "campaigns"],
-    default_args={
-        "retries": 2,
-        "retry_delay": timedelta(minutes=1),
-        "retry_exponential_backoff": True,
-        "max_retry_delay": timedelta(minutes=15),
-    },
+    default_args=DEFAULT_ARGS,
     doc_md=__doc__,
 )
 def campaign_daily() -> None:

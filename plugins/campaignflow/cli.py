@@ -33,6 +33,7 @@ JOB_COMMANDS = {  # command → module in jobs/
     "recommend-products": "recommend_products",
     "build-audiences": "build_audiences",
     "export-audience": "export_audience",
+    "measure-campaigns": "measure_campaigns",
 }
 
 
@@ -234,6 +235,8 @@ def cmd_campaigns(args: argparse.Namespace) -> dict[str, Any]:
 
     folder = args.folder or Settings.from_env().campaigns_dir
     specs = load_campaigns(folder, active_only=False)
+    if args.action == "lift":
+        return _lift_history(args.campaign)
     return {
         "folder": str(folder),
         "campaigns": {
@@ -241,6 +244,24 @@ def cmd_campaigns(args: argparse.Namespace) -> dict[str, Any]:
             for s in by_priority(specs)
         },
     }
+
+
+def _lift_history(campaign: str | None) -> dict[str, Any]:
+    """Every measured lift so far (``measurement/campaign_lift``), per campaign, oldest first."""
+    from campaignflow.io import datasets
+    from campaignflow.runtime import Runtime
+
+    frame = Runtime.from_settings().lake.read_range(datasets.CAMPAIGN_LIFT)
+    if frame is None or frame.empty:
+        return {"lift": {}, "note": "nothing measured yet: measure-campaigns runs when a response window closes"}
+    if campaign:
+        frame = frame[frame["campaign"] == campaign]
+    keep = ["audience_dt", "compared_with", "treatment", "control", "lift", "lift_low", "lift_high"]
+    keep += ["p_lift_positive", "revenue_lift", "incremental_revenue", "return_on_cost"]
+    by_campaign = {
+        name: group.sort_values("audience_dt")[keep].to_dict("records") for name, group in frame.groupby("campaign")
+    }
+    return {"lift": by_campaign}
 
 
 def cmd_suppression(args: argparse.Namespace) -> dict[str, Any]:
@@ -380,10 +401,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     camp = sub.add_parser(
         "campaigns",
-        help="validate the campaign specs (every problem: file, field, reason) or list them by priority",
-        description="validate: report every problem of every campaign file and exit 2 if any; list: the plan order.",
+        help="validate the campaign specs, list them by priority, or show their measured lift over time",
+        description=(
+            "validate: report every problem of every campaign file and exit 2 if any; list: the plan order; "
+            "lift: every measured lift so far, per campaign."
+        ),
     )
-    camp.add_argument("action", choices=["validate", "list"])
+    camp.add_argument("action", choices=["validate", "list", "lift"])
+    camp.add_argument("--campaign", help="lift: one campaign only")
     camp.add_argument("--folder", help="campaigns folder (default: $CAMPAIGNFLOW_CAMPAIGNS_DIR)")
     camp.set_defaults(func=cmd_campaigns)
 

@@ -119,6 +119,7 @@ def summarise(rt: Runtime, ds: str) -> dict[str, Any]:
                         "destination": dest.name,
                         "type": m["type"],
                         "rows": m["counts"]["rows"],
+                        "uri": rt.exports.store.full_uri(key),
                         "files": [rt.exports.store.full_uri(f"{key}/{f['path']}") for f in m["files"]],
                     }
                 )
@@ -179,7 +180,10 @@ def format_summary(summary: dict[str, Any]) -> str:
         )
         lines += [f"  note: {note}" for note in c.get("notes", [])]
         lines.append(f"  report: {c['report']}")
-        lines += [f"  export {e['destination']}: {e['rows']} rows → {f}" for e in c["exports"] for f in e["files"]]
+        if c["exports"]:
+            where = c["exports"][0]["uri"].replace(f"/{c['exports'][0]['destination']}/", "/<destination>/")
+            done = ", ".join(f"{e['destination']}={e['rows']}" for e in c["exports"])
+            lines.append(f"  published:   {done} rows → {where}")
     lines += [f"MISSING:       {m}" for m in s["missing"]]
     return "\n".join(lines)
 

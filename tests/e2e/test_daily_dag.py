@@ -111,7 +111,8 @@ def test_row_counts_flow_through_stages(shop) -> None:  # type: ignore[no-untype
         assert set(scores["customer_id"]) == known and scores["customer_id"].is_unique
         for c in CAMPAIGNS:
             stats = m[f"audiences/{c}/dt={ds}"]["meta"]["stats"]
-            assert m[f"exports/generic_csv/{c}/dt={ds}"]["counts"]["rows"] == stats["treatment"]
+            rows = m[f"exports/generic_csv/{c}/dt={ds}"]["counts"]["rows"]
+            assert 0.9 * stats["treatment"] <= rows <= stats["treatment"]  # a shared mailbox is exported once
     assert rt.lake.committed_dates(Dataset("models", "churn_lgbm")) == [str(D1)]  # trained once, then reused
     modes = [rt.lake.manifest(PartitionRef("dims", "contacts", str(d)))["meta"]["mode"] for d in (D1, D2)]
     assert modes == ["rebuilt", "rolled forward"]  # the contact snapshot costs one day of changes
@@ -140,9 +141,11 @@ def test_control_group_is_held_out_of_exports(shop) -> None:  # type: ignore[no-
     rt, _ = shop
     for c in CAMPAIGNS:
         audience = rt.lake.read_frame(PartitionRef("audiences", c, str(D2)))
-        assert len(exported(rt, c, D2)) == (audience["group"] == "treatment").sum()
-    # pooled over both campaigns (each is small in this shop): a control group of the configured size
-    pooled = pd.concat(rt.lake.read_frame(PartitionRef("audiences", c, str(D2))) for c in CAMPAIGNS)
+        treated = int((audience["group"] == "treatment").sum())
+        assert 0.9 * treated <= len(exported(rt, c, D2)) <= treated
+    # pooled over both campaigns on D1 (on D2 the 7-day cap leaves mostly D1's control, which stays
+    # control: the split is a stable hash): a control group of the configured size
+    pooled = pd.concat(rt.lake.read_frame(PartitionRef("audiences", c, str(D1))) for c in CAMPAIGNS)
     assert {"treatment", "control"} == set(pooled["group"])
     assert 0.03 < (pooled["group"] == "control").mean() < 0.3
 
@@ -168,8 +171,8 @@ def test_bad_batch_stops_downstream_and_touches_nothing(shop) -> None:  # type: 
 def test_winback_export_carries_personalised_content(shop) -> None:  # type: ignore[no-untyped-def]
     """The DAG's recommendations reach the email tool: a variant, a rendered message, real products."""
     rt, _ = shop
-    recs = rt.lake.read_frame(PartitionRef("recommendations", "customer", str(D2)))
-    rows = exported(rt, "winback", D2)
+    recs = rt.lake.read_frame(PartitionRef("recommendations", "customer", str(D1)))
+    rows = exported(rt, "winback", D1)  # D1: on D2 the 7-day frequency cap leaves nobody to treat
     assert len(rows) and set(rows["variant"]) <= {"last_call", "nudge"}
     assert rows["subject"].notna().all() and rows["rec_1_id"].notna().all()
     assert set(rows["rec_1_id"]) <= set(recs["product_id"])
@@ -190,6 +193,6 @@ def test_one_campaign_per_customer_a_day_frequency_cap_and_ad_platform_files(sho
     assert stats["excluded"]["contacted_recently"] > 0
     google = read_manifest(rt.exports.store, publication_key("google_ads", "winback", str(D2)))
     meta = exported(rt, "winback", D2, "meta_ads")
-    assert google is not None and google["counts"]["rows"] == len(meta) == stats["treatment"]
+    assert google is not None and google["counts"]["rows"] == len(meta) <= stats["treatment"]
     assert google["counts"]["removes"] > 0 and google["previous"] is None  # D1's list is replaced by D2's
     assert list(meta.columns) == ["email", "phone"] and meta["email"].dropna().str.fullmatch(r"[0-9a-f]{64}").all()

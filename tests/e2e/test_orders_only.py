@@ -72,7 +72,7 @@ def test_orders_only_1990s_shop_runs_and_says_what_is_missing(tmp_path: Path, mo
     log_line = next(line for line in run.stdout.splitlines() if line.startswith("logs: "))
     log_file = Path(log_line.removeprefix("logs: "))
     assert log_file.stat().st_size > 10_000 and "dag_id=campaign_daily" in log_file.read_text()
-    assert len(run.stdout.splitlines()) < 25 and "INFO" not in run.stdout
+    assert len(run.stdout.splitlines()) < 35 and "INFO" not in run.stdout, run.stdout  # a summary, not pages of logs
     assert f"=== campaignflow: {last}" in run.stdout and "scores:        " in run.stdout
     assert main(["summary", "--date", str(last)]) == 0
     rt = Runtime.from_settings()

@@ -135,7 +135,12 @@ def test_twin_publishers_of_the_same_content_both_succeed(store: ObjectStore) ->
         t.start()
     for t in threads:
         t.join(60)
-    assert sorted(states) == ["published", "unchanged"] and published(store, KEY)[1] == files("same")  # type: ignore[index]
+    assert (
+        states.count("published") == 1
+        and len(states) == 2
+        and set(states) - {"published"} <= {"unchanged", "completed"}
+        and published(store, KEY)[1] == files("same")
+    )  # type: ignore[index]
 
 
 def test_every_put_asks_for_server_side_encryption(s3_endpoint: str, s3_bucket: str) -> None:

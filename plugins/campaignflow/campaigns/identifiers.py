@@ -18,8 +18,8 @@ _TRUNK_IN_BRACKETS = re.compile(r"\(\s*0\s*\)")  # "+44 (0)7700 …": the option
 
 
 def normalise_email(raw: str | None) -> str | None:
-    """Trimmed, lower-cased email; None if it is not an email address."""
-    if raw is None:
+    """Trimmed, lower-cased email; None if it is not an email address (or missing: None, NA, NaN)."""
+    if not isinstance(raw, str):
         return None
     email = raw.strip().lower()
     return email if _EMAIL.match(email) else None
@@ -51,12 +51,12 @@ def normalise_phone(raw: str | None, country: str | None) -> str | None:
         The E.164 string, or None if it cannot be a phone number (no country to read it with,
         wrong length for its country).
     """
-    if raw is None or not raw.strip():
+    if not isinstance(raw, str) or not raw.strip():
         return None
     text = _TRUNK_IN_BRACKETS.sub("", raw.strip())
     if text.startswith("00"):
         text = "+" + text[2:]
-    region = (country or "").upper() or None
+    region = country.upper() if isinstance(country, str) and country else None
     try:
         number = phonenumbers.parse(text, None if text.startswith("+") else region)
     except phonenumbers.NumberParseException:

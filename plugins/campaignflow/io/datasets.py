@@ -75,3 +75,8 @@ def export(destination: str, campaign: str) -> Dataset:
 def suppression(name: str) -> Dataset:
     """A suppression list (SHA-256 of normalised emails and phones); dt = the day it was imported."""
     return Dataset("suppression", name, f"suppression list {name}")
+
+
+CAMPAIGN_LIFT = Dataset(
+    "measurement", "campaign_lift", "treatment vs control per campaign whose response window closed on D"
+)

@@ -20,15 +20,31 @@ class Scorer(Protocol):
 def top_k(scores: np.ndarray, k: int) -> np.ndarray:
     """Column indices of the ``k`` best scores per row, best first (ties: lower index first; NaN last).
 
-    A partial partition per row; only rows with ties at the k-th place are fully sorted.
+    Rows with fewer than ``k`` scores above their minimum (a buy-again list of five products ties
+    the other 19,995 at zero) take those plus the lowest-index minima by a running count; the
+    others get a partial partition, and only those with ties at the k-th place a full sort.
     """
     scores = np.where(np.isnan(scores), -np.inf, scores)
     k = min(k, scores.shape[1])
-    picked = np.argpartition(-scores, k - 1, axis=1)[:, :k]
-    kth = np.take_along_axis(scores, picked, axis=1).min(axis=1, keepdims=True)
-    tied = np.flatnonzero((scores >= kth).sum(axis=1) > k)  # which k of the tied ones is arbitrary
-    if len(tied):
-        picked[tied] = np.argsort(-scores[tied], axis=1, kind="stable")[:, :k]
+    picked = np.empty((len(scores), k), dtype=np.intp)
+    floor = scores.min(axis=1, keepdims=True)
+    above = scores > floor
+    sparse_rows = above.sum(axis=1) < k
+    if sparse_rows.any():
+        rows, up = scores[sparse_rows], above[sparse_rows]
+        at_floor = ~up
+        room = k - up.sum(axis=1, keepdims=True)
+        chosen = up | (at_floor & (np.cumsum(at_floor, axis=1, dtype=np.int32) <= room))
+        picked[sparse_rows] = np.nonzero(chosen)[1].reshape(len(rows), k)
+    dense_rows = np.flatnonzero(~sparse_rows)
+    if len(dense_rows):
+        rows = scores[dense_rows]
+        part = np.argpartition(-rows, k - 1, axis=1)[:, :k]
+        kth = np.take_along_axis(rows, part, axis=1).min(axis=1, keepdims=True)
+        tied = np.flatnonzero((rows >= kth).sum(axis=1) > k)  # which k of the tied ones is arbitrary
+        if len(tied):
+            part[tied] = np.argsort(-rows[tied], axis=1, kind="stable")[:, :k]
+        picked[dense_rows] = part
     order = np.lexsort((picked, -np.take_along_axis(scores, picked, axis=1)), axis=1)
     return np.take_along_axis(picked, order, axis=1)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -18,6 +18,7 @@ from campaignflow.io.storage import ObjectStore
 from campaignflow.synthetic.daily import make_day
 from campaignflow.synthetic.faults import inject
 from campaignflow.synthetic.population import make_catalogue, make_population
+from campaignflow.synthetic.response import CampaignResponse, extra_orders
 
 log = logging.getLogger(__name__)
 
@@ -81,11 +82,15 @@ def generate_raw(
     lake: Lake,
     truth: ObjectStore,
     progress: Callable[[Iterable[int]], Iterable[int]] = lambda it: it,
+    days: range | None = None,
+    responses: Sequence[CampaignResponse] = (),
 ) -> GenerateResult:
     """Generate ``spec`` straight into committed ``raw/`` partitions, typed as ingest would type them.
 
     For benchmarks of the stages after ingest at sizes where CSV landing and raw validation would
-    dominate: the partitions are not validated (their manifests say so).
+    dominate: the partitions are not validated (their manifests say so). ``days`` (offsets from
+    the start) generates part of the shop, e.g. the days after a campaign was published, with
+    ``responses`` adding each treated customer's response orders.
     """
 
     def write(day: str, tables: dict[str, pd.DataFrame]) -> None:
@@ -98,7 +103,7 @@ def generate_raw(
             meta = {"source": "synthetic, written straight to raw (not validated)"}
             lake.write_frame(datasets.raw(name).at(day), typed, meta, schema=schema.arrow_schema())
 
-    return _generate(spec, truth, write, progress)
+    return _generate(spec, truth, write, progress, days, responses)
 
 
 def _generate(
@@ -106,6 +111,8 @@ def _generate(
     truth: ObjectStore,
     write: Callable[[str, dict[str, pd.DataFrame]], None],
     progress: Callable[[Iterable[int]], Iterable[int]],
+    days: range | None = None,
+    responses: Sequence[CampaignResponse] = (),
 ) -> GenerateResult:
     started = time.perf_counter()
     pop = make_population(spec.customers, spec.days, spec.seed)
@@ -113,9 +120,13 @@ def _generate(
     truth.write_bytes("customers.parquet", frame_to_parquet(pop.truth(pd.Timestamp(spec.start))))
     result = GenerateResult()
     due: pd.DataFrame | None = None  # returns dated after the day being generated
-    for t in progress(range(spec.days)):
+    for t in progress(days if days is not None else range(spec.days)):
         export = make_day(pop, catalogue, spec.start, t, spec.seed, spec.return_rate)
         tables = export.tables
+        if responses:
+            extra = extra_orders(pop, catalogue, spec.start, t, spec.seed, list(responses))
+            for name, frame in extra.items():
+                tables[name] = pd.concat([tables[name], frame], ignore_index=True)
         if export.returns is not None:
             tables["returns"], due = _returns_due(pd.concat([due, export.returns]), export.day)
         if spec.faults and (spec.fault_dates is None or export.day in spec.fault_dates):

@@ -196,3 +196,14 @@ def test_orders_only_or_empty_windows_skip_with_the_reason_and_write_nothing(run
     assert recommend_products.run(runtime_env, D)["skipped"].startswith("no recommender serves")
     assert runtime_env.lake.committed_dates(datasets.model("recommender_bpr")) == []
     assert runtime_env.lake.committed_dates(datasets.RECOMMENDATIONS) == []
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.integers(1, 60), st.integers(1, 12), st.integers(0, 10_000))
+def test_top_k_of_mostly_tied_rows_matches_a_full_sort(n_items: int, k: int, seed: int) -> None:
+    """Buy-again-like rows: a few positive scores, the rest tied at the floor (and NaN)."""
+    rng = np.random.default_rng(seed)
+    scores = np.where(rng.random((6, n_items)) < 0.1, rng.integers(1, 4, (6, n_items)), 0).astype("float32")
+    scores[0, rng.integers(n_items)] = np.nan
+    want = np.argsort(-np.where(np.isnan(scores), -np.inf, scores), axis=1, kind="stable")[:, : min(k, n_items)]
+    np.testing.assert_array_equal(top_k(scores, k), want)

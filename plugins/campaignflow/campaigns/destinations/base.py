@@ -78,7 +78,7 @@ def export_rows(
 
     Returns:
         Rows sorted by the identifier columns (stable bytes, and no rank order leaks out); a
-        customer with no usable identifier is left out.
+        customer with no usable identifier is left out, and identical identifiers appear once.
     """
     from campaignflow.campaigns.content import CONTENT_COLUMNS
 
@@ -93,7 +93,7 @@ def export_rows(
     if "phone_sha256" in identifiers:
         phones = joined["phone"].where(joined["phone"].notna(), None)
         out["phone_sha256"] = [sha256_hex(platform.phone(p, c)) for p, c in zip(phones, joined["country"], strict=True)]
-    out = out.dropna(how="all")
+    out = out.dropna(how="all").drop_duplicates(subset=list(identifiers))  # a shared mailbox is one contact
     for col in content:
         out[col] = joined.loc[out.index, col]
     return out.sort_values(list(identifiers), na_position="last", ignore_index=True, kind="stable")
