@@ -62,7 +62,9 @@ def test_landing_read_from_s3(tmp_path: Path, s3_endpoint: str, s3_bucket: str) 
     assert source == f"s3://{s3_bucket}/landing/dt=2024-01-02/orders.csv"
 
 
-def test_export_written_to_s3(tmp_path: Path, s3_endpoint: str, s3_bucket: str) -> None:
+def test_export_written_to_s3(
+    tmp_path: Path, s3_endpoint: str, s3_bucket: str, caplog: pytest.LogCaptureFixture
+) -> None:
     from jobs import export_audience, snapshot_contacts
 
     settings = Settings(
@@ -98,7 +100,10 @@ def test_export_written_to_s3(tmp_path: Path, s3_endpoint: str, s3_bucket: str) 
     rt.lake.write_frame(
         PartitionRef("audiences", "winback", ds), audience, {"stats": {"treatment": 2, "control": 1, "notes": []}}
     )
-    result = export_audience.run(rt, ds, "winback")
+    with caplog.at_level("INFO"):
+        result = export_audience.run(rt, ds, "winback")
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "published" in logged and "@" not in logged and "shop.com" not in logged  # no raw PII in the logs
     key = "generic_csv/winback/dt=2024-01-05"
     store = rt.exports.store
     assert result["exports"][0]["uri"] == f"s3://{s3_bucket}/exports/{key}"
