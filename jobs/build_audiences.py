@@ -9,13 +9,16 @@ audiences. A campaign matching nobody gets an empty audience and a "0 customers 
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from campaignflow.io import datasets
 from campaignflow.jobcli import date_job
 from campaignflow.runtime import Runtime
+
+if TYPE_CHECKING:
+    from campaignflow.campaigns.spec import CampaignSpec
 
 
 def run(rt: Runtime, ds: str) -> dict[str, Any]:
@@ -34,22 +37,20 @@ def run(rt: Runtime, ds: str) -> dict[str, Any]:
     exclusion_days = max([s.exclude.campaign_days for s in specs if s.exclude.campaigns], default=0)
     inputs = DayInputs(
         contacts=contacts_as_of(rt, ds),
-        contacted=audience_history(rt, [s.name for s in every], ds, cap_days, published_treatment=True),
-        assigned=audience_history(rt, sorted({c for s in specs for c in s.exclude.campaigns}), ds, exclusion_days),
+        contacted=audience_history(rt, every, ds, cap_days, published_treatment=True),
+        assigned=audience_history(
+            rt, [s for s in every if any(s.name in x.exclude.campaigns for x in specs)], ds, exclusion_days
+        ),
         suppression=lists_as_of(rt.lake, ds),
         recommendations=_recommendations(rt, ds) if any(s.content for s in specs) else None,
         global_control_fraction=rt.settings.global_control_fraction,
     )
     plans = plan_audiences(specs, scored, inputs, ds)
     model_version = scores["model_version"].iloc[0] if len(scores) else None
-    from campaignflow.io.lake import frame_to_parquet
-
     for name, (audience, stats) in plans.items():
-        ref = datasets.audience(name).at(ds)
-        staged = rt.lake.stage(ref)
-        rt.lake.store.write_bytes(f"{staged}/part-00000.parquet", frame_to_parquet(audience))
         meta = {"campaign": name, "stats": stats.to_dict(), "model_version": model_version}
-        rt.lake.commit(ref, staged, len(audience), meta, control={"_report.png": audience_report_png(stats, ds)})
+        report = {"_report.png": audience_report_png(stats, ds)}
+        rt.lake.write_frame(datasets.audience(name).at(ds), audience, meta, control=report)
     return {
         "dt": ds,
         "campaigns": list(plans),
@@ -59,7 +60,7 @@ def run(rt: Runtime, ds: str) -> dict[str, Any]:
 
 
 def audience_history(
-    rt: Runtime, campaigns: list[str], ds: str, days: int, published_treatment: bool = False
+    rt: Runtime, campaigns: list[CampaignSpec], ds: str, days: int, published_treatment: bool = False
 ) -> pd.DataFrame | None:
     """(customer_id, campaign, dt) of ``campaigns``' audiences in [D - days, D - 1].
 
@@ -67,17 +68,17 @@ def audience_history(
     destination (what a frequency cap counts as contacted).
     """
     from campaignflow.campaigns.publish import is_published, publication_key
-    from campaignflow.campaigns.spec import load_named_campaign
 
     if days <= 0 or not campaigns:
         return None
     start = (date.fromisoformat(ds) - timedelta(days=days)).isoformat()
     end = (date.fromisoformat(ds) - timedelta(days=1)).isoformat()
     frames = []
-    for name in campaigns:
+    for spec in campaigns:
+        name = spec.name
         dates = rt.lake.committed_dates(datasets.audience(name), start, end)
         if published_treatment and dates:
-            destinations = [d.name for d in load_named_campaign(rt.settings.campaigns_dir, name).destinations]
+            destinations = [d.name for d in spec.destinations]
             store = rt.exports.store
             dates = [d for d in dates if any(is_published(store, publication_key(x, name, d)) for x in destinations)]
         history = rt.lake.read_dates(datasets.audience(name), dates, ["customer_id", "group"])

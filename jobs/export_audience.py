@@ -8,16 +8,18 @@ published through :func:`campaignflow.campaigns.publish.publish` (staged files, 
 
 from __future__ import annotations
 
-import io
 import os
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from campaignflow.io import datasets
 from campaignflow.jobcli import campaign_job
 from campaignflow.runtime import Runtime
+
+if TYPE_CHECKING:
+    from campaignflow.campaigns.destinations import Platform
 
 
 def run(rt: Runtime, ds: str, campaign: str) -> dict[str, Any]:
@@ -56,23 +58,13 @@ def run(rt: Runtime, ds: str, campaign: str) -> dict[str, Any]:
     return {"dt": ds, "campaign": spec.name, "exports": exported}
 
 
-def previous_rows(rt: Runtime, destination: str, campaign: str, ds: str, target: Any) -> pd.DataFrame | None:
+def previous_rows(rt: Runtime, destination: str, campaign: str, ds: str, target: Platform) -> pd.DataFrame | None:
     """The identifier rows of the newest visible publication before ``ds`` (None: the first one)."""
     from campaignflow.campaigns.publish import previous_publication, published
 
     key = previous_publication(rt.exports.store, destination, campaign, ds)
     found = published(rt.exports.store, key) if key else None
-    if found is None:
-        return None
-    _, files = found
-    back = {v: k for k, v in target.headers.items()}
-    parts = [
-        pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False).rename(columns=back)
-        for name, data in sorted(files.items())
-        if name.startswith("audience-")
-    ]
-    frame = pd.concat(parts, ignore_index=True)
-    return frame.replace("", None)
+    return None if found is None else target.decode(found[1])
 
 
 add_arguments, run_args, main = campaign_job(run, __doc__)

@@ -16,6 +16,7 @@ suppressed for every customer who carries it, whatever the casing or spacing it 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -106,6 +107,8 @@ def plan_audiences(
         campaign → (rows: customer_id, group, rank, the ``order_by`` value[, content columns];
         the funnel and report numbers).
     """
+    if inputs.contacts is not None:  # normalised once per day, not once per campaign
+        inputs = dataclasses.replace(inputs, contacts=with_normalised_identifiers(inputs.contacts))
     frame = _with_contacts(scored, inputs.contacts)
     matches = {s.name: s.condition().mask(frame) for s in specs}
     taken = np.zeros(len(frame), dtype=bool)
@@ -173,7 +176,8 @@ def _plan_one(
     held = keep & in_share(GLOBAL_CONTROL_SALT, ids, inputs.global_control_fraction)
     stats.global_control = int(held.sum())
     chosen = frame[keep & ~held]
-    ranking = spec.ranking().evaluate(chosen).astype(float)
+    value = spec.ranking()
+    ranking = value.evaluate(chosen).astype(float)
     chosen = chosen.assign(_value=ranking.to_numpy()).sort_values(
         ["_value", "customer_id"], ascending=[False, True], na_position="last"
     )
@@ -189,7 +193,7 @@ def _plan_one(
             "group": np.concatenate([np.where(control, "control", "treatment"), np.full(len(held_rows), GROUPS[2])]),
             "rank": np.concatenate([np.arange(1, len(chosen) + 1), np.zeros(len(held_rows), dtype=int)]),
             spec.audience.order_by: np.concatenate(
-                [chosen["_value"].to_numpy(), spec.ranking().evaluate(held_rows).astype(float).to_numpy()]
+                [chosen["_value"].to_numpy(), value.evaluate(held_rows).astype(float).to_numpy()]
             ),
         }
     )
@@ -297,7 +301,8 @@ def _with_contacts(scored: pd.DataFrame, contacts: pd.DataFrame | None) -> pd.Da
     frame = scored.reset_index(drop=True)
     if contacts is None:
         return frame
-    contacts = with_normalised_identifiers(contacts)
+    if "email_norm" not in contacts.columns:
+        contacts = with_normalised_identifiers(contacts)
     clash = [c for c in contacts.columns if c in frame.columns and c != "customer_id"]
     return frame.drop(columns=clash).merge(contacts, on="customer_id", how="left")
 

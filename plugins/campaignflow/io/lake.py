@@ -145,13 +145,18 @@ class Lake:
         return manifest
 
     def write_files(
-        self, ref: PartitionRef, files: Mapping[str, bytes], rows: int, meta: Mapping[str, Any] | None = None
+        self,
+        ref: PartitionRef,
+        files: Mapping[str, bytes],
+        rows: int,
+        meta: Mapping[str, Any] | None = None,
+        control: Mapping[str, bytes] | None = None,
     ) -> dict[str, Any]:
-        """Stage and commit a set of named files as one partition."""
+        """Stage and commit a set of named files (and ``_``-named control files) as one partition."""
         staged = self.stage(ref)
         for name, data in files.items():
             self.store.write_bytes(f"{staged}/{name}", data)
-        return self.commit(ref, staged, rows, meta)
+        return self.commit(ref, staged, rows, meta, control)
 
     def write_frame(
         self,
@@ -159,10 +164,12 @@ class Lake:
         frame: pd.DataFrame,
         meta: Mapping[str, Any] | None = None,
         schema: pa.Schema | None = None,
+        control: Mapping[str, bytes] | None = None,
     ) -> dict[str, Any]:
         """Commit a DataFrame as ``part-00000.parquet`` (with ``schema``, column types are fixed
         even for an empty day, so every partition of a table reads back alike)."""
-        return self.write_files(ref, {"part-00000.parquet": frame_to_parquet(frame, schema)}, len(frame), meta)
+        files = {"part-00000.parquet": frame_to_parquet(frame, schema)}
+        return self.write_files(ref, files, len(frame), meta, control)
 
     # -- reading -------------------------------------------------------------------------------
     def is_committed(self, ref: PartitionRef) -> bool:

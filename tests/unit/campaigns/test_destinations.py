@@ -131,3 +131,13 @@ def test_an_empty_audience_is_one_file_with_headers() -> None:
     rows = export_rows(treatment.iloc[0:0], contacts, target, ["email_sha256", "phone_sha256"])
     files, counts = export_files(rows, target, ["email_sha256", "phone_sha256"], None)
     assert files["audience-00001.csv"] == b"email,phone\n" and counts["rows"] == 0
+
+
+def test_decode_reads_back_what_files_wrote() -> None:
+    treatment, contacts = people(30)
+    for kind, target in PLATFORMS.items():
+        rows = export_rows(treatment, contacts, target, ["email_sha256", "phone_sha256"])
+        back = target.decode(target.files(rows))
+        pd.testing.assert_frame_equal(
+            back.reset_index(drop=True), rows.reset_index(drop=True), check_dtype=False, obj=kind
+        )

@@ -50,6 +50,21 @@ class Platform:
         renamed.to_csv(buf, index=False, lineterminator="\n")
         return buf.getvalue().encode()
 
+    def decode(self, files: dict[str, bytes], stem: str = "audience") -> pd.DataFrame:
+        """The rows of a publication's ``<stem>-*`` files back under our column names (``encode``'s inverse)."""
+        back = {v: k for k, v in self.headers.items()}
+        parts = []
+        for name, data in sorted(files.items()):
+            if not name.startswith(f"{stem}-"):
+                continue
+            if self.file_format == "parquet":
+                import pyarrow.parquet as pq
+
+                parts.append(pq.read_table(io.BytesIO(data)).to_pandas())
+            else:
+                parts.append(pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False).replace("", None))
+        return pd.concat(parts, ignore_index=True).rename(columns=back)
+
     def files(self, rows: pd.DataFrame, stem: str = "audience") -> dict[str, bytes]:
         """``rows`` as ``<stem>-00001.<ext>`` … chunks of at most :attr:`max_rows` (one empty file for none)."""
         size = self.max_rows or max(len(rows), 1)
