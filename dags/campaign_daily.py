@@ -1,46 +1,33 @@
 """
 ### campaign_daily
 
-The nightly campaign pipeline for logical date **D** (`{{ ds }}`):
+Every customer scored as of logical date **D** (`{{ ds }}`), one audience per active campaign
+planned, and each published to its destinations.
 
 0. **validate_campaigns** — every campaign spec checked against the columns rules can use, before
    anything else runs (a bad spec fails the run at once).
-1. **wait_for_landing** — the shop's export for D has arrived (`landing/dt=D/_SUCCESS`).
-2. **ingest** — each landing CSV typed into `staging/<table>/dt=D` (unreadable values reject the batch).
-3. **validate_raw** — Great Expectations suites; pass → `raw/<table>/dt=D`, fail → `quarantine/`
-   with a report naming file, column, rule and lines. Nothing downstream runs on a failed batch.
-4. **build_features** — Spark, point in time and incremental: day D's raw data aggregated into
-   `daily/customer_day/dt=D`, the feature state of D-1 moved to D (`state/customer_features/dt=D`;
-   rebuilt from the daily aggregates after a gap or late data), then `features/customer/dt=D`,
-   validated before commit. Alongside it **snapshot_contacts** rolls each customer's current
-   contact/consent record forward to `dims/contacts/dt=D`.
-5. **build_segments** — RFM tiers and k-means clusters as of D (`segments/customer/dt=D`);
-   **train_churn** — weekly (`CAMPAIGNFLOW_RETRAIN_DAYS`): churn candidates (LightGBM, torch MLP on
-   a GPU when present) and the value model on rolling snapshots (features as of T, labels in
-   `labels/churn_h{H}/dt=T`), judged on the newest snapshot; the champion changes only when a
-   challenger beats it by the promotion margin (`registry/churn_champion/`). A backtest of the
-   scores published H days ago goes to `monitoring/churn_backtest/`.
-   **train_recommender** — weekly: the product recommender (torch, on a GPU when present) trained
-   on order lines and events before T = D − 28 d and judged against popularity, buy-again and
-   co-occurrence on what was bought in (T, D]; promoted only if its NDCG@10 beats the champion's
-   (`registry/recommender_champion/`). **recommend_products** — `recommendations/customer/dt=D`,
-   the top 10 products per customer. A shop without order lines skips both, saying why.
-6. **score_customers** — `scores/customer/dt=D`: calibrated churn probability, band, top-3 reasons,
+1. **wait_for_features** — D's features, segments and contact snapshot are committed
+   (`ingest_features`); **wait_for_models** — both trainings have decided for D (`train_models`),
+   so D is scored with the champion of its own time, in a daily run or a backfill alike.
+2. **score_customers** — `scores/customer/dt=D`: calibrated churn probability, band, top-3 reasons,
    predicted orders and spend over H, days to the next order, RFM tier and cluster; drift (PSI)
-   against the training window in `monitoring/churn_drift/`.
-7. **build_audiences** — every active campaign whose schedule includes D, planned in priority
+   against the training window in `monitoring/churn_drift/`. **recommend_products** —
+   `recommendations/customer/dt=D`, the top 10 products per customer (skipped, saying why, for a
+   shop without order lines).
+3. **build_audiences** — every active campaign whose schedule includes D, planned in priority
    order (one campaign per customer per day): rule, exclusions, consent and suppression,
    contactability, frequency cap, global control, budget, control split →
-   `audiences/<campaign>/dt=D` with its funnel and `_report.png`.
-   **export_audience** — one mapped task per planned campaign: each destination's files (email
+   `audiences/<campaign>/dt=D` with its funnel and `_report.png`. Depends on its previous run:
+   frequency caps count the contacts of the days before.
+4. **export_audience** — one mapped task per planned campaign: each destination's files (email
    tool, Google Customer Match, Meta Custom Audience, Parquet; hashed identifiers only) published
    under `exports/<destination>/<campaign>/dt=D` by a conditional manifest write, `_SUCCESS` last.
 
 Every task replaces exactly one partition per date, so re-runs and backfills are the same thing.
 The DAG starts in 1980 with `catchup=False`, so a shop's history from any year since can be
-backfilled and no earlier logical date exists to be silently skipped. Data-quality and other
-permanent failures fail a task without retries; transient ones retry with exponential backoff.
-Settings (lake location, churn horizon) come from `CAMPAIGNFLOW_*` environment variables.
+backfilled. Data-quality and other permanent failures fail a task without retries; transient ones
+retry with exponential backoff. The run's report (stage counts, data quality, models, segments,
+funnels, drift, lift) is the **Campaign report** tab of the run in this UI.
 """
 
 from __future__ import annotations
@@ -49,11 +36,12 @@ from typing import Any
 
 from airflow.sdk import PokeReturnValue, dag, task
 
-from campaignflow.orchestration.dag_defaults import DEFAULT_ARGS, START_DATE
+from campaignflow.orchestration import assets
+from campaignflow.orchestration.dag_defaults import CAMPAIGN_DAILY, DEFAULT_ARGS, SENSOR_ARGS, START_DATE
 
 
 @dag(
-    dag_id="campaign_daily",
+    dag_id=CAMPAIGN_DAILY,
     schedule="@daily",
     start_date=START_DATE,
     catchup=False,
@@ -69,86 +57,47 @@ def campaign_daily() -> None:
 
         return check_campaigns()
 
-    @task.sensor(poke_interval=300, timeout=6 * 3600, mode="reschedule")
-    def wait_for_landing(ds: str | None = None) -> PokeReturnValue:
-        from campaignflow.io import landing
-        from campaignflow.runtime import Runtime
+    @task.sensor(**SENSOR_ARGS)
+    def wait_for_features(ds: str | None = None) -> PokeReturnValue:
+        from campaignflow.orchestration.waits import features_built
 
-        return PokeReturnValue(is_done=landing.is_complete(Runtime.from_settings().landing, str(ds)))
+        return PokeReturnValue(is_done=features_built(str(ds)))
 
-    @task
-    def ingest(ds: str | None = None) -> dict[str, Any]:
+    @task.sensor(**SENSOR_ARGS)
+    def wait_for_models(ds: str | None = None) -> PokeReturnValue:
+        from campaignflow.orchestration.waits import models_settled
+
+        return PokeReturnValue(is_done=models_settled(str(ds)))
+
+    @task(outlets=[assets.SCORES])
+    def score_customers(ds: str | None = None, outlet_events: Any = None) -> dict[str, Any]:
         from campaignflow.orchestration.tasks import run_job
 
-        return run_job("ingest", str(ds))
+        return run_job("score_customers", str(ds), outlet_events=outlet_events, outlets=[assets.SCORES])
 
-    @task
-    def validate_raw(ds: str | None = None) -> dict[str, Any]:
+    @task(outlets=[assets.RECOMMENDATIONS])
+    def recommend_products(ds: str | None = None, outlet_events: Any = None) -> dict[str, Any]:
         from campaignflow.orchestration.tasks import run_job
 
-        return run_job("validate_raw", str(ds))
+        outlets = [assets.RECOMMENDATIONS]
+        return run_job("recommend_products", str(ds), outlet_events=outlet_events, outlets=outlets)
 
-    @task
-    def snapshot_contacts(ds: str | None = None) -> dict[str, Any]:
+    @task(outlets=[assets.AUDIENCES], depends_on_past=True)
+    def build_audiences(ds: str | None = None, outlet_events: Any = None) -> list[str]:
         from campaignflow.orchestration.tasks import run_job
 
-        return run_job("snapshot_contacts", str(ds))
+        result = run_job("build_audiences", str(ds), outlet_events=outlet_events, outlets=[assets.AUDIENCES])
+        return list(result["campaigns"])
 
-    @task
-    def build_features(ds: str | None = None) -> dict[str, Any]:
+    @task(outlets=[assets.EXPORTS], map_index_template="{{ campaign }}")
+    def export_audience(campaign: str, ds: str | None = None, outlet_events: Any = None) -> dict[str, Any]:
         from campaignflow.orchestration.tasks import run_job
 
-        return run_job("build_features", str(ds))
+        return run_job("export_audience", str(ds), campaign, outlet_events=outlet_events, outlets=[assets.EXPORTS])
 
-    @task
-    def build_segments(ds: str | None = None) -> dict[str, Any]:
-        from campaignflow.orchestration.tasks import run_job
-
-        return run_job("build_segments", str(ds))
-
-    @task
-    def train_churn(ds: str | None = None) -> dict[str, Any]:
-        from campaignflow.orchestration.tasks import run_job
-
-        return run_job("train_churn", str(ds))
-
-    @task
-    def train_recommender(ds: str | None = None) -> dict[str, Any]:
-        from campaignflow.orchestration.tasks import run_job
-
-        return run_job("train_recommender", str(ds))
-
-    @task
-    def recommend_products(ds: str | None = None) -> dict[str, Any]:
-        from campaignflow.orchestration.tasks import run_job
-
-        return run_job("recommend_products", str(ds))
-
-    @task
-    def score_customers(ds: str | None = None) -> dict[str, Any]:
-        from campaignflow.orchestration.tasks import run_job
-
-        return run_job("score_customers", str(ds))
-
-    @task
-    def build_audiences(ds: str | None = None) -> list[str]:
-        from campaignflow.orchestration.tasks import run_job
-
-        return list(run_job("build_audiences", str(ds))["campaigns"])
-
-    @task(map_index_template="{{ campaign }}")
-    def export_audience(campaign: str, ds: str | None = None) -> dict[str, Any]:
-        from campaignflow.orchestration.tasks import run_job
-
-        return run_job("export_audience", str(ds), campaign)
-
-    validated = validate_campaigns() >> wait_for_landing() >> ingest() >> validate_raw()
-    features = validated >> build_features()
-    scored = features >> [build_segments(), train_churn()] >> score_customers()
-    recommended = features >> train_recommender() >> recommend_products()
-    contacts = validated >> snapshot_contacts()
+    ready = validate_campaigns() >> wait_for_features() >> wait_for_models()
     audiences = build_audiences()
-    [scored, recommended, contacts] >> audiences
+    ready >> [score_customers(), recommend_products()] >> audiences
     export_audience.expand(campaign=audiences)
 
 

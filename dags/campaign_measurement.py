@@ -19,11 +19,12 @@ from typing import Any
 
 from airflow.sdk import PokeReturnValue, dag, task
 
-from campaignflow.orchestration.dag_defaults import DEFAULT_ARGS, START_DATE
+from campaignflow.orchestration import assets
+from campaignflow.orchestration.dag_defaults import CAMPAIGN_MEASUREMENT, DEFAULT_ARGS, SENSOR_ARGS, START_DATE
 
 
 @dag(
-    dag_id="campaign_measurement",
+    dag_id=CAMPAIGN_MEASUREMENT,
     schedule="@daily",
     start_date=START_DATE,
     catchup=False,
@@ -33,19 +34,17 @@ from campaignflow.orchestration.dag_defaults import DEFAULT_ARGS, START_DATE
     doc_md=__doc__,
 )
 def campaign_measurement() -> None:
-    @task.sensor(poke_interval=600, timeout=24 * 3600, mode="reschedule")
+    @task.sensor(**SENSOR_ARGS)
     def wait_for_orders(ds: str | None = None) -> PokeReturnValue:
-        from campaignflow.io import datasets
-        from campaignflow.runtime import Runtime
+        from campaignflow.orchestration.waits import orders_validated
 
-        lake = Runtime.from_settings().lake
-        return PokeReturnValue(is_done=lake.is_committed(datasets.raw("orders").at(str(ds))))
+        return PokeReturnValue(is_done=orders_validated(str(ds)))
 
-    @task
-    def measure_campaigns(ds: str | None = None) -> dict[str, Any]:
+    @task(outlets=[assets.LIFT])
+    def measure_campaigns(ds: str | None = None, outlet_events: Any = None) -> dict[str, Any]:
         from campaignflow.orchestration.tasks import run_job
 
-        return dict(run_job("measure_campaigns", str(ds)))
+        return dict(run_job("measure_campaigns", str(ds), outlet_events=outlet_events, outlets=[assets.LIFT]))
 
     wait_for_orders() >> measure_campaigns()
 

@@ -32,6 +32,13 @@ MIN_HISTORY_DAYS = 28  # a snapshot needs this much order history before it
 
 
 def run(rt: Runtime, ds: str, force: bool = False) -> dict[str, Any]:
+    """Train if due (or forced) and commit the decision to ``monitoring/training_churn/dt=D``."""
+    from campaignflow.models import registry
+
+    return registry.record_training_run(rt.lake, "churn", ds, train(rt, ds, force))
+
+
+def train(rt: Runtime, ds: str, force: bool = False) -> dict[str, Any]:
     from campaignflow.models import churn, registry, value
 
     lake, s = rt.lake, rt.settings

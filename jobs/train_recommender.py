@@ -27,6 +27,13 @@ log = logging.getLogger(__name__)
 
 
 def run(rt: Runtime, ds: str, force: bool = False) -> dict[str, Any]:
+    """Train if due (or forced) and commit the decision to ``monitoring/training_recommender/dt=D``."""
+    from campaignflow.models import registry
+
+    return registry.record_training_run(rt.lake, "recommender", ds, train(rt, ds, force))
+
+
+def train(rt: Runtime, ds: str, force: bool = False) -> dict[str, Any]:
     from campaignflow.models import registry
     from campaignflow.recommend import bpr, interactions, training
 

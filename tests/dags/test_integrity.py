@@ -8,6 +8,8 @@ from itertools import pairwise
 
 import pytest
 
+from campaignflow.orchestration import assets
+from campaignflow.orchestration.dag_defaults import SUITE
 from tests.conftest import ROOT
 
 HEAVY = ("pyspark", "pandas", "lightgbm", "great_expectations", "boto3", "torch", "sklearn", "pyarrow")
@@ -22,31 +24,58 @@ def dagbag():  # type: ignore[no-untyped-def]
 
 def test_no_import_errors(dagbag) -> None:  # type: ignore[no-untyped-def]
     assert dagbag.import_errors == {}
-    assert "campaign_daily" in dagbag.dag_ids
+    assert set(SUITE) <= set(dagbag.dag_ids)
 
 
-def test_every_dag_tagged_documented_and_retried(dagbag) -> None:  # type: ignore[no-untyped-def]
+def test_every_dag_tagged_documented_owned_and_bounded(dagbag) -> None:  # type: ignore[no-untyped-def]
     for dag in dagbag.dags.values():
-        assert dag.tags, f"{dag.dag_id} has no tags"
+        assert dag.tags and "campaignflow" in dag.tags, f"{dag.dag_id} has no tags"
         assert dag.doc_md and len(dag.doc_md) > 100, f"{dag.dag_id} has no doc_md"
+        assert dag.max_active_runs and dag.max_active_runs <= 3, dag.dag_id
+        assert dag.timetable.can_be_scheduled and not dag.catchup, f"{dag.dag_id} cannot be backfilled by date"
         for task in dag.tasks:
-            assert task.retries >= 1, f"{dag.dag_id}.{task.task_id} has no retries"
+            assert task.owner == "campaignflow", f"{dag.dag_id}.{task.task_id} has no owner"
+            assert task.retries >= 1 and task.retry_exponential_backoff, f"{dag.dag_id}.{task.task_id} retries"
+            assert task.on_failure_callback, f"{dag.dag_id}.{task.task_id} reports no failure"
 
 
-def test_daily_dag_shape(dagbag) -> None:  # type: ignore[no-untyped-def]
-    dag = dagbag.dags["campaign_daily"]
-    order = ["wait_for_landing", "ingest", "validate_raw", "build_features", "train_churn", "score_customers"]
-    for upstream, downstream in pairwise(order):
-        assert downstream in dag.get_task(upstream).downstream_task_ids
-    assert dag.get_task("validate_campaigns").upstream_task_ids == set()  # specs checked before anything runs
-    assert "wait_for_landing" in dag.get_task("validate_campaigns").downstream_task_ids
-    assert "build_audiences" in dag.get_task("score_customers").downstream_task_ids
+def _edges(dag) -> set[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    return {(t.task_id, d) for t in dag.tasks for d in t.downstream_task_ids}
+
+
+def test_ingest_features_shape(dagbag) -> None:  # type: ignore[no-untyped-def]
+    dag = dagbag.dags["ingest_features"]
+    order = ["wait_for_landing", "ingest", "validate_raw", "build_features", "build_segments"]
+    assert set(pairwise(order)) <= _edges(dag)
     assert dag.get_task("snapshot_contacts").upstream_task_ids == {"validate_raw"}
-    assert "build_audiences" in dag.get_task("snapshot_contacts").downstream_task_ids
-    assert "export_audience" in dag.get_task("build_audiences").downstream_task_ids
-    recommend = ["build_features", "train_recommender", "recommend_products", "build_audiences"]
-    for upstream, downstream in pairwise(recommend):
-        assert downstream in dag.get_task(upstream).downstream_task_ids
+    assert dag.get_task("build_features").depends_on_past  # D's state grows from D-1's
+
+
+def test_campaign_daily_waits_for_features_and_models(dagbag) -> None:  # type: ignore[no-untyped-def]
+    dag = dagbag.dags["campaign_daily"]
+    assert dag.get_task("validate_campaigns").upstream_task_ids == set()  # specs checked before anything runs
+    order = ["validate_campaigns", "wait_for_features", "wait_for_models", "score_customers", "build_audiences"]
+    assert set(pairwise(order)) <= _edges(dag)
+    assert ("wait_for_models", "recommend_products") in _edges(dag)
+    assert ("recommend_products", "build_audiences") in _edges(dag)
+    assert ("build_audiences", "export_audience") in _edges(dag)
+    for sensor in ("wait_for_features", "wait_for_models"):
+        assert dag.get_task(sensor).mode == "reschedule"  # waiting holds no worker slot
+
+
+def test_train_models_on_demand(dagbag) -> None:  # type: ignore[no-untyped-def]
+    dag = dagbag.dags["train_models"]
+    assert dag.params["force"] is False
+    assert {("wait_for_orders", "train_churn"), ("wait_for_orders", "train_recommender")} <= _edges(dag)
+
+
+def test_assets_name_the_partitions_each_dag_commits(dagbag) -> None:  # type: ignore[no-untyped-def]
+    produced = {dag_id: {o.uri for t in dagbag.dags[dag_id].tasks for o in t.outlets} for dag_id in SUITE}
+    assert "campaignflow://lake/features/customer" in produced["ingest_features"]
+    assert "campaignflow://lake/raw/orders" in produced["ingest_features"]
+    assert "campaignflow://lake/monitoring/training_churn" in produced["train_models"]
+    assert {assets.SCORES.uri, assets.AUDIENCES.uri, assets.EXPORTS.uri} <= produced["campaign_daily"]
+    assert produced["campaign_measurement"] == {"campaignflow://lake/measurement/campaign_lift"}
 
 
 def test_parsing_imports_nothing_heavy() -> None:

@@ -160,7 +160,7 @@ def test_rerunning_a_date_leaves_identical_output(shop) -> None:  # type: ignore
 def test_bad_batch_stops_downstream_and_touches_nothing(shop) -> None:  # type: ignore[no-untyped-def]
     rt, _ = shop
     committed = {k: rt.lake.store.read_bytes(k) for k in rt.lake.store.list_keys("raw")}
-    assert run_dates([BAD]) == [(BAD, "failed")]
+    assert run_dates([BAD]) == [(BAD, "ingest_features: failed")]
     assert not rt.lake.is_committed(PartitionRef("raw", "orders", str(BAD)))
     assert rt.lake.is_committed(PartitionRef("quarantine", "raw/orders", str(BAD)))
     assert not rt.lake.is_committed(PartitionRef("features", "customer", str(BAD)))

@@ -46,6 +46,11 @@ def champion(task: str) -> Dataset:
     return Dataset("registry", f"{task}_champion", f"which {task} model serves from D on, and why")
 
 
+def training_run(task: str) -> Dataset:
+    """What the training of ``task`` decided at D (trained, not due, refused, skipped), every date."""
+    return Dataset("monitoring", f"training_{task}", f"the {task} training decision at D")
+
+
 RECOMMENDATIONS = Dataset("recommendations", "customer", "top-k products per customer as of D, with ranks and scores")
 RECOMMENDER_EVALUATION = Dataset(
     "monitoring", "recommender_evaluation", "the recommender and its baselines on the time split at D"

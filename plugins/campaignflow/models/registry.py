@@ -185,6 +185,21 @@ def rollback(lake: Lake, ds: str, task: str = "churn") -> Champion:
     return set_champion(lake, ds, previous.name, previous.version, reason, origin=previous.origin)
 
 
+def record_training_run(lake: Lake, task: str, ds: str, result: dict[str, Any]) -> dict[str, Any]:
+    """Commit what the training of ``task`` decided at ``ds`` (one partition per date); ``result`` back.
+
+    Scoring for D waits for this record, so a date's champion is settled before anything is scored.
+    """
+    data = json.dumps(result, indent=2, sort_keys=True, default=str).encode()
+    lake.write_files(datasets.training_run(task).at(ds), {"decision.json": data}, 0, json.loads(data))
+    return result
+
+
+def training_recorded(lake: Lake, ds: str, task: str) -> bool:
+    """Whether the training of ``task`` has decided for ``ds``."""
+    return lake.is_committed(datasets.training_run(task).at(ds))
+
+
 LISTED_METRICS = {"churn": ("auc", "ece", "log_loss"), "recommender": ("recall@10", "ndcg@10", "coverage@10")}
 
 

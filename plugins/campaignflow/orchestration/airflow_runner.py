@@ -1,7 +1,8 @@
-"""Drive the daily DAG through Airflow (``dag.test``) with a project-local metadata DB.
+"""Drive the daily DAGs through Airflow (``dag.test``) with a project-local metadata DB.
 
-This is what ``campaignflow run`` and ``make demo`` use: the real DAG, real task instances and
-XComs recorded in Airflow's DB (SQLite under ``$CAMPAIGNFLOW_HOME/airflow`` unless
+This is what ``campaignflow run`` and ``make demo`` use: per date, the suite's daily DAGs in order
+(``ingest_features``, ``train_models``, ``campaign_daily``), real task instances and XComs recorded
+in Airflow's DB (SQLite under ``$CAMPAIGNFLOW_HOME/airflow`` unless
 ``AIRFLOW__DATABASE__SQL_ALCHEMY_CONN`` says otherwise), so ``make airflow`` shows the runs.
 Runs on one Airflow home are serialised by a file lock, so two commands started together queue
 instead of racing on the metadata DB.
@@ -18,13 +19,14 @@ import sys
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 from campaignflow.errors import DateOutOfRange
+from campaignflow.orchestration.dag_defaults import DAILY
 from campaignflow.settings import EARLIEST_DATE, ENV_PREFIX, default_home, project_root
 
 log = logging.getLogger(__name__)
 
-DAG_ID = "campaign_daily"
 LOCK_NAME = "campaignflow-run.lock"
 
 
@@ -57,18 +59,30 @@ def run_lock(on_wait: Callable[[str], None] = log.warning) -> Iterator[None]:
 
 
 def migrate_db() -> None:
-    """Create or upgrade the Airflow metadata DB (idempotent)."""
+    """Create or upgrade the Airflow metadata DB and the backfill pool (idempotent)."""
     airflow = Path(sys.executable).with_name("airflow")
     subprocess.run([str(airflow), "db", "migrate"], check=True, capture_output=True, text=True)
+    ensure_backfill_pool()
 
 
-def load_dag(dag_id: str = DAG_ID):  # type: ignore[no-untyped-def]
+def ensure_backfill_pool() -> None:
+    """The pool backfill runs are routed to (:mod:`campaignflow.orchestration.policy`)."""
+    from airflow.models.pool import Pool
+
+    from campaignflow.orchestration.policy import BACKFILL_POOL, BACKFILL_POOL_DESCRIPTION, BACKFILL_POOL_SLOTS
+
+    if Pool.get_pool(BACKFILL_POOL) is None:
+        Pool.create_or_update_pool(BACKFILL_POOL, BACKFILL_POOL_SLOTS, BACKFILL_POOL_DESCRIPTION, False)
+
+
+def load_dags(dag_ids: tuple[str, ...] = DAILY) -> list[Any]:
+    """The DAGs, parsed from the DAGs folder (import errors raise)."""
     from airflow.dag_processing.dagbag import DagBag
 
     bag = DagBag(dag_folder=os.environ["AIRFLOW__CORE__DAGS_FOLDER"])
     if bag.import_errors:
         raise RuntimeError(f"DAG import errors: {bag.import_errors}")
-    return bag.dags[dag_id]
+    return [bag.dags[dag_id] for dag_id in dag_ids]
 
 
 def check_processable(dates: list[date]) -> None:
@@ -79,23 +93,32 @@ def check_processable(dates: list[date]) -> None:
 
 
 def run_dates(
-    dates: list[date], dag_id: str = DAG_ID, on_done: Callable[[date, str], None] | None = None
+    dates: list[date], dag_ids: tuple[str, ...] = DAILY, on_done: Callable[[date, str], None] | None = None
 ) -> list[tuple[date, str]]:
-    """Run the DAG once per logical date, in order, stopping at the first failure; each run's state."""
+    """Run the DAGs once per logical date, dates in order and DAGs in order within a date, stopping at
+    the first failure; each date's state (``success``, or the first failed DAG's ``dag_id: state``)."""
     check_processable(dates)
     configure_airflow_env()
     with run_lock():
         migrate_db()
-        dag = load_dag(dag_id)
+        dags = load_dags(dag_ids)
         states = []
         for day in dates:
-            logical = datetime(day.year, day.month, day.day, tzinfo=UTC)
-            run = dag.test(logical_date=logical)
-            state = str(getattr(run.state, "value", run.state))
-            log.info("%s %s: %s", dag_id, day, state)
+            state = _run_date(dags, day)
             states.append((day, state))
             if on_done:
                 on_done(day, state)
             if state != "success":
                 break
     return states
+
+
+def _run_date(dags: list[Any], day: date) -> str:
+    logical = datetime(day.year, day.month, day.day, tzinfo=UTC)
+    for dag in dags:
+        run = dag.test(logical_date=logical)
+        state = str(getattr(run.state, "value", run.state))
+        log.info("%s %s: %s", dag.dag_id, day, state)
+        if state != "success":
+            return f"{dag.dag_id}: {state}"
+    return "success"

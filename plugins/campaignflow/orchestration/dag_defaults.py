@@ -1,15 +1,25 @@
-"""What every campaignflow DAG shares: its first date and its retry policy (no I/O, cheap to import).
+"""What every campaignflow DAG shares: ids, first date, retry policy, failure callback (cheap to import).
 
 Transient failures retry with exponential backoff; data-quality and other permanent failures fail
-at once (the task wrapper raises ``AirflowFailException`` for them).
+at once (the task wrapper raises ``AirflowFailException`` for them). A failed task posts a short
+summary to the ``campaignflow_webhook`` connection when there is one.
 """
 
 from __future__ import annotations
 
+import os
 from datetime import datetime, timedelta
 from typing import Any
 
+from campaignflow.orchestration.notify import post_failure
 from campaignflow.settings import EARLIEST_DATE
+
+INGEST_FEATURES = "ingest_features"
+TRAIN_MODELS = "train_models"
+CAMPAIGN_DAILY = "campaign_daily"
+CAMPAIGN_MEASUREMENT = "campaign_measurement"
+SUITE = (INGEST_FEATURES, TRAIN_MODELS, CAMPAIGN_DAILY, CAMPAIGN_MEASUREMENT)  # a date's run order
+DAILY = (INGEST_FEATURES, TRAIN_MODELS, CAMPAIGN_DAILY)  # what `campaignflow run` runs per date
 
 START_DATE = datetime(EARLIEST_DATE.year, EARLIEST_DATE.month, EARLIEST_DATE.day)
 DEFAULT_ARGS: dict[str, Any] = {
@@ -18,4 +28,12 @@ DEFAULT_ARGS: dict[str, Any] = {
     "retry_delay": timedelta(minutes=1),
     "retry_exponential_backoff": True,
     "max_retry_delay": timedelta(minutes=15),
+    "on_failure_callback": post_failure,
+}
+# Sensors wait for a partition in reschedule mode (no worker slot held); CAMPAIGNFLOW_POKE_SECONDS
+# shortens the interval where partitions land within seconds (tests, a local stack).
+SENSOR_ARGS: dict[str, Any] = {
+    "mode": "reschedule",
+    "poke_interval": int(os.environ.get("CAMPAIGNFLOW_POKE_SECONDS", "300")),
+    "timeout": 24 * 3600,
 }

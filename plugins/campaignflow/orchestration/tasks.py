@@ -8,23 +8,34 @@ Airflow retries them with backoff. Imported inside task bodies only (nothing hea
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterable
 from typing import Any
 
 from campaignflow.errors import PermanentError
 
+AWS_CONNECTION_ID = "campaignflow_aws"
 
-def run_job(job: str, ds: str, *args: Any) -> Any:
-    """``jobs.<job>.run(runtime, ds, *args)`` with Airflow's failure semantics."""
+
+def run_job(job: str, ds: str, *args: Any, outlet_events: Any = None, outlets: Iterable[Any] = (), **kw: Any) -> Any:
+    """``jobs.<job>.run(runtime, ds, *args, **kw)`` with Airflow's failure semantics.
+
+    With ``outlet_events``, each of ``outlets`` gets an asset event naming the committed partition.
+    """
     from airflow.sdk.exceptions import AirflowFailException
 
+    from campaignflow.orchestration.assets import record_partition
     from campaignflow.runtime import Runtime
 
     use_spark_connection()
+    use_aws_connection()
     module = importlib.import_module(f"jobs.{job}")
     try:
-        return module.run(Runtime.from_settings(), ds, *args)
+        result = module.run(Runtime.from_settings(), ds, *args, **kw)
     except PermanentError as err:
         raise AirflowFailException(err.explain()) from err
+    if outlet_events is not None:
+        record_partition(outlet_events, outlets, ds, result if isinstance(result, dict) else None)
+    return result
 
 
 def use_spark_connection() -> None:
@@ -44,6 +55,35 @@ def use_spark_connection() -> None:
     except AirflowNotFoundException:
         return
     os.environ[ENV] = engine_from_connection(conn.conn_type, conn.host, conn.port)
+
+
+def use_aws_connection() -> None:
+    """Take the object store's endpoint and credentials from the Airflow connection ``campaignflow_aws``
+    (type ``aws``; ``extra.endpoint_url`` for an S3-compatible store) for what the environment does not
+    set. Airflow masks the secret in task logs once the connection is read."""
+    import os
+
+    from airflow.sdk import BaseHook
+    from airflow.sdk.exceptions import AirflowNotFoundException
+
+    try:
+        conn = BaseHook.get_connection(AWS_CONNECTION_ID)
+    except AirflowNotFoundException:
+        return
+    for key, value in aws_environment(conn.login, conn.password, conn.extra_dejson).items():
+        os.environ.setdefault(key, value)
+
+
+def aws_environment(login: str | None, password: str | None, extra: dict[str, Any]) -> dict[str, str]:
+    """The environment an ``aws`` connection stands for (pure; empty values left out)."""
+    pairs = {
+        "AWS_ACCESS_KEY_ID": login or extra.get("aws_access_key_id"),
+        "AWS_SECRET_ACCESS_KEY": password or extra.get("aws_secret_access_key"),
+        "AWS_SESSION_TOKEN": extra.get("aws_session_token"),
+        "AWS_DEFAULT_REGION": extra.get("region_name"),
+        "CAMPAIGNFLOW_S3_ENDPOINT_URL": extra.get("endpoint_url"),
+    }
+    return {k: str(v) for k, v in pairs.items() if v}
 
 
 def check_campaigns() -> list[str]:

@@ -1,0 +1,89 @@
+"""
+### ingest_features
+
+The shop's nightly export for logical date **D** (`{{ ds }}`) into validated raw tables and the
+per-customer features as of D. Time-scheduled, so any past date can be backfilled.
+
+1. **wait_for_landing** — the export for D has arrived (`landing/dt=D/_SUCCESS`).
+2. **ingest** — each landing CSV typed into `staging/<table>/dt=D` (unreadable values reject the batch).
+3. **validate_raw** — Great Expectations suites; pass → `raw/<table>/dt=D`, fail → `quarantine/`
+   with a report naming file, column, rule and lines. Nothing downstream runs on a failed batch,
+   and nothing committed before is touched.
+4. **build_features** — Spark, point in time and incremental: day D's raw rows into
+   `daily/customer_day/dt=D`, D-1's state moved to D, then `features/customer/dt=D`, validated
+   before commit. **snapshot_contacts** rolls each customer's contact/consent record forward to
+   `dims/contacts/dt=D`.
+5. **build_segments** — RFM tiers and k-means clusters as of D (`segments/customer/dt=D`).
+
+Produces the assets `campaignflow.raw.*`, `campaignflow.features.customer`,
+`campaignflow.segments.customer` and `campaignflow.dims.contacts`; each asset event names the
+partition (`extra.dt`). `train_models` and `campaign_daily` wait for these partitions.
+**build_features** depends on its previous run (the state of D grows from that of D-1), so runs
+of several dates ingest and validate in parallel while features are built in date order. Backfill
+runs use the `campaignflow_backfill` pool.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from airflow.sdk import PokeReturnValue, dag, task
+
+from campaignflow.orchestration import assets
+from campaignflow.orchestration.dag_defaults import DEFAULT_ARGS, INGEST_FEATURES, SENSOR_ARGS, START_DATE
+
+
+@dag(
+    dag_id=INGEST_FEATURES,
+    schedule="@daily",
+    start_date=START_DATE,
+    catchup=False,
+    max_active_runs=3,
+    tags=["campaignflow", "daily", "ingest", "features"],
+    default_args=DEFAULT_ARGS,
+    doc_md=__doc__,
+)
+def ingest_features() -> None:
+    @task.sensor(**SENSOR_ARGS)
+    def wait_for_landing(ds: str | None = None) -> PokeReturnValue:
+        from campaignflow.orchestration.waits import landing_complete
+
+        return PokeReturnValue(is_done=landing_complete(str(ds)))
+
+    @task
+    def ingest(ds: str | None = None) -> dict[str, Any]:
+        from campaignflow.orchestration.tasks import run_job
+
+        return run_job("ingest", str(ds))
+
+    @task(outlets=assets.RAW)
+    def validate_raw(ds: str | None = None, outlet_events: Any = None) -> dict[str, Any]:
+        from campaignflow.orchestration.tasks import run_job
+
+        return run_job("validate_raw", str(ds), outlet_events=outlet_events, outlets=assets.RAW)
+
+    @task(outlets=[assets.CONTACTS])
+    def snapshot_contacts(ds: str | None = None, outlet_events: Any = None) -> dict[str, Any]:
+        from campaignflow.orchestration.tasks import run_job
+
+        return run_job("snapshot_contacts", str(ds), outlet_events=outlet_events, outlets=[assets.CONTACTS])
+
+    @task(outlets=[assets.CUSTOMER_DAY, assets.FEATURES], depends_on_past=True)  # D's state grows from D-1's
+    def build_features(ds: str | None = None, outlet_events: Any = None) -> dict[str, Any]:
+        from campaignflow.orchestration.tasks import run_job
+
+        outlets = [assets.CUSTOMER_DAY, assets.FEATURES]
+        return run_job("build_features", str(ds), outlet_events=outlet_events, outlets=outlets)
+
+    @task(outlets=[assets.SEGMENTS])
+    def build_segments(ds: str | None = None, outlet_events: Any = None) -> dict[str, Any]:
+        from campaignflow.orchestration.tasks import run_job
+
+        return run_job("build_segments", str(ds), outlet_events=outlet_events, outlets=[assets.SEGMENTS])
+
+    validated = wait_for_landing() >> ingest() >> validate_raw()
+    validated >> build_features() >> build_segments()
+    validated >> snapshot_contacts()
+
+
+ingest_features()
