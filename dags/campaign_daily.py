@@ -17,8 +17,9 @@ planned, and each published to its destinations.
 3. **build_audiences** — every active campaign whose schedule includes D, planned in priority
    order (one campaign per customer per day): rule, exclusions, consent and suppression,
    contactability, frequency cap, global control, budget, control split →
-   `audiences/<campaign>/dt=D` with its funnel and `_report.png`. Depends on its previous run:
-   frequency caps count the contacts of the days before.
+   `audiences/<campaign>/dt=D` with its funnel and `_report.png`. Waits for the previous date's
+   audiences *and exports* (`wait_for_downstream`): frequency caps count the published contacts of
+   the days before, so a backfill running dates side by side plans each day as the daily run did.
 4. **export_audience** — one mapped task per planned campaign: each destination's files (email
    tool, Google Customer Match, Meta Custom Audience, Parquet; hashed identifiers only) published
    under `exports/<destination>/<campaign>/dt=D` by a conditional manifest write, `_SUCCESS` last.
@@ -82,7 +83,8 @@ def campaign_daily() -> None:
         outlets = [assets.RECOMMENDATIONS]
         return run_job("recommend_products", str(ds), outlet_events=outlet_events, outlets=outlets)
 
-    @task(outlets=[assets.AUDIENCES], depends_on_past=True)
+    # waits for D-1's build_audiences and its exports: frequency caps count the published contacts
+    @task(outlets=[assets.AUDIENCES], depends_on_past=True, wait_for_downstream=True)
     def build_audiences(ds: str | None = None, outlet_events: Any = None) -> list[str]:
         from campaignflow.orchestration.tasks import run_job
 

@@ -83,3 +83,35 @@ def s3_bucket(s3_endpoint: str) -> Iterator[str]:
 
     with bucket(s3_endpoint) as name:
         yield name
+
+
+@pytest.fixture(scope="session")
+def daily_shop(tmp_path_factory: pytest.TempPathFactory, s3_endpoint: str):  # type: ignore[no-untyped-def]
+    """The shared shop (tests/daily_shop.py) with its daily runs of D1 and D2 through ``dag.test``."""
+    from campaignflow.orchestration.airflow_runner import run_dates
+    from tests.daily_shop import D1, D2, environment, make_daily_shop
+    from tests.s3server import bucket
+
+    with bucket(s3_endpoint) as name:
+        shop = make_daily_shop(tmp_path_factory.mktemp("daily"), name, s3_endpoint)
+        with environment(shop.env):
+            states = run_dates([D1, D2])
+        yield shop, states
+
+
+@pytest.fixture(scope="session")
+def scheduler_stack(tmp_path_factory: pytest.TempPathFactory, s3_endpoint: str):  # type: ignore[no-untyped-def]
+    """A real Airflow (LocalExecutor, PostgreSQL) on its own copy of the shared shop (history loaded)."""
+    from tests.scheduler.stack import scheduler_with_shop
+
+    with scheduler_with_shop(tmp_path_factory.mktemp("scheduler"), s3_endpoint, "LocalExecutor") as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def backfilled_stack(scheduler_stack):  # type: ignore[no-untyped-def]
+    """The stack after backfilling the suite's daily DAGs over D1..D2 (README runbook order)."""
+    from tests.scheduler.stack import backfill_suite
+
+    stack, shop = scheduler_stack
+    return stack, shop, backfill_suite(stack)

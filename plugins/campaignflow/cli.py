@@ -314,6 +314,16 @@ def cmd_demo(args: argparse.Namespace) -> dict[str, Any]:
     return {"generated": gen, "history": loaded, **run}
 
 
+def cmd_airflow_init(args: argparse.Namespace) -> dict[str, Any]:
+    """Migrate Airflow's metadata DB and create the backfill pool (the environment names the DB)."""
+    from campaignflow.orchestration.airflow_runner import configure_airflow_env, migrate_db
+    from campaignflow.orchestration.policy import BACKFILL_POOL
+
+    configure_airflow_env()
+    migrate_db()
+    return {"airflow_home": os.environ["AIRFLOW_HOME"], "pool": BACKFILL_POOL}
+
+
 def cmd_doctor(args: argparse.Namespace) -> dict[str, Any]:
     """Versions of the moving parts, Java, and where torch would run."""
     from importlib.metadata import version
@@ -480,6 +490,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     spark.add_argument("--host", default="127.0.0.1", help="address `serve` listens on (0.0.0.0 in a container)")
     spark.set_defaults(func=cmd_spark)
+
+    init = sub.add_parser(
+        "airflow-init",
+        help="create or upgrade Airflow's metadata DB and the backfill pool",
+        description="airflow db migrate, then the campaignflow_backfill pool (idempotent; a deployment's init step).",
+    )
+    init.set_defaults(func=cmd_airflow_init)
 
     doctor = sub.add_parser(
         "doctor",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from datetime import date, timedelta
+from datetime import date
 
 import pandas as pd
 import pytest
@@ -13,56 +13,19 @@ from campaignflow.campaigns.identifiers import normalise_email, sha256_hex
 from campaignflow.campaigns.publish import publication_key, published, read_manifest
 from campaignflow.ingest.reader import read_csv_text
 from campaignflow.io.lake import Dataset, PartitionRef
-from campaignflow.io.storage import LocalStore
 from campaignflow.orchestration.airflow_runner import run_dates
 from campaignflow.runtime import Runtime
-from campaignflow.synthetic.generate import ShopSpec, generate_shop
-from tests.conftest import ROOT
+from tests.daily_shop import BAD, CAMPAIGNS, D1, D2, START, environment
 
 pytestmark = [pytest.mark.slow, pytest.mark.airflow, pytest.mark.spark, pytest.mark.s3]
 
-START = date(2024, 1, 1)
-DAYS = 100
-D1, D2, BAD = date(2024, 4, 7), date(2024, 4, 8), date(2024, 4, 9)
-CAMPAIGNS = ("vip_care", "winback")
-
 
 @pytest.fixture(scope="module")
-def shop(tmp_path_factory: pytest.TempPathFactory, s3_endpoint: str):  # type: ignore[no-untyped-def]
-    from tests.s3server import bucket
-
-    root = tmp_path_factory.mktemp("e2e")
-    with bucket(s3_endpoint) as name:
-        env = {
-            "CAMPAIGNFLOW_LAKE": str(root / "lake"),
-            "CAMPAIGNFLOW_LANDING": f"s3://{name}/landing",
-            "CAMPAIGNFLOW_EXPORTS": f"s3://{name}/exports",
-            "CAMPAIGNFLOW_S3_ENDPOINT_URL": s3_endpoint,
-            "CAMPAIGNFLOW_CHURN_HORIZON_DAYS": "30",
-            "CAMPAIGNFLOW_CAMPAIGNS_DIR": str(ROOT / "campaigns"),
-        }
-        mp = pytest.MonkeyPatch()
-        for key, value in env.items():
-            mp.setenv(key, value)
-        rt = Runtime.from_settings()
-        generate_shop(
-            ShopSpec(
-                customers=800,
-                days=DAYS,
-                start=START,
-                seed=5,
-                faults=frozenset({"duplicates"}),
-                fault_dates=frozenset({BAD}),
-            ),
-            rt.landing,
-            LocalStore(root / "truth"),
-        )
-        from jobs import load_history
-
-        load_history.run(rt, None, str(D1 - timedelta(days=1)))
-        states = run_dates([D1, D2])
-        yield rt, states
-        mp.undo()
+def shop(daily_shop):  # type: ignore[no-untyped-def]
+    """The shared shop's daily runs, with its settings applied for this module's re-runs."""
+    generated, states = daily_shop
+    with environment(generated.env):
+        yield Runtime.from_settings(), states
 
 
 def manifests(rt: Runtime, ds: str) -> dict[str, dict]:

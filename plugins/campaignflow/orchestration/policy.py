@@ -1,4 +1,4 @@
-"""Airflow cluster policy (registered through the ``airflow.policy`` entry point).
+"""Airflow cluster policy (registered by ``plugins/airflow_local_settings.py``).
 
 Backfill runs go to their own pool, ``campaignflow_backfill``, so a quarter's backfill queues
 behind its few slots while the nightly runs keep theirs in ``default_pool``. The pool is created by
@@ -8,8 +8,6 @@ behind its few slots while the nightly runs keep theirs in ``default_pool``. The
 from __future__ import annotations
 
 from typing import Any
-
-from airflow.policies import hookimpl
 
 from campaignflow.orchestration.dag_defaults import SUITE
 
@@ -23,7 +21,6 @@ def pool_for(run_type: Any, current: str) -> str:
     return BACKFILL_POOL if str(getattr(run_type, "value", run_type)) == "backfill" else current
 
 
-@hookimpl
 def task_instance_mutation_hook(task_instance: Any, dag_run: Any = None) -> None:
     if dag_run is None or task_instance.dag_id not in SUITE:
         return

@@ -26,8 +26,7 @@ def run_job(job: str, ds: str, *args: Any, outlet_events: Any = None, outlets: I
     from campaignflow.orchestration.assets import record_partition
     from campaignflow.runtime import Runtime
 
-    use_spark_connection()
-    use_aws_connection()
+    use_connections()
     module = importlib.import_module(f"jobs.{job}")
     try:
         result = module.run(Runtime.from_settings(), ds, *args, **kw)
@@ -36,6 +35,12 @@ def run_job(job: str, ds: str, *args: Any, outlet_events: Any = None, outlets: I
     if outlet_events is not None:
         record_partition(outlet_events, outlets, ds, result if isinstance(result, dict) else None)
     return result
+
+
+def use_connections() -> None:
+    """The engine and object-store settings from Airflow connections, where the environment has none."""
+    use_spark_connection()
+    use_aws_connection()
 
 
 def use_spark_connection() -> None:

@@ -14,23 +14,31 @@ FEATURE_OUTPUTS = (datasets.CUSTOMER_FEATURES, datasets.CUSTOMER_SEGMENTS, datas
 TRAINED_TASKS = ("churn", "recommender")
 
 
+def _runtime() -> Runtime:
+    """The stores as a task sees them (endpoints and keys from the Airflow connections, if any)."""
+    from campaignflow.orchestration.tasks import use_connections
+
+    use_connections()
+    return Runtime.from_settings()
+
+
 def landing_complete(ds: str, rt: Runtime | None = None) -> bool:
     """The shop's export for ``ds`` has arrived (``landing/dt=D/_SUCCESS``)."""
     from campaignflow.io import landing
 
-    rt = rt or Runtime.from_settings()
+    rt = rt or _runtime()
     return landing.is_complete(rt.landing, ds)
 
 
 def orders_validated(ds: str, rt: Runtime | None = None) -> bool:
     """``raw/orders/dt=D`` is committed: the day's export passed validation."""
-    rt = rt or Runtime.from_settings()
+    rt = rt or _runtime()
     return rt.lake.is_committed(datasets.raw("orders").at(ds))
 
 
 def features_built(ds: str, rt: Runtime | None = None) -> bool:
     """Features, segments and the contact snapshot as of ``ds`` are all committed."""
-    rt = rt or Runtime.from_settings()
+    rt = rt or _runtime()
     return all(rt.lake.is_committed(d.at(ds)) for d in FEATURE_OUTPUTS)
 
 
@@ -39,5 +47,5 @@ def models_settled(ds: str, rt: Runtime | None = None) -> bool:
     serving at ``ds`` is final and a backfill scores each date with the model of its own time."""
     from campaignflow.models.registry import training_recorded
 
-    rt = rt or Runtime.from_settings()
+    rt = rt or _runtime()
     return all(training_recorded(rt.lake, ds, task) for task in TRAINED_TASKS)

@@ -31,8 +31,21 @@ def test_scheduled_manual_and_foreign_runs_keep_their_pool() -> None:
     assert ti.pool == "default_pool"
 
 
-def test_registered_with_airflow() -> None:
-    from airflow.settings import get_policy_plugin_manager
+def test_airflow_calls_the_hook_from_the_plugins_folder(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Airflow finds the local settings on its sys.path and turns the mutation hook on."""
+    import os
+    import subprocess
+    import sys
 
-    impls = get_policy_plugin_manager().hook.task_instance_mutation_hook.get_hookimpls()
-    assert any(impl.plugin_name == "campaignflow" for impl in impls)
+    from tests.conftest import ROOT
+
+    code = (
+        "from types import SimpleNamespace as NS; from airflow import settings; "
+        "ti = NS(dag_id='campaign_daily', pool='default_pool'); "
+        "settings.task_instance_mutation_hook(ti, NS(run_type='backfill')); "
+        "print('NOOP', settings.task_instance_mutation_hook.is_noop, ti.pool)"
+    )
+    env = {**os.environ, "AIRFLOW_HOME": str(tmp_path), "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins")}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    line = next(x for x in out.stdout.splitlines() if x.startswith("NOOP"))
+    assert line == f"NOOP False {BACKFILL_POOL}", out.stdout + out.stderr

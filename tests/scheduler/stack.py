@@ -1,0 +1,373 @@
+"""A real Airflow deployment for tests: scheduler, DAG processor and API server on a fresh PostgreSQL
+database, with the LocalExecutor or the CeleryExecutor (Redis broker, a Celery worker process).
+
+Nothing is mocked: the suite's DAG files are parsed by the DAG processor, runs are created by the
+scheduler (backfills through Airflow's own CLI), tasks run in separate worker processes that talk to
+the API server's execution API, and the test reads states through the public REST API with a JWT
+from ``/auth/token``. The database (and the Redis DB) are created for the stack and dropped after.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from campaignflow.orchestration.dag_defaults import DAILY
+from tests.conftest import ROOT
+
+PG = "host=127.0.0.1 port=5432 user=postgres"
+REDIS_URL = "redis://127.0.0.1:6379"
+USER, PASSWORD = "admin", "campaignflow-test-" + uuid.uuid4().hex[:8]
+TERMINAL = {"success", "failed"}
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class AirflowStack:
+    home: Path
+    env: dict[str, str]
+    port: int
+    executor: str
+    procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    _token: str | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def cli(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+        """Run ``airflow <args>`` against this stack; raise with its output when it fails."""
+        out = subprocess.run(
+            [str(BIN / "airflow"), *args], env=self.env, capture_output=True, text=True, timeout=timeout
+        )
+        if out.returncode != 0:
+            raise RuntimeError(f"airflow {' '.join(args)} failed ({out.returncode}):\n{out.stdout}\n{out.stderr}")
+        return out
+
+    def token(self) -> str:
+        if self._token is None:
+            body = json.dumps({"username": USER, "password": PASSWORD}).encode()
+            req = urllib.request.Request(f"{self.url}/auth/token", body, {"Content-Type": "application/json"})
+            with urllib.request.urlopen(req, timeout=30) as reply:
+                self._token = json.loads(reply.read())["access_token"]
+        return self._token
+
+    def api(self, method: str, path: str, body: Any = None) -> Any:
+        """Call the public REST API (``/api/v2/...``) as the test user."""
+        data = json.dumps(body).encode() if body is not None else None
+        headers = {"Authorization": f"Bearer {self.token()}", "Content-Type": "application/json"}
+        req = urllib.request.Request(f"{self.url}/api/v2/{path}", data, headers, method=method)
+        with urllib.request.urlopen(req, timeout=60) as reply:
+            raw = reply.read()
+        return json.loads(raw) if raw else None
+
+    def get(self, path: str, token: str | None = None) -> tuple[int, bytes]:
+        """GET any path of the API server; (status, body)."""
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        try:
+            with urllib.request.urlopen(urllib.request.Request(f"{self.url}{path}", headers=headers), timeout=60) as r:
+                return r.status, r.read()
+        except urllib.error.HTTPError as err:
+            return err.code, err.read()
+        except (urllib.error.URLError, ConnectionError):
+            return 0, b""  # not listening yet
+
+    def runs(self, dag_id: str) -> list[dict[str, Any]]:
+        return list(self.api("GET", f"dags/{dag_id}/dagRuns?limit=100&order_by=logical_date")["dag_runs"])
+
+    def wait_for_dag(self, dag_id: str, timeout: float = 180) -> None:
+        """Until the DAG processor has parsed ``dag_id`` into the DB."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.check_alive()
+            try:
+                self.api("GET", f"dags/{dag_id}")
+                return
+            except urllib.error.HTTPError:
+                time.sleep(2)
+        raise TimeoutError(f"{dag_id} not parsed within {timeout}s\n{self.logs()}")
+
+    def unpause(self, dag_id: str) -> None:
+        self.api("PATCH", f"dags/{dag_id}?update_mask=is_paused", {"is_paused": False})
+
+    def stop_scheduled_runs(self, dag_id: str, settle_s: float = 15) -> None:
+        """End the run the scheduler makes for today on unpausing (catchup=False): the test's runs are
+        backfills of history and should not share two cores with sensors waiting for today's export."""
+        deadline = time.monotonic() + settle_s
+        while time.monotonic() < deadline:
+            for run in self.runs(dag_id):
+                if run["run_type"] == "scheduled":
+                    self.api("PATCH", f"dags/{dag_id}/dagRuns/{run['dag_run_id']}", {"state": "failed"})
+                    return
+            time.sleep(1)
+
+    def wait_for_runs(self, dag_id: str, count: int, run_type: str = "backfill", timeout: float = 900) -> list[dict]:
+        """Until ``count`` runs of ``run_type`` exist and all are finished; their final records."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.check_alive()
+            runs = [r for r in self.runs(dag_id) if r["run_type"] == run_type]
+            if len(runs) >= count and all(r["state"] in TERMINAL for r in runs):
+                return runs
+            time.sleep(3)
+        raise TimeoutError(f"{dag_id}: {count} {run_type} runs not finished in {timeout}s\n{self.logs()}")
+
+    def task_instances(self, dag_id: str, run_id: str) -> list[dict[str, Any]]:
+        return list(self.api("GET", f"dags/{dag_id}/dagRuns/{run_id}/taskInstances?limit=100")["task_instances"])
+
+    def failures(self, dag_id: str, run_id: str) -> str:
+        """The failed tasks of a run with the tail of each one's log file."""
+        out = []
+        for ti in self.task_instances(dag_id, run_id):
+            if ti["state"] not in ("success", "skipped"):
+                logs = sorted((self.home / "logs").glob(f"dag_id={dag_id}/run_id={run_id}/task_id={ti['task_id']}/*"))
+                tail = logs[-1].read_text(errors="replace")[-3000:] if logs else "(no log file)"
+                out.append(f"--- {ti['task_id']}: {ti['state']}\n{tail}")
+        return "\n".join(out)
+
+    def check_alive(self) -> None:
+        dead = {name: p.returncode for name, p in self.procs.items() if p.poll() is not None}
+        if dead:
+            raise RuntimeError(f"Airflow components exited: {dead}\n{self.logs()}")
+
+    def logs(self, chars: int = 2500) -> str:
+        parts = []
+        for name in self.procs:
+            path = self.home / f"{name}.out"
+            if path.exists():
+                parts.append(f"=== {name} ===\n{path.read_text(errors='replace')[-chars:]}")
+        return "\n".join(parts)
+
+
+def stack_env(home: Path, db_url: str, port: int, executor: str, extra: dict[str, str]) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW__", "AIRFLOW_CONN_"))}
+    passwords = home / "passwords.json"
+    passwords.write_text(json.dumps({USER: PASSWORD}))
+    env.update(
+        {
+            "AIRFLOW_HOME": str(home),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
+            "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__CORE__EXECUTOR": executor,
+            "AIRFLOW__CORE__PARALLELISM": "4",
+            "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
+            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{USER}:admin",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords),
+            "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{port}",
+            "AIRFLOW__API__WORKERS": "1",
+            "AIRFLOW__API_AUTH__JWT_SECRET": uuid.uuid4().hex,
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": db_url,
+            "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "2",
+            "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_SEC": "5",
+            "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "10",
+            "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
+            "GX_ANALYTICS_ENABLED": "False",
+            "PATH": f"{BIN}:{os.environ.get('PATH', '')}",
+            **extra,
+        }
+    )
+    return env
+
+
+@contextmanager
+def postgres_database() -> Iterator[str]:
+    """A fresh PostgreSQL database on the local server; dropped afterwards."""
+    import psycopg
+
+    name = f"cf_airflow_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(f"{PG} dbname=postgres", autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"postgresql+psycopg2://postgres@127.0.0.1:5432/{name}"
+    finally:
+        with psycopg.connect(f"{PG} dbname=postgres", autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextmanager
+def redis_database() -> Iterator[str]:
+    """A Redis DB number no other stack of this session uses, flushed afterwards."""
+    import redis
+
+    number = 8 + os.getpid() % 8
+    client = redis.Redis.from_url(f"{REDIS_URL}/{number}")
+    client.flushdb()
+    try:
+        yield f"{REDIS_URL}/{number}"
+    finally:
+        client.flushdb()
+
+
+@contextmanager
+def airflow_stack(
+    home: Path, executor: str = "LocalExecutor", extra_env: dict[str, str] | None = None
+) -> Iterator[AirflowStack]:
+    """Start the components, yield the stack once the API answers, stop everything afterwards."""
+    home.mkdir(parents=True, exist_ok=True)
+    with postgres_database() as db_url, contextlib_redis(executor) as broker:
+        port = free_port()
+        extra = dict(extra_env or {})
+        if broker:
+            extra["AIRFLOW__CELERY__BROKER_URL"] = broker
+            extra["AIRFLOW__CELERY__RESULT_BACKEND"] = "db+" + db_url.replace("+psycopg2", "")
+            extra["AIRFLOW__CELERY__WORKER_CONCURRENCY"] = "2"
+        stack = AirflowStack(home, stack_env(home, db_url, port, executor, extra), port, executor)
+        subprocess.run(
+            [str(BIN / "campaignflow"), "airflow-init"], env=stack.env, check=True, capture_output=True, timeout=600
+        )
+        commands = {
+            "api-server": ["api-server", "--host", "127.0.0.1", "--port", str(port)],
+            "scheduler": ["scheduler"],
+            "dag-processor": ["dag-processor"],
+        }
+        if executor == "CeleryExecutor":
+            commands["celery-worker"] = ["celery", "worker", "--concurrency", "2", "--skip-serve-logs"]
+        try:
+            for name, args in commands.items():
+                out = open(home / f"{name}.out", "wb")
+                stack.procs[name] = subprocess.Popen(
+                    [str(BIN / "airflow"), *args],
+                    env=stack.env,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+            _wait_http(stack, 180)
+            yield stack
+        finally:
+            for proc in stack.procs.values():
+                _stop(proc)
+
+
+@contextmanager
+def contextlib_redis(executor: str) -> Iterator[str | None]:
+    if executor != "CeleryExecutor":
+        yield None
+        return
+    with redis_database() as url:
+        yield url
+
+
+def _wait_http(stack: AirflowStack, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        stack.check_alive()
+        status, _ = stack.get("/api/v2/monitor/health")
+        if status == 200:
+            return
+        time.sleep(2)
+    raise TimeoutError(f"the API server did not answer within {timeout}s\n{stack.logs()}")
+
+
+def _stop(proc: subprocess.Popen[bytes], grace_s: float = 20) -> None:
+    if proc.poll() is not None:
+        return
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(grace_s)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+
+
+def copy_tree_bytes(root: Path, prefixes: tuple[str, ...]) -> dict[str, bytes]:
+    """Every file under ``root/<prefix>`` as {relative path: bytes} (for before/after comparisons)."""
+    out = {}
+    for prefix in prefixes:
+        base = root / prefix
+        if base.exists():
+            for path in sorted(base.rglob("*")):
+                if path.is_file():
+                    out[str(path.relative_to(root))] = path.read_bytes()
+    return out
+
+
+@contextmanager
+def scheduler_with_shop(root: Path, s3_endpoint: str, executor: str) -> Iterator[tuple[AirflowStack, Any]]:
+    """The shared shop generated into ``root`` (landing and exports on S3), and a stack whose tasks
+    reach S3 through the ``campaignflow_aws`` Airflow connection (no endpoint in their environment)
+    and Spark through one local Spark Connect server they share."""
+    from tests.daily_shop import environment, make_daily_shop
+    from tests.s3server import bucket
+
+    with bucket(s3_endpoint) as name:
+        shop = make_daily_shop(root / "shop", name, s3_endpoint)
+        env = {k: v for k, v in shop.env.items() if k != "CAMPAIGNFLOW_S3_ENDPOINT_URL"}
+        conn = {
+            "conn_type": "aws",
+            "login": "testing",
+            "password": "testing",
+            "extra": {"endpoint_url": s3_endpoint, "region_name": "us-east-1"},
+        }
+        env.update(
+            {
+                "AIRFLOW_CONN_CAMPAIGNFLOW_AWS": json.dumps(conn),
+                "CAMPAIGNFLOW_HOME": str(root / "home"),
+                "CAMPAIGNFLOW_SPARK": "connect-local",
+                "CAMPAIGNFLOW_SPARK_CONNECT_PORT": str(free_port()),
+                "CAMPAIGNFLOW_POKE_SECONDS": "5",
+            }
+        )
+        try:
+            with airflow_stack(root / "airflow", executor, env) as stack:
+                for dag_id in DAILY:
+                    stack.wait_for_dag(dag_id)
+                    stack.unpause(dag_id)
+                    stack.stop_scheduled_runs(dag_id)
+                yield stack, shop
+        finally:
+            with environment(env):
+                subprocess.run(
+                    [str(BIN / "campaignflow"), "spark", "stop"],
+                    env={**os.environ, **env},
+                    capture_output=True,
+                    timeout=120,
+                )
+
+
+def backfill_suite(stack: AirflowStack) -> dict[str, list[dict[str, Any]]]:
+    """``airflow backfill create`` for each daily DAG over D1..D2, in the runbook's order; the runs."""
+    from tests.daily_shop import D1, D2
+
+    finished = {}
+    for dag_id in DAILY:
+        stack.cli(
+            "backfill",
+            "create",
+            "--dag-id",
+            dag_id,
+            "--from-date",
+            str(D1),
+            "--to-date",
+            str(D2),
+            "--max-active-runs",
+            "2",
+            "--reprocess-behavior",
+            "failed",  # depends_on_past DAGs need one; "failed" re-runs failed dates, keeps completed ones
+        )
+        runs = stack.wait_for_runs(dag_id, 2)
+        failed = [r for r in runs if r["state"] != "success"]
+        assert not failed, stack.failures(dag_id, failed[0]["dag_run_id"])
+        finished[dag_id] = runs
+    return finished
