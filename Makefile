@@ -60,7 +60,7 @@ bench-features: setup
 ## airflow: the Airflow UI (api-server, scheduler, dag-processor) on the same data as `make demo`;
 ## every task attaches to one warm local Spark Connect server (`campaignflow spark stop` ends it)
 airflow: setup
-	$(BIN)/airflow db migrate >/dev/null
+	$(BIN)/campaignflow airflow-init >/dev/null
 	@echo "Airflow UI: http://localhost:8080  (login: see $(AIRFLOW_HOME)/simple_auth_manager_passwords.json.generated)"
 	PATH="$(CURDIR)/$(BIN):$$PATH" CAMPAIGNFLOW_SPARK=$${CAMPAIGNFLOW_SPARK:-connect-local} $(BIN)/airflow standalone
 

@@ -29,13 +29,17 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=240, help="days of history")
     args = parser.parse_args()
     from jobs import (
-        build_audience,
+        build_audiences,
         build_features,
+        build_segments,
         export_audience,
         ingest,
         load_history,
+        recommend_products,
         score_customers,
+        snapshot_contacts,
         train_churn,
+        train_recommender,
         validate_raw,
     )
 
@@ -62,11 +66,16 @@ def main() -> None:
     timed("load_history", load_history.run, rt, None, (date.fromisoformat(last) - timedelta(days=1)).isoformat())
     timed("ingest_day", ingest.run, rt, last)
     timed("validate_day", validate_raw.run, rt, last)
+    timed("snapshot_contacts", snapshot_contacts.run, rt, last)
     timed("build_features", build_features.run, rt, last)
-    trained = timed("train_churn (incl. features + labels at D-90)", train_churn.run, rt, last)
+    timed("build_segments", build_segments.run, rt, last)
+    trained = timed("train_churn (incl. snapshots' features + labels)", train_churn.run, rt, last)
+    timed("train_recommender", train_recommender.run, rt, last)
+    timed("recommend_products", recommend_products.run, rt, last)
     timed("score_customers", score_customers.run, rt, last)
-    timed("build_audience (winback)", build_audience.run, rt, last, "winback")
-    timed("export_audience (winback)", export_audience.run, rt, last, "winback")
+    planned = timed("build_audiences (every campaign)", build_audiences.run, rt, last)
+    for campaign in planned["campaigns"]:
+        timed(f"export_audience ({campaign})", export_audience.run, rt, last, campaign)
     report = {
         "benchmark": "pipeline",
         "customers": args.customers,

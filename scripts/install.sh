@@ -8,6 +8,7 @@ CONSTRAINTS=constraints/constraints-py3.11.txt
 STAMP=.venv/.campaignflow-installed
 
 bash scripts/check_java.sh
+bash scripts/install_browser.sh
 want=$(cat pyproject.toml "$CONSTRAINTS" scripts/install.sh scripts/install_torch.sh | sha256sum | cut -c1-16)
 if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ]; then
   echo "environment up to date (.venv)"; exit 0

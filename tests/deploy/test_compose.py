@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 
@@ -11,7 +12,7 @@ import yaml
 from tests.conftest import ROOT
 
 COMPOSE = ROOT / "docker" / "docker-compose.yaml"
-AIRFLOW_SERVICES = ("airflow-init", "api-server", "scheduler", "dag-processor", "triggerer")
+AIRFLOW_SERVICES = ("airflow-init", "api-server", "scheduler", "dag-processor", "triggerer", "airflow-worker")
 
 
 def _compose_cli() -> list[str] | None:
@@ -31,15 +32,24 @@ def test_compose_config_validates() -> None:
 def test_airflow_services_share_image_env_and_dependencies() -> None:
     spec = yaml.safe_load(COMPOSE.read_text())
     services = spec["services"]
-    assert {"postgres", "minio", *AIRFLOW_SERVICES} <= set(services)
+    assert {"postgres", "redis", "minio", "minio-init", *AIRFLOW_SERVICES} <= set(services)
     for name in AIRFLOW_SERVICES:
         svc = services[name]
         assert svc["image"] == "campaignflow:latest"
         env = svc["environment"]
         assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].startswith("postgresql+psycopg2://")
+        assert env["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
+        assert env["AIRFLOW__CELERY__BROKER_URL"] == "redis://redis:6379/0"
         assert env["CAMPAIGNFLOW_LAKE"].startswith("s3://")
-        assert env["CAMPAIGNFLOW_S3_ENDPOINT_URL"] == "http://minio:9000"
+        # the object store comes from the Airflow connection, as in a deployment: no endpoint or key in env
+        assert not {"CAMPAIGNFLOW_S3_ENDPOINT_URL", "AWS_SECRET_ACCESS_KEY"} & set(env)
+        aws = json.loads(env["AIRFLOW_CONN_CAMPAIGNFLOW_AWS"])
+        assert aws["conn_type"] == "aws" and aws["extra"]["endpoint_url"] == "http://minio:9000"
         assert "postgres" in svc["depends_on"]
+    assert services["airflow-worker"]["command"] == ["celery", "worker"]
+    assert services["airflow-init"]["entrypoint"] == ["campaignflow"] and services["airflow-init"]["command"] == [
+        "airflow-init"
+    ]
     assert services["api-server"]["ports"] == ["8080:8080"]
     # secrets come from the environment with development defaults, never hard-coded alone
     text = COMPOSE.read_text()
@@ -48,8 +58,6 @@ def test_airflow_services_share_image_env_and_dependencies() -> None:
 
 def test_tasks_attach_to_the_compose_spark_connect_service() -> None:
     """The Airflow services reach the spark-connect service through the campaignflow_spark connection."""
-    import json
-
     from campaignflow.io.spark_engine import CONNECTION_ID, engine_from_connection
 
     services = yaml.safe_load(COMPOSE.read_text())["services"]

@@ -26,7 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from campaignflow.orchestration.dag_defaults import DAILY
-from tests.conftest import ROOT
+
+ROOT = Path(__file__).resolve().parents[2]  # not from tests.conftest: the benchmark imports this module too
 
 PG = "host=127.0.0.1 port=5432 user=postgres"
 REDIS_URL = "redis://127.0.0.1:6379"

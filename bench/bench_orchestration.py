@@ -1,0 +1,159 @@
+"""Benchmark: the suite through a real Airflow (scheduler, DAG processor, API server, LocalExecutor,
+PostgreSQL) on a generated shop: one daily run, its orchestration overhead, and a backfill of N days.
+
+python bench/bench_orchestration.py --customers 20000 --history-days 365 --backfill-days 30
+
+Measured per phase (wall time from `airflow backfill create` to every run finished):
+- warm-up: the first date (trains the first models);
+- one daily run: the next date (no training due), with the share of its wall time during which no
+  task of the three DAGs was running (scheduling, queueing, sensor reschedules: the orchestration
+  overhead) and the per-task fixed cost (median duration of the near-empty tasks);
+- backfill: the following N dates of the three DAGs at once, and its ratio to one daily run.
+Needs the local PostgreSQL server (127.0.0.1:5432, trust auth), like the scheduler tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from campaignflow.io.storage import LocalStore
+from campaignflow.orchestration.dag_defaults import DAILY
+from campaignflow.runtime import Runtime
+from campaignflow.settings import Settings
+from campaignflow.synthetic.generate import ShopSpec, generate_shop
+from tests.scheduler.stack import AirflowStack, airflow_stack, free_port
+
+CHEAP_TASKS = ("validate_campaigns", "wait_for_landing", "wait_for_orders", "wait_for_features", "wait_for_models")
+
+
+def backfill(stack: AirflowStack, first: date, last: date, seen: dict[str, int]) -> float:
+    """Backfill the three DAGs over [first, last] at once; seconds until every run finished."""
+    started = time.perf_counter()
+    for dag_id in DAILY:
+        stack.cli(
+            "backfill",
+            "create",
+            "--dag-id",
+            dag_id,
+            "--from-date",
+            str(first),
+            "--to-date",
+            str(last),
+            "--max-active-runs",
+            "3",
+            "--reprocess-behavior",
+            "failed",
+        )
+    days = (last - first).days + 1
+    for dag_id in DAILY:
+        runs = stack.wait_for_runs(dag_id, seen.get(dag_id, 0) + days, timeout=6 * 3600)
+        failed = [r for r in runs if r["state"] != "success"]
+        if failed:
+            raise RuntimeError(stack.failures(dag_id, failed[0]["dag_run_id"]))
+        seen[dag_id] = len(runs)
+    return time.perf_counter() - started
+
+
+def task_rows(stack: AirflowStack, day: date) -> list[dict[str, Any]]:
+    rows = []
+    for dag_id in DAILY:
+        run = next(r for r in stack.runs(dag_id) if r["logical_date"].startswith(str(day)))
+        rows += stack.task_instances(dag_id, run["dag_run_id"])
+    return rows
+
+
+def idle_share(rows: list[dict[str, Any]], wall_start: float, wall_end: float) -> float:
+    """Share of [wall_start, wall_end] (epoch seconds) in which no task instance was running."""
+    spans = sorted(
+        (datetime.fromisoformat(r["start_date"]).timestamp(), datetime.fromisoformat(r["end_date"]).timestamp())
+        for r in rows
+        if r.get("start_date") and r.get("end_date")
+    )
+    covered, cursor = 0.0, wall_start
+    for start, end in spans:
+        start, end = max(start, cursor), min(end, wall_end)
+        if end > start:
+            covered += end - start
+            cursor = end
+    return 1 - covered / (wall_end - wall_start)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--customers", type=int, default=20_000)
+    parser.add_argument("--history-days", type=int, default=365)
+    parser.add_argument("--backfill-days", type=int, default=30)
+    parser.add_argument("--out", type=Path, default=None, help="working folder (default: a temp folder)")
+    args = parser.parse_args()
+    root = args.out or Path(tempfile.mkdtemp(prefix="cf-bench-orch-"))
+    start = date(2023, 1, 1)
+    warm = start + timedelta(days=args.history_days)
+    daily, first, last = (
+        warm + timedelta(days=1),
+        warm + timedelta(days=2),
+        warm + timedelta(days=1 + args.backfill_days),
+    )
+    total_days = (last - start).days + 1
+    rt = Runtime.from_settings(Settings.under(root))
+    result: dict[str, Any] = {
+        "machine": f"{platform.machine()}, {__import__('os').cpu_count()} cores",
+        "customers": args.customers,
+        "history_days": args.history_days,
+    }
+    t = time.perf_counter()
+    generate_shop(
+        ShopSpec(customers=args.customers, days=total_days, start=start), rt.landing, LocalStore(root / "truth")
+    )
+    result["generate_s"] = round(time.perf_counter() - t, 1)
+    from jobs import load_history
+
+    t = time.perf_counter()
+    load_history.run(rt, None, str(warm - timedelta(days=1)))
+    result["load_history_s"] = round(time.perf_counter() - t, 1)
+    print(json.dumps(result), flush=True)
+    env = {
+        "CAMPAIGNFLOW_LAKE": rt.settings.lake_uri,
+        "CAMPAIGNFLOW_LANDING": rt.settings.landing_uri,
+        "CAMPAIGNFLOW_EXPORTS": rt.settings.exports_uri,
+        "CAMPAIGNFLOW_HOME": str(root / "home"),
+        "CAMPAIGNFLOW_CAMPAIGNS_DIR": str(Path(__file__).resolve().parents[1] / "campaigns"),
+        "CAMPAIGNFLOW_SPARK": "connect-local",
+        "CAMPAIGNFLOW_SPARK_CONNECT_PORT": str(free_port()),
+        "CAMPAIGNFLOW_POKE_SECONDS": "10",
+    }
+    with airflow_stack(root / "airflow", "LocalExecutor", env) as stack:
+        for dag_id in DAILY:
+            stack.wait_for_dag(dag_id)
+            stack.unpause(dag_id)
+            stack.stop_scheduled_runs(dag_id)
+        seen = {dag_id: 0 for dag_id in DAILY}
+        result["warm_up_first_date_s"] = round(backfill(stack, warm, warm, seen), 1)
+        t0 = time.time()
+        one = backfill(stack, daily, daily, seen)
+        rows = task_rows(stack, daily)
+        result["one_daily_run_s"] = round(one, 1)
+        result["one_daily_run_tasks"] = len(rows)
+        result["orchestration_idle_share"] = round(idle_share(rows, t0, t0 + one), 3)
+        cheap = [r["duration"] for r in rows if r["task_id"] in CHEAP_TASKS and r.get("duration")]
+        result["cheap_task_median_s"] = round(statistics.median(cheap), 1) if cheap else None
+        result["task_seconds_sum"] = round(sum(r.get("duration") or 0 for r in rows), 1)
+        print(json.dumps(result), flush=True)
+        many = backfill(stack, first, last, seen)
+        result[f"backfill_{args.backfill_days}_days_s"] = round(many, 1)
+        result["backfill_vs_one_daily_run"] = round(many / one, 2)
+    print(json.dumps(result, indent=2), flush=True)
+
+
+if __name__ == "__main__":
+    main()
