@@ -4,13 +4,15 @@ The suite's three daily DAGs are backfilled over D1..D2 with Airflow's own CLI, 
 the README's runbook does; the API server's REST API reports the states. The outputs must equal,
 byte for byte, what the daily runs of the same shop committed (``dag.test``, the shared
 ``daily_shop``), the backfill runs must have used the backfill pool, and a second backfill that
-reprocesses the dates must change nothing. The stack is shared with the browser test.
+reprocesses the dates must leave every byte as it was (and one that reprocesses failures only
+must create no run). The stack is shared with the browser test.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+import time
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -73,12 +75,22 @@ def test_asset_events_name_the_partitions(backfilled_stack) -> None:  # type: ig
 def test_second_backfill_changes_nothing(backfilled_stack) -> None:  # type: ignore[no-untyped-def]
     stack, shop, _ = backfilled_stack
     before = copy_tree_bytes(shop.root / "lake", ("raw", "daily", "state", "features", "segments", "dims"))
-    backfill(stack, "ingest_features", "--reprocess-behavior", "completed")
-    runs = stack.wait_for_runs("ingest_features", 4)
-    assert {r["state"] for r in runs} == {"success"}
-    assert copy_tree_bytes(shop.root / "lake", ("raw", "daily", "state", "features", "segments", "dims")) == before
-    with pytest.raises(RuntimeError, match="No runs to create"):  # nothing left to do: nothing is created
-        backfill(stack, "campaign_daily", "--reprocess-behavior", "failed")
+    started = time.time()
+    stack.wait_for_backfill(stack.create_backfill("ingest_features", str(D1), str(D2), "completed"))
+    runs = stack.runs("ingest_features")
+    rerun = [r for r in runs if r["run_type"] == "backfill"]
+    assert len(rerun) == 2 and {r["state"] for r in rerun} == {"success"}
+    assert all(datetime.fromisoformat(r["end_date"]).timestamp() > started for r in rerun)  # really re-ran
+    after = copy_tree_bytes(shop.root / "lake", ("raw", "daily", "state", "features", "segments", "dims"))
+    assert after.keys() == before.keys()
+    assert [k for k in after if after[k] != before[k]] == []
+    # reprocessing only failures over dates that all succeeded: the backfill completes with no run
+    finished = {r["dag_run_id"]: r["end_date"] for r in stack.runs("campaign_daily")}
+    zones = ("scores", "recommendations", "audiences")
+    before = copy_tree_bytes(shop.root / "lake", zones)
+    stack.wait_for_backfill(stack.create_backfill("campaign_daily", str(D1), str(D2), "failed"))
+    assert {r["dag_run_id"]: r["end_date"] for r in stack.runs("campaign_daily")} == finished
+    assert copy_tree_bytes(shop.root / "lake", zones) == before
 
 
 def test_on_demand_training(backfilled_stack) -> None:  # type: ignore[no-untyped-def]

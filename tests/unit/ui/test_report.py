@@ -1,0 +1,104 @@
+"""The run report page: every section from what was gathered, escaped, pictures by lake key."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from campaignflow.ui.report import RunInfo, TaskRow, lake_key, psi_chart, render
+
+RUN = RunInfo(
+    "campaign_daily",
+    "backfill__2024-04-08T00:00:00+00:00",
+    "2024-04-08",
+    "success",
+    "backfill",
+    datetime(2024, 4, 8, 1, 0, 0),
+    datetime(2024, 4, 8, 1, 2, 30),
+    [
+        TaskRow("score_customers", -1, "success", 1, 12.5),
+        TaskRow("export_audience", 0, "failed", 3, 1.0, "winback"),
+    ],
+)
+
+
+def _gathered(campaign: str = "winback") -> dict:
+    summary = {
+        "dt": "2024-04-08",
+        "lake": "s3://bucket/lake",
+        "raw": {"orders": 61, "events": None},
+        "features": 800,
+        "features_mode": "incremental: state of D-1 + day D",
+        "absent_tables": ["returns"],
+        "scores": 800,
+        "segments": {"champions": 20, "hibernating": 300},
+        "model": {
+            "champion": "churn_lgbm@2024-04-07",
+            "since": "2024-04-07",
+            "reason": "first champion",
+            "metrics": {"test": {"auc": 0.91234567, "ece": 0.02}, "baselines": {"recency only": 0.82}},
+            "pictures": ["s3://bucket/lake/models/churn_lgbm/dt=2024-04-07/churn_model.png"],
+        },
+        "recommendations": {"pictures": []},
+        "campaigns": [
+            {
+                "campaign": campaign,
+                "matched": 700,
+                "treatment": 40,
+                "control": 5,
+                "excluded": {"no_consent": 185},
+                "report": f"s3://bucket/lake/audiences/{campaign}/dt=2024-04-08/_report.png",
+                "exports": [{"destination": "google_ads", "rows": 40}],
+            }
+        ],
+    }
+    return {
+        "summary": summary,
+        "quality": [
+            {"table": "orders", "passed": True, "rows": 61},
+            {"table": "events", "passed": False, "report": {"rows": 566, "failures": [{"column": "event_type"}]}},
+        ],
+        "training": {"churn": {"trained": True, "decision": "first champion"}, "recommender": None},
+        "drift": [{"column": "recency_days", "psi": 0.4, "flagged": True}, {"column": "orders_90d", "psi": 0.01}],
+        "lift": [{"campaign": campaign, "audience_dt": "2024-03-25", "treatment": 40, "control": 5, "lift": 0.05}],
+    }
+
+
+def test_every_section_and_number_is_on_the_page() -> None:
+    page = render(RUN, _gathered())
+    for text in ("Stages", "Data quality", "Row counts", "Models", "Segments", "Audiences", "Drift", "Measured lift"):
+        assert text in page
+    assert "export_audience[winback]" in page and "150.0 s" in page
+    assert "quarantined" in page and "event_type" in page
+    assert "0.9123" in page and "recency only" in page and "hibernating" in page
+    assert "excluded: no_consent" in page and "google_ads=40" in page
+    assert 'src="files/models/churn_lgbm/dt=2024-04-07/churn_model.png"' in page
+    assert 'src="files/audiences/winback/dt=2024-04-08/_report.png"' in page
+    assert "drifted: recency_days" in page
+
+
+def test_nothing_in_the_lake_yet() -> None:
+    page = render(RUN, None)
+    assert "Nothing is committed" in page and "score_customers" in page
+
+
+@given(st.text(min_size=1, max_size=30))
+def test_names_are_escaped(name: str) -> None:
+    page = render(RUN, _gathered(campaign=f"<script>{name}</script>"))
+    assert "<script>" not in page
+
+
+def test_psi_chart_marks_flagged_columns_and_the_alert_level() -> None:
+    svg = psi_chart([{"column": "a", "psi": 0.4, "flagged": True}, {"column": "b", "psi": 0.05, "flagged": False}])
+    assert svg.count("<rect") == 2 and "#c53030" in svg and "<line" in svg
+    widths = [float(w) for w in re.findall(r'<rect [^>]*width="([\d.]+)"', svg)]
+    assert widths[0] > widths[1] * 7  # bars are proportional to PSI (0.4 vs 0.05)
+    assert psi_chart([]) == ""
+
+
+def test_lake_key() -> None:
+    assert lake_key("s3://b/lake", "s3://b/lake/models/x/dt=1/a.png") == "models/x/dt=1/a.png"
+    assert lake_key("/tmp/lake/", "/tmp/lake/audiences/w/_report.png") == "audiences/w/_report.png"
