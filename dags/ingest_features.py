@@ -18,8 +18,9 @@ per-customer features as of D. Time-scheduled, so any past date can be backfille
 Produces the assets `campaignflow.raw.*`, `campaignflow.features.customer`,
 `campaignflow.segments.customer` and `campaignflow.dims.contacts`; each asset event names the
 partition (`extra.dt`). `train_models` and `campaign_daily` wait for these partitions.
-**build_features** depends on its previous run (the state of D grows from that of D-1), so runs
-of several dates ingest and validate in parallel while features are built in date order. Backfill
+**build_features** and **snapshot_contacts** depend on their previous run (D's feature state and
+contact snapshot grow from D-1's), so runs of several dates ingest and validate in parallel while
+features and contacts are built in date order. Backfill
 runs use the `campaignflow_backfill` pool.
 """
 
@@ -62,7 +63,7 @@ def ingest_features() -> None:
 
         return run_job("validate_raw", str(ds), outlet_events=outlet_events, outlets=assets.RAW)
 
-    @task(outlets=[assets.CONTACTS])
+    @task(outlets=[assets.CONTACTS], depends_on_past=True)  # D's snapshot rolls D-1's forward
     def snapshot_contacts(ds: str | None = None, outlet_events: Any = None) -> dict[str, Any]:
         from campaignflow.orchestration.tasks import run_job
 

@@ -83,14 +83,14 @@ def environment(env: dict[str, str]) -> Iterator[None]:
                 os.environ[key] = value
 
 
-def make_daily_shop(root: Path, bucket: str, endpoint: str) -> Shop:
+def make_daily_shop(root: Path, bucket: str, endpoint: str, spec: ShopSpec = SPEC) -> Shop:
     """Generate the shop into landing (S3) and load its history up to the day before D1."""
     from jobs import load_history
 
     shop = Shop(root, shop_env(root, bucket, endpoint))
     with environment(shop.env):
         rt = Runtime.from_settings()
-        generate_shop(SPEC, rt.landing, LocalStore(root / "truth"))
+        generate_shop(spec, rt.landing, LocalStore(root / "truth"))
         load_history.run(rt, None, str(D1 - timedelta(days=1)))
     return shop
 

@@ -49,6 +49,7 @@ def test_ingest_features_shape(dagbag) -> None:  # type: ignore[no-untyped-def]
     assert set(pairwise(order)) <= _edges(dag)
     assert dag.get_task("snapshot_contacts").upstream_task_ids == {"validate_raw"}
     assert dag.get_task("build_features").depends_on_past  # D's state grows from D-1's
+    assert dag.get_task("snapshot_contacts").depends_on_past  # so does the contact snapshot
 
 
 def test_campaign_daily_waits_for_features_and_models(dagbag) -> None:  # type: ignore[no-untyped-def]

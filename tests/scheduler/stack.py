@@ -327,15 +327,17 @@ def copy_tree_bytes(root: Path, prefixes: tuple[str, ...]) -> dict[str, bytes]:
 
 
 @contextmanager
-def scheduler_with_shop(root: Path, s3_endpoint: str, executor: str) -> Iterator[tuple[AirflowStack, Any]]:
-    """The shared shop generated into ``root`` (landing and exports on S3), and a stack whose tasks
+def scheduler_with_shop(
+    root: Path, s3_endpoint: str, executor: str, spec: Any = None
+) -> Iterator[tuple[AirflowStack, Any]]:
+    """The shared shop (or ``spec``) generated into ``root`` (landing and exports on S3), and a stack whose tasks
     reach S3 through the ``campaignflow_aws`` Airflow connection (no endpoint in their environment)
     and Spark through one local Spark Connect server they share."""
-    from tests.daily_shop import environment, make_daily_shop
+    from tests.daily_shop import SPEC, environment, make_daily_shop
     from tests.s3server import bucket
 
     with bucket(s3_endpoint) as name:
-        shop = make_daily_shop(root / "shop", name, s3_endpoint)
+        shop = make_daily_shop(root / "shop", name, s3_endpoint, spec or SPEC)
         env = {k: v for k, v in shop.env.items() if k != "CAMPAIGNFLOW_S3_ENDPOINT_URL"}
         conn = {
             "conn_type": "aws",

@@ -3,17 +3,24 @@ result backend and metadata DB, and a Celery worker process running the tasks of
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from campaignflow.io import datasets
-from tests.daily_shop import D1
+from tests.daily_shop import D1, SPEC
 from tests.scheduler.stack import scheduler_with_shop
 
 pytestmark = [pytest.mark.slow, pytest.mark.scheduler, pytest.mark.airflow, pytest.mark.spark, pytest.mark.s3]
 
 
+# a small shop of the shared shape: the point is the executor, not the data
+SMALL = dataclasses.replace(SPEC, customers=150, days=(D1 - SPEC.start).days + 1, start=SPEC.start)
+
+
 def test_celery_worker_runs_a_backfill(tmp_path_factory: pytest.TempPathFactory, s3_endpoint: str) -> None:
-    with scheduler_with_shop(tmp_path_factory.mktemp("celery"), s3_endpoint, "CeleryExecutor") as (stack, shop):
+    root = tmp_path_factory.mktemp("celery")
+    with scheduler_with_shop(root, s3_endpoint, "CeleryExecutor", SMALL) as (stack, shop):
         stack.cli(
             "backfill",
             "create",
