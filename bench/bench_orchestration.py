@@ -41,20 +41,7 @@ def backfill(stack: AirflowStack, first: date, last: date, seen: dict[str, int])
     """Backfill the three DAGs over [first, last] at once; seconds until every run finished."""
     started = time.perf_counter()
     for dag_id in DAILY:
-        stack.cli(
-            "backfill",
-            "create",
-            "--dag-id",
-            dag_id,
-            "--from-date",
-            str(first),
-            "--to-date",
-            str(last),
-            "--max-active-runs",
-            "3",
-            "--reprocess-behavior",
-            "failed",
-        )
+        stack.backfill_cli(dag_id, first, last, max_active_runs=3)
     days = (last - first).days + 1
     for dag_id in DAILY:
         runs = stack.wait_for_runs(dag_id, seen.get(dag_id, 0) + days, timeout=6 * 3600)

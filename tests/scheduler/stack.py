@@ -132,6 +132,23 @@ class AirflowStack:
             time.sleep(3)
         raise TimeoutError(f"{dag_id}: {count} {run_type} runs not finished in {timeout}s\n{self.logs()}")
 
+    def backfill_cli(self, dag_id: str, first: object, last: object, max_active_runs: int = 2) -> None:
+        """``airflow backfill create`` as the README's runbook runs it (re-run failed dates, keep completed)."""
+        self.cli(
+            "backfill",
+            "create",
+            "--dag-id",
+            dag_id,
+            "--from-date",
+            str(first),
+            "--to-date",
+            str(last),
+            "--max-active-runs",
+            str(max_active_runs),
+            "--reprocess-behavior",
+            "failed",
+        )
+
     def create_backfill(self, dag_id: str, first: str, last: str, reprocess: str, max_active_runs: int = 2) -> int:
         """``POST /api/v2/backfills`` (what the UI's backfill form sends); the backfill's id."""
         body = {
@@ -377,20 +394,7 @@ def backfill_suite(stack: AirflowStack) -> dict[str, list[dict[str, Any]]]:
 
     finished = {}
     for dag_id in DAILY:
-        stack.cli(
-            "backfill",
-            "create",
-            "--dag-id",
-            dag_id,
-            "--from-date",
-            str(D1),
-            "--to-date",
-            str(D2),
-            "--max-active-runs",
-            "2",
-            "--reprocess-behavior",
-            "failed",  # depends_on_past DAGs need one; "failed" re-runs failed dates, keeps completed ones
-        )
+        stack.backfill_cli(dag_id, D1, D2)
         runs = stack.wait_for_runs(dag_id, 2)
         failed = [r for r in runs if r["state"] != "success"]
         assert not failed, stack.failures(dag_id, failed[0]["dag_run_id"])

@@ -18,13 +18,9 @@ import pytest
 
 from campaignflow.orchestration.policy import BACKFILL_POOL
 from tests.daily_shop import D1, D2, lake_fingerprint
-from tests.scheduler.stack import AirflowStack, copy_tree_bytes
+from tests.scheduler.stack import copy_tree_bytes
 
 pytestmark = [pytest.mark.slow, pytest.mark.scheduler, pytest.mark.airflow, pytest.mark.spark, pytest.mark.s3]
-
-
-def backfill(stack: AirflowStack, dag_id: str, *extra: str) -> None:
-    stack.cli("backfill", "create", "--dag-id", dag_id, "--from-date", str(D1), "--to-date", str(D2), *extra)
 
 
 def test_backfill_runs_every_dag_for_every_date(backfilled_stack) -> None:  # type: ignore[no-untyped-def]
