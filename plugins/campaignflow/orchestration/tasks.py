@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from campaignflow.errors import PermanentError
+
+if TYPE_CHECKING:
+    from campaignflow.runtime import Runtime
 
 AWS_CONNECTION_ID = "campaignflow_aws"
 
@@ -35,6 +38,15 @@ def run_job(job: str, ds: str, *args: Any, outlet_events: Any = None, outlets: I
     if outlet_events is not None:
         record_partition(outlet_events, outlets, ds, result if isinstance(result, dict) else None)
     return result
+
+
+def connected_runtime() -> Runtime:
+    """The :class:`~campaignflow.runtime.Runtime` as tasks see it: the environment, completed by the
+    Airflow connections (sensors and the report app use it outside :func:`run_job`)."""
+    from campaignflow.runtime import Runtime
+
+    use_connections()
+    return Runtime.from_settings()
 
 
 def use_connections() -> None:

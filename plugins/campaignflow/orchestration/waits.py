@@ -15,11 +15,9 @@ TRAINED_TASKS = ("churn", "recommender")
 
 
 def _runtime() -> Runtime:
-    """The stores as a task sees them (endpoints and keys from the Airflow connections, if any)."""
-    from campaignflow.orchestration.tasks import use_connections
+    from campaignflow.orchestration.tasks import connected_runtime
 
-    use_connections()
-    return Runtime.from_settings()
+    return connected_runtime()
 
 
 def landing_complete(ds: str, rt: Runtime | None = None) -> bool:

@@ -72,13 +72,13 @@ def _value(enum_or_str: Any) -> str:
 
 @app.get("/runs/{dag_id}/{run_id}", response_class=HTMLResponse, dependencies=[can_read_runs])
 def run_report(dag_id: str, run_id: str) -> HTMLResponse:
-    from campaignflow.runtime import Runtime
+    from campaignflow.orchestration.tasks import connected_runtime
 
     run = load_run(dag_id, run_id)
     if run is None:
         raise HTTPException(status_code=404, detail=f"no run {run_id} of {dag_id}")
     try:
-        gathered = gather(Runtime.from_settings(), run.ds)
+        gathered = gather(connected_runtime(), run.ds)
     except Exception as err:  # a half-written date still gets its stage table, with the reason
         log.warning("report for %s %s: lake not readable: %s", dag_id, run.ds, err)
         gathered = None
@@ -87,11 +87,11 @@ def run_report(dag_id: str, run_id: str) -> HTMLResponse:
 
 @app.get("/runs/{dag_id}/files/{key:path}", dependencies=[can_read_runs])
 def picture(dag_id: str, key: str) -> Response:
-    from campaignflow.runtime import Runtime
+    from campaignflow.orchestration.tasks import connected_runtime
 
     if not key.endswith(".png") or ".." in key.split("/") or not key.startswith(PICTURE_ZONES):
         raise HTTPException(status_code=404, detail="only the lake's report pictures are served")
-    store = Runtime.from_settings().lake.store
+    store = connected_runtime().lake.store
     if not store.exists(key):
         raise HTTPException(status_code=404, detail=f"{key} is not in the lake")
     return Response(store.read_bytes(key), media_type="image/png")
