@@ -115,3 +115,17 @@ def backfilled_stack(scheduler_stack):  # type: ignore[no-untyped-def]
 
     stack, shop = scheduler_stack
     return stack, shop, backfill_suite(stack)
+
+
+_LAST = ("tests/scheduler/test_celery.py", "tests/scheduler/test_backfill.py", "tests/browser/")
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The real-Airflow checks run last, Celery's own stack first, then the shared LocalExecutor stack
+    and the browser on it: the stack lives until the session ends, so nothing else runs beside it."""
+
+    def rank(item: pytest.Item) -> int:
+        path = item.nodeid
+        return next((i + 1 for i, prefix in enumerate(_LAST) if path.startswith(prefix)), 0)
+
+    items.sort(key=rank)  # stable: the order within each group is kept

@@ -91,7 +91,7 @@ def test_report_page_pictures_load(browser_page) -> None:  # type: ignore[no-unt
 
 
 def test_report_needs_a_login(backfilled_stack) -> None:  # type: ignore[no-untyped-def]
-    stack, finished, _ = backfilled_stack
+    stack, _, finished = backfilled_stack
     run_id = _run_of(finished, "campaign_daily", str(D2))
     status, _ = stack.get(f"/campaignflow/runs/campaign_daily/{run_id}")
     assert status in (401, 403)

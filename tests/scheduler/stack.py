@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parents[2]  # not from tests.conftest: the bench
 PG = "host=127.0.0.1 port=5432 user=postgres"
 REDIS_URL = "redis://127.0.0.1:6379"
 USER, PASSWORD = "admin", "campaignflow-test-" + uuid.uuid4().hex[:8]
+S3_SECRET = "cf-s3-secret-" + uuid.uuid4().hex  # moto takes any key; a distinctive one can be looked for in logs
 TERMINAL = {"success", "failed"}
 BIN = Path(sys.executable).parent
 
@@ -345,7 +346,7 @@ def copy_tree_bytes(root: Path, prefixes: tuple[str, ...]) -> dict[str, bytes]:
 
 @contextmanager
 def scheduler_with_shop(
-    root: Path, s3_endpoint: str, executor: str, spec: Any = None
+    root: Path, s3_endpoint: str, executor: str, spec: Any = None, dag_ids: tuple[str, ...] = DAILY
 ) -> Iterator[tuple[AirflowStack, Any]]:
     """The shared shop (or ``spec``) generated into ``root`` (landing and exports on S3), and a stack whose tasks
     reach S3 through the ``campaignflow_aws`` Airflow connection (no endpoint in their environment)
@@ -359,7 +360,7 @@ def scheduler_with_shop(
         conn = {
             "conn_type": "aws",
             "login": "testing",
-            "password": "testing",
+            "password": S3_SECRET,
             "extra": {"endpoint_url": s3_endpoint, "region_name": "us-east-1"},
         }
         env.update(
@@ -373,7 +374,7 @@ def scheduler_with_shop(
         )
         try:
             with airflow_stack(root / "airflow", executor, env) as stack:
-                for dag_id in DAILY:
+                for dag_id in dag_ids:
                     stack.wait_for_dag(dag_id)
                     stack.unpause(dag_id)
                     stack.stop_scheduled_runs(dag_id)

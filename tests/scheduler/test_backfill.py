@@ -18,7 +18,7 @@ import pytest
 
 from campaignflow.orchestration.policy import BACKFILL_POOL
 from tests.daily_shop import D1, D2, lake_fingerprint
-from tests.scheduler.stack import copy_tree_bytes
+from tests.scheduler.stack import S3_SECRET, copy_tree_bytes
 
 pytestmark = [pytest.mark.slow, pytest.mark.scheduler, pytest.mark.airflow, pytest.mark.spark, pytest.mark.s3]
 
@@ -66,6 +66,15 @@ def test_asset_events_name_the_partitions(backfilled_stack) -> None:  # type: ig
     events = stack.api("GET", "assets/events?limit=100")["asset_events"]
     features = [e for e in events if e["uri"] == "campaignflow://lake/features/customer"]
     assert sorted(e["extra"]["dt"] for e in features) == [str(D1), str(D2)]
+
+
+def test_no_secret_in_task_logs(backfilled_stack) -> None:  # type: ignore[no-untyped-def]
+    """The object store's key came from the campaignflow_aws connection; no task log shows it."""
+    stack, _, _ = backfilled_stack
+    logs = [p for p in (stack.home / "logs").rglob("*") if p.is_file()]
+    assert len(logs) > 20
+    assert not [str(p) for p in logs if S3_SECRET in p.read_text(errors="replace")]
+    assert "CAMPAIGNFLOW_S3_ENDPOINT_URL" not in stack.env  # the endpoint reached tasks only by the connection
 
 
 def test_second_backfill_changes_nothing(backfilled_stack) -> None:  # type: ignore[no-untyped-def]
