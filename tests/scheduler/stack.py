@@ -200,7 +200,8 @@ class AirflowStack:
 
 
 def stack_env(home: Path, db_url: str, port: int, executor: str, extra: dict[str, str]) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW__", "AIRFLOW_CONN_"))}
+    # the stack's own settings only: nothing from this process's Airflow or campaignflow environment
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW__", "AIRFLOW_CONN_", "CAMPAIGNFLOW_"))}
     passwords = home / "passwords.json"
     passwords.write_text(json.dumps({USER: PASSWORD}))
     env.update(

@@ -24,9 +24,11 @@ def test_aws_environment_from_an_aws_connection() -> None:
 def test_connection_fills_only_what_the_environment_lacks(monkeypatch: pytest.MonkeyPatch) -> None:
     conn = {"conn_type": "aws", "login": "AKIA1", "password": "pw", "extra": {"endpoint_url": "http://s3.local:9"}}
     monkeypatch.setenv("AIRFLOW_CONN_CAMPAIGNFLOW_AWS", json.dumps(conn))
+    for key in ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_DEFAULT_REGION", "CAMPAIGNFLOW_S3_ENDPOINT_URL"):
+        # set, then delete: monkeypatch records the key's state, so what the code sets is undone after
+        monkeypatch.setenv(key, "placeholder")
+        monkeypatch.delenv(key)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "from-env")
-    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY", raising=False)
-    monkeypatch.delenv("CAMPAIGNFLOW_S3_ENDPOINT_URL", raising=False)
     use_aws_connection()
     assert os.environ["AWS_ACCESS_KEY_ID"] == "from-env"
     assert os.environ["AWS_SECRET_ACCESS_KEY"] == "pw"
