@@ -27,12 +27,11 @@ def run_job(job: str, ds: str, *args: Any, outlet_events: Any = None, outlets: I
     from airflow.sdk.exceptions import AirflowFailException
 
     from campaignflow.orchestration.assets import record_partition
-    from campaignflow.runtime import Runtime
 
-    use_connections()
+    rt = connected_runtime()
     module = importlib.import_module(f"jobs.{job}")
     try:
-        result = module.run(Runtime.from_settings(), ds, *args, **kw)
+        result = module.run(rt, ds, *args, **kw)
     except PermanentError as err:
         raise AirflowFailException(err.explain()) from err
     if outlet_events is not None:

@@ -75,5 +75,10 @@ def test_post_failure_reaches_a_real_http_endpoint(monkeypatch: pytest.MonkeyPat
 
 
 def test_no_connection_sends_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    import urllib.request
+
+    sent: list[object] = []
     monkeypatch.delenv("AIRFLOW_CONN_CAMPAIGNFLOW_WEBHOOK", raising=False)
-    post_failure(_context(RuntimeError("x")))  # must not raise without a webhook configured
+    monkeypatch.setattr(urllib.request, "urlopen", lambda *a, **k: sent.append(a))
+    post_failure(_context(RuntimeError("x")))
+    assert sent == []
