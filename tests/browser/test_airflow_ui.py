@@ -12,8 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from campaignflow.io import datasets
+from campaignflow.orchestration.dag_defaults import CAMPAIGN_MEASUREMENT
 from tests.conftest import ROOT
-from tests.daily_shop import D2
+from tests.daily_shop import D1, D2
 from tests.scheduler.stack import PASSWORD, USER
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.scheduler]
@@ -38,7 +40,7 @@ def browser_page(backfilled_stack):  # type: ignore[no-untyped-def]
         pytest.fail(f"no chromium at {CHROMIUM}: scripts/install.sh installs Debian's chromium")
     from playwright.sync_api import sync_playwright
 
-    stack, _, finished = backfilled_stack
+    stack, shop, finished = backfilled_stack
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
@@ -49,7 +51,7 @@ def browser_page(backfilled_stack):  # type: ignore[no-untyped-def]
         page.get_by_label("Password").fill(PASSWORD)
         page.get_by_role("button", name="Sign in").click()
         page.wait_for_url(lambda url: "/auth/login" not in url)
-        yield stack, finished, page
+        yield stack, finished, page, shop
         browser.close()
 
 
@@ -58,7 +60,7 @@ def _run_of(finished: dict, dag_id: str, day: str) -> str:
 
 
 def test_dag_runs_page_lists_the_backfill(browser_page) -> None:  # type: ignore[no-untyped-def]
-    stack, finished, page = browser_page
+    stack, finished, page, _ = browser_page
     page.goto(f"{stack.url}/dags/campaign_daily/runs")
     run_id = _run_of(finished, "campaign_daily", str(D2))
     page.get_by_text(run_id).first.wait_for()
@@ -68,7 +70,7 @@ def test_dag_runs_page_lists_the_backfill(browser_page) -> None:  # type: ignore
 
 
 def test_run_report_tab_shows_the_campaign_report(browser_page) -> None:  # type: ignore[no-untyped-def]
-    stack, finished, page = browser_page
+    stack, finished, page, _ = browser_page
     run_id = _run_of(finished, "campaign_daily", str(D2))
     page.goto(f"{stack.url}/dags/campaign_daily/runs/{run_id}/plugin/campaign_report")
     frame = page.frame_locator("iframe").first
@@ -80,7 +82,7 @@ def test_run_report_tab_shows_the_campaign_report(browser_page) -> None:  # type
 
 
 def test_report_page_pictures_load(browser_page) -> None:  # type: ignore[no-untyped-def]
-    stack, finished, page = browser_page
+    stack, finished, page, _ = browser_page
     run_id = _run_of(finished, "campaign_daily", str(D2))
     page.goto(f"{stack.url}/campaignflow/runs/campaign_daily/{run_id}")
     page.wait_for_load_state("networkidle")
@@ -88,6 +90,40 @@ def test_report_page_pictures_load(browser_page) -> None:  # type: ignore[no-unt
     assert len(sizes) >= 3 and all(width > 0 for _, width in sizes), sizes  # model and audience pictures
     assert page.locator("table.funnel").count() == 2
     page.screenshot(path=str(ARTIFACTS / "campaign_daily-report.png"), full_page=True)
+
+
+def test_backfill_form_backfills_the_measurement_dag(browser_page) -> None:  # type: ignore[no-untyped-def]
+    """The runbook's UI path: Trigger → Backfill, a date range, "Missing and Errored Runs", 2 active runs."""
+    stack, _, page, shop = browser_page
+    stack.wait_for_dag(CAMPAIGN_MEASUREMENT)
+    stack.unpause(CAMPAIGN_MEASUREMENT)
+    stack.stop_scheduled_runs(CAMPAIGN_MEASUREMENT)
+    page.goto(f"{stack.url}/dags/{CAMPAIGN_MEASUREMENT}")
+    page.get_by_role("button", name="Trigger").first.click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_text("Backfill", exact=True).first.click()
+    for picker, day in zip(dialog.get_by_test_id("datetime-input").all(), (D1, D2), strict=True):
+        picker.click()  # a popover with a date and a time field
+        page.get_by_placeholder("YYYY/MM/DD").last.fill(day.strftime("%Y/%m/%d"))
+        page.get_by_placeholder("HH:mm").last.fill("00:00")
+        page.keyboard.press("Escape")
+    dialog.get_by_text("Missing and Errored Runs").click()
+    dialog.get_by_role("spinbutton").first.fill("2")
+    dialog.get_by_text("2 runs will be triggered.").wait_for()  # the form's dry run
+    page.screenshot(path=str(ARTIFACTS / "backfill-form.png"))
+    dialog.get_by_role("button", name="Run Backfill").click()
+    page.get_by_text("Backfill generated").first.wait_for()
+
+    (created,) = stack.api("GET", f"backfills?dag_id={CAMPAIGN_MEASUREMENT}")["backfills"]
+    assert created["from_date"].startswith(str(D1)) and created["to_date"].startswith(str(D2))
+    assert (created["reprocess_behavior"], created["max_active_runs"]) == ("failed", 2)
+    stack.wait_for_backfill(created["id"])
+    runs = [r for r in stack.runs(CAMPAIGN_MEASUREMENT) if r["run_type"] == "backfill"]
+    assert sorted(r["logical_date"][:10] for r in runs) == [str(D1), str(D2)]
+    for run in runs:
+        assert run["state"] == "success", stack.failures(CAMPAIGN_MEASUREMENT, run["dag_run_id"])
+    lake = shop.runtime().lake
+    assert all(lake.is_committed(datasets.CAMPAIGN_LIFT.at(str(d))) for d in (D1, D2))
 
 
 def test_report_needs_a_login(backfilled_stack) -> None:  # type: ignore[no-untyped-def]
