@@ -6,7 +6,7 @@ planned, and each published to its destinations.
 
 0. **validate_campaigns** — every campaign spec checked against the columns rules can use, before
    anything else runs (a bad spec fails the run at once).
-1. **wait_for_features** — D's features, segments and contact snapshot are committed
+1. Side by side: **wait_for_features** — D's features, segments and contact snapshot are committed
    (`ingest_features`); **wait_for_models** — both trainings have decided for D (`train_models`),
    so D is scored with the champion of its own time, in a daily run or a backfill alike.
 2. **score_customers** — `scores/customer/dt=D`: calibrated churn probability, band, top-3 reasons,
@@ -35,7 +35,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow.sdk import PokeReturnValue, dag, task
+from airflow.sdk import PokeReturnValue, cross_downstream, dag, task
 
 from campaignflow.orchestration import assets
 from campaignflow.orchestration.dag_defaults import CAMPAIGN_DAILY, DEFAULT_ARGS, SENSOR_ARGS, START_DATE
@@ -97,9 +97,12 @@ def campaign_daily() -> None:
 
         return run_job("export_audience", str(ds), campaign, outlet_events=outlet_events, outlets=[assets.EXPORTS])
 
-    ready = validate_campaigns() >> wait_for_features() >> wait_for_models()
+    waits = [wait_for_features(), wait_for_models()]  # side by side: each poke latency counts once
+    validate_campaigns() >> waits
+    models = [score_customers(), recommend_products()]
+    cross_downstream(waits, models)
     audiences = build_audiences()
-    ready >> [score_customers(), recommend_products()] >> audiences
+    models >> audiences
     export_audience.expand(campaign=audiences)
 
 

@@ -30,10 +30,12 @@ DEFAULT_ARGS: dict[str, Any] = {
     "max_retry_delay": timedelta(minutes=15),
     "on_failure_callback": post_failure,
 }
-# Sensors wait for a partition in reschedule mode (no worker slot held); CAMPAIGNFLOW_POKE_SECONDS
-# shortens the interval where partitions land within seconds (tests, a local stack).
+# Sensors wait for a partition in reschedule mode (no worker slot held). The poke interval bounds
+# how long a committed partition goes unseen (each poke is a short worker process): a minute by
+# default; CAMPAIGNFLOW_POKE_SECONDS shortens it where partitions land within seconds (tests, a
+# local stack, the orchestration benchmark).
 SENSOR_ARGS: dict[str, Any] = {
     "mode": "reschedule",
-    "poke_interval": int(os.environ.get("CAMPAIGNFLOW_POKE_SECONDS", "300")),
+    "poke_interval": int(os.environ.get("CAMPAIGNFLOW_POKE_SECONDS", "60")),
     "timeout": 24 * 3600,
 }
