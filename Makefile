@@ -13,7 +13,7 @@ export GX_ANALYTICS_ENABLED ?= False
 
 PYTEST_ARGS ?=
 
-.PHONY: setup demo test test-fast lint style bench bench-features bench-generate airflow lock clean
+.PHONY: setup demo test test-fast lint style bench bench-features bench-generate bench-orchestration-1m airflow lock clean
 
 setup: $(STAMP)
 
@@ -58,6 +58,13 @@ bench: setup
 bench-features: setup
 	CAMPAIGNFLOW_SPARK_DRIVER_MEMORY=$${CAMPAIGNFLOW_SPARK_DRIVER_MEMORY:-10g} CAMPAIGNFLOW_SHUFFLE_PARTITIONS=16 \
 	  $(BIN)/python bench/bench_features.py --customers $${BENCH_CUSTOMERS:-1000000} --days 761 --out $(CAMPAIGNFLOW_HOME)/bench-features
+
+## bench-orchestration-1m: one daily run of the suite for 1 M customers with a year of history, through a real scheduler
+bench-orchestration-1m: setup
+	$(BIN)/python bench/bench_orchestration.py --customers 1000000 --history-days 365 --backfill-days 0 \
+	  --driver-memory 10g --shuffle-partitions 16 \
+	  --set CAMPAIGNFLOW_SNAPSHOT_COUNT=2 --set CAMPAIGNFLOW_CHURN_CANDIDATES=churn_lgbm \
+	  --out $(CAMPAIGNFLOW_HOME)/bench-orchestration-1m
 
 ## airflow: the Airflow UI (api-server, scheduler, dag-processor) on the same data as `make demo`;
 ## every task attaches to one warm local Spark Connect server (`campaignflow spark stop` ends it)

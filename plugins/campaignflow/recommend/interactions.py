@@ -21,6 +21,8 @@ from campaignflow.io.lake import Lake
 log = logging.getLogger(__name__)
 
 WEIGHTS = {"purchase": 1.0, "add_to_cart": 0.3, "view": 0.1}
+PRODUCT_EVENTS = ("view", "add_to_cart")
+PRODUCT_EVENT_TYPE = pd.CategoricalDtype(list(PRODUCT_EVENTS))
 HALF_LIFE_DAYS = 90
 WINDOW_DAYS = 365
 PRICE_BANDS = (20.0, 50.0, 100.0, 250.0)  # band edges; band k = prices in [edge k-1, edge k)
@@ -32,7 +34,7 @@ class ShopActivity:
 
     orders: pd.DataFrame  # order_id, customer_id, order_ts
     lines: pd.DataFrame | None  # order_id, product_id, quantity
-    events: pd.DataFrame | None  # customer_id, event_ts, event_type, product_id
+    events: pd.DataFrame | None  # customer_id, event_ts, event_type, product_id (product events only)
     returns: pd.DataFrame | None  # order_id, product_id
     catalogue: pd.DataFrame | None  # product_id (unique), category, price
     notes: list[str] = field(default_factory=list)
@@ -47,7 +49,7 @@ def load_activity(lake: Lake, as_of: str, window_days: int = WINDOW_DAYS) -> Sho
 
     orders = read("orders", ["order_id", "customer_id", "order_ts"])
     lines = read("order_lines", ["order_id", "product_id", "quantity", "unit_price"])
-    events = read("events", ["customer_id", "event_ts", "event_type", "product_id"])
+    events = product_events(lake, start, as_of)
     returns = read("returns", ["order_id", "product_id", "return_ts"])
     products = read("products", ["product_id", "category", "price"], since=None)
     catalogue, notes = None, []
@@ -61,6 +63,20 @@ def load_activity(lake: Lake, as_of: str, window_days: int = WINDOW_DAYS) -> Sho
         notes += unknown_products(lines, events, catalogue)
     empty = pd.DataFrame({"order_id": [], "customer_id": [], "order_ts": pd.Series([], dtype="datetime64[us]")})
     return ShopActivity(orders if orders is not None else empty, lines, events, returns, catalogue, notes)
+
+
+def product_events(lake: Lake, start: str, end: str) -> pd.DataFrame | None:
+    """The views and add-to-carts of a product in [start, end], the only events interactions use.
+
+    Read a day at a time and trimmed as read (no other event types, no ``dt`` column, the type as a
+    category), so a year of a large shop's behaviour never sits in memory whole.
+    """
+    frames = []
+    for dt in lake.committed_dates(datasets.raw("events"), start, end):
+        day = lake.read_frame(datasets.raw("events").at(dt), ["customer_id", "event_ts", "event_type", "product_id"])
+        day = day[day["event_type"].isin(PRODUCT_EVENTS) & day["product_id"].notna()]
+        frames.append(day.astype({"event_type": PRODUCT_EVENT_TYPE}))
+    return pd.concat(frames, ignore_index=True) if frames else None
 
 
 def unknown_products(lines: pd.DataFrame | None, events: pd.DataFrame | None, catalogue: pd.DataFrame) -> list[str]:
@@ -116,7 +132,7 @@ def interactions(
             )
         )
     if activity.events is not None and len(activity.events):
-        ev = activity.events[activity.events["event_type"].isin(["view", "add_to_cart"])]
+        ev = activity.events[activity.events["event_type"].isin(PRODUCT_EVENTS)]
         ev = ev[ev["product_id"].notna()]
         parts.append(
             pd.DataFrame(
