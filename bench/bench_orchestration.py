@@ -28,6 +28,7 @@ import argparse
 import json
 import os
 import platform
+import signal
 import statistics
 import subprocess
 import sys
@@ -124,6 +125,7 @@ def main() -> None:
         help="a setting for the tasks (e.g. CAMPAIGNFLOW_SNAPSHOT_COUNT=2 to make the warm-up's training cheaper)",
     )
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # a stopped benchmark still stops its stack
     root = args.out or Path(tempfile.mkdtemp(prefix="cf-bench-orch-"))
     start = date(2023, 1, 1)
     warm = start + timedelta(days=args.history_days)
