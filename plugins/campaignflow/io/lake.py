@@ -18,7 +18,7 @@ import io
 import json
 import logging
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -214,18 +214,32 @@ class Lake:
         return dates
 
     def read_range(
-        self, dataset: Dataset, start: str | None = None, end: str | None = None, columns: list[str] | None = None
+        self,
+        dataset: Dataset,
+        start: str | None = None,
+        end: str | None = None,
+        columns: list[str] | None = None,
+        each: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
     ) -> pd.DataFrame | None:
         """All committed partitions in [start, end] with a ``dt`` column; None if there are none."""
-        return self.read_dates(dataset, self.committed_dates(dataset, start, end), columns)
+        return self.read_dates(dataset, self.committed_dates(dataset, start, end), columns, each)
 
     def read_dates(
-        self, dataset: Dataset, dates: Iterable[str], columns: list[str] | None = None
+        self,
+        dataset: Dataset,
+        dates: Iterable[str],
+        columns: list[str] | None = None,
+        each: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
     ) -> pd.DataFrame | None:
-        """The given committed partitions (``columns`` only), with a ``dt`` column; None for no dates."""
+        """The given committed partitions (``columns`` only), with a ``dt`` column; None for no dates.
+
+        ``each`` trims every partition as it is read (a filter keeps only what passes it in memory).
+        """
         frames = []
         for dt in dates:
             frame = self.read_frame(dataset.at(dt), columns)
+            if each is not None:
+                frame = each(frame)
             frame["dt"] = dt
             frames.append(frame)
         return pd.concat(frames, ignore_index=True) if frames else None

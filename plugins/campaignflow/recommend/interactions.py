@@ -9,6 +9,7 @@ recommended, so their interactions are dropped (and counted).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -19,6 +20,7 @@ from campaignflow.io import datasets
 from campaignflow.io.lake import Lake
 
 log = logging.getLogger(__name__)
+Trim = Callable[[pd.DataFrame], pd.DataFrame]  # applied to each partition as it is read
 
 WEIGHTS = {"purchase": 1.0, "add_to_cart": 0.3, "view": 0.1}
 PRODUCT_EVENTS = ("view", "add_to_cart")
@@ -44,12 +46,15 @@ def load_activity(lake: Lake, as_of: str, window_days: int = WINDOW_DAYS) -> Sho
     """The raw tables over (D - window, D], with only the columns interactions use."""
     start = (date.fromisoformat(as_of) - timedelta(days=window_days - 1)).isoformat()
 
-    def read(table: str, columns: list[str], since: str | None = start) -> pd.DataFrame | None:
-        return lake.read_range(datasets.raw(table), since, as_of, columns)
+    def read(
+        table: str, columns: list[str], since: str | None = start, each: Trim | None = None
+    ) -> pd.DataFrame | None:
+        return lake.read_range(datasets.raw(table), since, as_of, columns, each)
 
     orders = read("orders", ["order_id", "customer_id", "order_ts"])
     lines = read("order_lines", ["order_id", "product_id", "quantity", "unit_price"])
-    events = product_events(lake, start, as_of)
+    # trimmed a day at a time: a year of a large shop's behaviour never sits in memory whole
+    events = read("events", ["customer_id", "event_ts", "event_type", "product_id"], each=keep_product_events)
     returns = read("returns", ["order_id", "product_id", "return_ts"])
     products = read("products", ["product_id", "category", "price"], since=None)
     catalogue, notes = None, []
@@ -65,18 +70,10 @@ def load_activity(lake: Lake, as_of: str, window_days: int = WINDOW_DAYS) -> Sho
     return ShopActivity(orders if orders is not None else empty, lines, events, returns, catalogue, notes)
 
 
-def product_events(lake: Lake, start: str, end: str) -> pd.DataFrame | None:
-    """The views and add-to-carts of a product in [start, end], the only events interactions use.
-
-    Read a day at a time and trimmed as read (no other event types, no ``dt`` column, the type as a
-    category), so a year of a large shop's behaviour never sits in memory whole.
-    """
-    frames = []
-    for dt in lake.committed_dates(datasets.raw("events"), start, end):
-        day = lake.read_frame(datasets.raw("events").at(dt), ["customer_id", "event_ts", "event_type", "product_id"])
-        day = day[day["event_type"].isin(PRODUCT_EVENTS) & day["product_id"].notna()]
-        frames.append(day.astype({"event_type": PRODUCT_EVENT_TYPE}))
-    return pd.concat(frames, ignore_index=True) if frames else None
+def keep_product_events(events: pd.DataFrame) -> pd.DataFrame:
+    """The views and add-to-carts of a product (the only events interactions use), the type as a category."""
+    kept = events[events["event_type"].isin(PRODUCT_EVENTS) & events["product_id"].notna()]
+    return kept.astype({"event_type": PRODUCT_EVENT_TYPE})
 
 
 def unknown_products(lines: pd.DataFrame | None, events: pd.DataFrame | None, catalogue: pd.DataFrame) -> list[str]:
@@ -132,8 +129,7 @@ def interactions(
             )
         )
     if activity.events is not None and len(activity.events):
-        ev = activity.events[activity.events["event_type"].isin(PRODUCT_EVENTS)]
-        ev = ev[ev["product_id"].notna()]
+        ev = keep_product_events(activity.events)
         parts.append(
             pd.DataFrame(
                 {

@@ -60,6 +60,21 @@ def test_committed_dates_filters_range(lake: Lake) -> None:
     assert lake.committed_dates(ORDERS, end="2024-01-01") == ["2024-01-01"]
 
 
+def test_read_range_trims_each_partition_before_adding_its_date(lake: Lake) -> None:
+    for dt, xs in (("2024-01-01", [1, 5]), ("2024-01-02", [7, 2, 9])):
+        lake.write_frame(PartitionRef("raw", "orders", dt), pd.DataFrame({"x": xs}))
+    seen: list[list[str]] = []
+
+    def big(frame: pd.DataFrame) -> pd.DataFrame:
+        seen.append(list(frame.columns))
+        return frame[frame["x"] > 4]
+
+    out = lake.read_range(ORDERS, each=big)
+    assert out is not None
+    assert out.to_dict("list") == {"x": [5, 7, 9], "dt": ["2024-01-01", "2024-01-02", "2024-01-02"]}
+    assert seen == [["x"], ["x"]]  # one call per partition, before its dt column
+
+
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     st.lists(st.tuples(st.text(min_size=1, max_size=8), st.floats(allow_nan=False, allow_infinity=False)), max_size=30)

@@ -10,11 +10,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from campaignflow.io import datasets
+from campaignflow.io.lake import Lake
 from campaignflow.recommend.baselines import BuyAgain, CoOccurrence, Index, Popular
 from campaignflow.recommend.evaluate import ranking_metrics, top_k
 from campaignflow.recommend.interactions import (
     ShopActivity,
     interactions,
+    load_activity,
     price_band,
     purchases_between,
     unknown_products,
@@ -71,6 +74,14 @@ def test_weights_decay_returns_window_and_unknown_products() -> None:
         "1 line(s) and event(s) with 1 product(s) outside the catalogue dropped"
     ]
     assert got["last_day"].max() <= D  # nothing after D (o5 is on 2024-04-10)
+
+
+def test_load_activity_keeps_only_the_product_events(lake: Lake) -> None:
+    lake.write_frame(datasets.raw("events").at(D), shop().events)  # a view, an add-to-cart, a search, a view
+    got = load_activity(lake, D).events
+    assert got is not None and isinstance(got["event_type"].dtype, pd.CategoricalDtype)
+    kept = got[["customer_id", "event_type", "product_id"]].astype(str).to_numpy().tolist()
+    assert kept == [["a", "view", "p3"], ["b", "add_to_cart", "p2"], ["c", "view", "p9"]]  # the search is gone
 
 
 def test_no_product_column_is_a_clear_error() -> None:
