@@ -30,7 +30,6 @@ import os
 import platform
 import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -45,7 +44,7 @@ from campaignflow.orchestration.dag_defaults import DAILY
 from campaignflow.runtime import Runtime
 from campaignflow.settings import Settings
 from campaignflow.synthetic.generate import ShopSpec, generate_shop
-from tests.scheduler.stack import BIN, AirflowStack, airflow_stack, free_port
+from tests.scheduler.stack import AirflowStack, airflow_stack, stop_spark_server, task_spark_env
 
 CHEAP_TASKS = ("validate_campaigns", "wait_for_landing", "wait_for_orders", "wait_for_features", "wait_for_models")
 
@@ -161,11 +160,8 @@ def main() -> None:
         "CAMPAIGNFLOW_LAKE": rt.settings.lake_uri,
         "CAMPAIGNFLOW_LANDING": rt.settings.landing_uri,
         "CAMPAIGNFLOW_EXPORTS": rt.settings.exports_uri,
-        "CAMPAIGNFLOW_HOME": str(root / "home"),
         "CAMPAIGNFLOW_CAMPAIGNS_DIR": str(Path(__file__).resolve().parents[1] / "campaigns"),
-        "CAMPAIGNFLOW_SPARK": "connect-local",
-        "CAMPAIGNFLOW_SPARK_CONNECT_PORT": str(free_port()),
-        "CAMPAIGNFLOW_POKE_SECONDS": "10",
+        **task_spark_env(root / "home", poke_seconds=10),
         "CAMPAIGNFLOW_SPARK_DRIVER_MEMORY": args.driver_memory,
         "CAMPAIGNFLOW_SHUFFLE_PARTITIONS": str(args.shuffle_partitions),
         **dict(item.split("=", 1) for item in args.set),
@@ -174,10 +170,7 @@ def main() -> None:
         result["settings"] = args.set
     try:
         with airflow_stack(root / "airflow", "LocalExecutor", env) as stack:
-            for dag_id in DAILY:
-                stack.wait_for_dag(dag_id)
-                stack.unpause(dag_id)
-                stack.stop_scheduled_runs(dag_id)
+            stack.start_dags(DAILY)
             result["warm_up_first_date_s"] = round(backfill(stack, warm, warm), 1)
             result["warm_up_task_s"] = task_seconds(task_rows(stack, warm))
             print(json.dumps(result), flush=True)
@@ -197,10 +190,8 @@ def main() -> None:
                 many = backfill(stack, first, last)
                 result[f"backfill_{args.backfill_days}_days_s"] = round(many, 1)
                 result["backfill_vs_one_daily_run"] = round(many / one, 2)  # both as backfills
-    finally:  # the Connect server the tasks started outlives the stack
-        subprocess.run(
-            [str(BIN / "campaignflow"), "spark", "stop"], env={**os.environ, **env}, capture_output=True, timeout=120
-        )
+    finally:
+        stop_spark_server(env)
     print(json.dumps(result, indent=2), flush=True)
 
 

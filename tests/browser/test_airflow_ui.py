@@ -95,9 +95,7 @@ def test_report_page_pictures_load(browser_page) -> None:  # type: ignore[no-unt
 def test_backfill_form_backfills_the_measurement_dag(browser_page) -> None:  # type: ignore[no-untyped-def]
     """The runbook's UI path: Trigger → Backfill, a date range, "Missing and Errored Runs", 2 active runs."""
     stack, _, page, shop = browser_page
-    stack.wait_for_dag(CAMPAIGN_MEASUREMENT)
-    stack.unpause(CAMPAIGN_MEASUREMENT)
-    stack.stop_scheduled_runs(CAMPAIGN_MEASUREMENT)
+    stack.start_dags((CAMPAIGN_MEASUREMENT,))
     page.goto(f"{stack.url}/dags/{CAMPAIGN_MEASUREMENT}")
     page.get_by_role("button", name="Trigger").first.click()
     dialog = page.get_by_role("dialog")

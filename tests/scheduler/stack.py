@@ -111,6 +111,13 @@ class AirflowStack:
     def unpause(self, dag_id: str) -> None:
         self.api("PATCH", f"dags/{dag_id}?update_mask=is_paused", {"is_paused": False})
 
+    def start_dags(self, dag_ids: tuple[str, ...]) -> None:
+        """Wait until each DAG is parsed, unpause it and end the run the scheduler makes for today."""
+        for dag_id in dag_ids:
+            self.wait_for_dag(dag_id)
+            self.unpause(dag_id)
+            self.stop_scheduled_runs(dag_id)
+
     def stop_scheduled_runs(self, dag_id: str, settle_s: float = 15) -> None:
         """End the run the scheduler makes for today on unpausing (catchup=False): the test's runs are
         backfills of history and should not share two cores with sensors waiting for today's export."""
@@ -352,7 +359,7 @@ def scheduler_with_shop(
     """The shared shop (or ``spec``) generated into ``root`` (landing and exports on S3), and a stack whose tasks
     reach S3 through the ``campaignflow_aws`` Airflow connection (no endpoint in their environment)
     and Spark through one local Spark Connect server they share."""
-    from tests.daily_shop import SPEC, environment, make_daily_shop
+    from tests.daily_shop import SPEC, make_daily_shop
     from tests.s3server import bucket
 
     with bucket(s3_endpoint) as name:
@@ -364,30 +371,30 @@ def scheduler_with_shop(
             "password": S3_SECRET,
             "extra": {"endpoint_url": s3_endpoint, "region_name": "us-east-1"},
         }
-        env.update(
-            {
-                "AIRFLOW_CONN_CAMPAIGNFLOW_AWS": json.dumps(conn),
-                "CAMPAIGNFLOW_HOME": str(root / "home"),
-                "CAMPAIGNFLOW_SPARK": "connect-local",
-                "CAMPAIGNFLOW_SPARK_CONNECT_PORT": str(free_port()),
-                "CAMPAIGNFLOW_POKE_SECONDS": "5",
-            }
-        )
+        env.update({"AIRFLOW_CONN_CAMPAIGNFLOW_AWS": json.dumps(conn), **task_spark_env(root / "home", poke_seconds=5)})
         try:
             with airflow_stack(root / "airflow", executor, env) as stack:
-                for dag_id in dag_ids:
-                    stack.wait_for_dag(dag_id)
-                    stack.unpause(dag_id)
-                    stack.stop_scheduled_runs(dag_id)
+                stack.start_dags(dag_ids)
                 yield stack, shop
         finally:
-            with environment(env):
-                subprocess.run(
-                    [str(BIN / "campaignflow"), "spark", "stop"],
-                    env={**os.environ, **env},
-                    capture_output=True,
-                    timeout=120,
-                )
+            stop_spark_server(env)
+
+
+def task_spark_env(home: Path, poke_seconds: int) -> dict[str, str]:
+    """What the stack's tasks share: a home, one local Spark Connect server on a free port, the poll."""
+    return {
+        "CAMPAIGNFLOW_HOME": str(home),
+        "CAMPAIGNFLOW_SPARK": "connect-local",
+        "CAMPAIGNFLOW_SPARK_CONNECT_PORT": str(free_port()),
+        "CAMPAIGNFLOW_POKE_SECONDS": str(poke_seconds),
+    }
+
+
+def stop_spark_server(env: dict[str, str]) -> None:
+    """Stop the Connect server the tasks started with ``env`` (it outlives the stack)."""
+    subprocess.run(
+        [str(BIN / "campaignflow"), "spark", "stop"], env={**os.environ, **env}, capture_output=True, timeout=120
+    )
 
 
 def backfill_suite(stack: AirflowStack) -> dict[str, list[dict[str, Any]]]:
