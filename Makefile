@@ -66,7 +66,7 @@ bench-orchestration-1m: setup
 	  --set CAMPAIGNFLOW_SNAPSHOT_COUNT=2 --set CAMPAIGNFLOW_CHURN_CANDIDATES=churn_lgbm \
 	  --out $(CAMPAIGNFLOW_HOME)/bench-orchestration-1m
 
-## airflow: the Airflow UI (api-server, scheduler, dag-processor) on the same data as `make demo`;
+## airflow: the Airflow UI (api-server, scheduler, dag-processor, triggerer) on the same data as `make demo`;
 ## every task attaches to one warm local Spark Connect server (`campaignflow spark stop` ends it)
 airflow: setup
 	$(BIN)/campaignflow airflow-init >/dev/null

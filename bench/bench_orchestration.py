@@ -12,8 +12,8 @@ Measured per phase (wall time from creating the backfills to every run finished)
 - warm-up: the first date (trains the first models);
 - one daily run: the next date (no training due), from its first run queued to its last run ended
   (and as a backfill, until Airflow marked the backfills completed), with the share of that time
-  during which no task of the three DAGs other than a sensor was running (scheduling, queueing,
-  the wait between a commit and the poke that sees it: the orchestration overhead) and the
+  during which no task of the three DAGs other than a wait was running (scheduling, queueing,
+  the time between a commit and the poll that sees it: the orchestration overhead) and the
   per-task fixed cost (median duration of the near-empty tasks);
 - backfill: the following N dates of the three DAGs at once, and its ratio to one daily run
   (skipped with ``--backfill-days 0``).
@@ -90,10 +90,10 @@ def task_seconds(rows: list[dict[str, Any]]) -> dict[str, float]:
 
 
 def idle_share(rows: list[dict[str, Any]], wall_start: float, wall_end: float) -> float:
-    """Share of [wall_start, wall_end] (epoch seconds) in which no task other than a sensor was running.
+    """Share of [wall_start, wall_end] (epoch seconds) in which no task other than a wait was running.
 
-    Sensors are left out: a rescheduled sensor's span runs from its first poke to its last, so it
-    would hide the time between a partition's commit and the poke that sees it, which is overhead."""
+    Waits are left out: a wait's span runs from its deferral to the poll that sees its partition, so
+    it would hide the time between a partition's commit and that poll, which is overhead."""
     spans = sorted(
         (datetime.fromisoformat(r["start_date"]).timestamp(), datetime.fromisoformat(r["end_date"]).timestamp())
         for r in rows
@@ -161,7 +161,7 @@ def main() -> None:
         "CAMPAIGNFLOW_LANDING": rt.settings.landing_uri,
         "CAMPAIGNFLOW_EXPORTS": rt.settings.exports_uri,
         "CAMPAIGNFLOW_CAMPAIGNS_DIR": str(Path(__file__).resolve().parents[1] / "campaigns"),
-        **task_spark_env(root / "home", poke_seconds=10),
+        **task_spark_env(root / "home"),  # the waits poll as deployed (every 5 s)
         "CAMPAIGNFLOW_SPARK_DRIVER_MEMORY": args.driver_memory,
         "CAMPAIGNFLOW_SHUFFLE_PARTITIONS": str(args.shuffle_partitions),
         **dict(item.split("=", 1) for item in args.set),

@@ -35,10 +35,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow.sdk import PokeReturnValue, cross_downstream, dag, task
+from airflow.sdk import cross_downstream, dag, task
 
 from campaignflow.orchestration import assets
-from campaignflow.orchestration.dag_defaults import CAMPAIGN_DAILY, DEFAULT_ARGS, SENSOR_ARGS, START_DATE
+from campaignflow.orchestration.dag_defaults import CAMPAIGN_DAILY, DEFAULT_ARGS, START_DATE, WAIT_ARGS
+from campaignflow.orchestration.partition_sensor import PartitionSensor
 
 
 @dag(
@@ -57,18 +58,6 @@ def campaign_daily() -> None:
         from campaignflow.orchestration.tasks import check_campaigns
 
         return check_campaigns()
-
-    @task.sensor(**SENSOR_ARGS)
-    def wait_for_features(ds: str | None = None) -> PokeReturnValue:
-        from campaignflow.orchestration.waits import features_built
-
-        return PokeReturnValue(is_done=features_built(str(ds)))
-
-    @task.sensor(**SENSOR_ARGS)
-    def wait_for_models(ds: str | None = None) -> PokeReturnValue:
-        from campaignflow.orchestration.waits import models_settled
-
-        return PokeReturnValue(is_done=models_settled(str(ds)))
 
     @task(outlets=[assets.SCORES])
     def score_customers(ds: str | None = None, outlet_events: Any = None) -> dict[str, Any]:
@@ -97,7 +86,10 @@ def campaign_daily() -> None:
 
         return run_job("export_audience", str(ds), campaign, outlet_events=outlet_events, outlets=[assets.EXPORTS])
 
-    waits = [wait_for_features(), wait_for_models()]  # side by side: each poke latency counts once
+    waits = [  # side by side: each poll latency counts once
+        PartitionSensor(task_id="wait_for_features", condition="features_built", **WAIT_ARGS),
+        PartitionSensor(task_id="wait_for_models", condition="models_settled", **WAIT_ARGS),
+    ]
     validate_campaigns() >> waits
     models = [score_customers(), recommend_products()]
     cross_downstream(waits, models)

@@ -17,10 +17,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow.sdk import PokeReturnValue, dag, task
+from airflow.sdk import dag, task
 
 from campaignflow.orchestration import assets
-from campaignflow.orchestration.dag_defaults import CAMPAIGN_MEASUREMENT, DEFAULT_ARGS, SENSOR_ARGS, START_DATE
+from campaignflow.orchestration.dag_defaults import CAMPAIGN_MEASUREMENT, DEFAULT_ARGS, START_DATE, WAIT_ARGS
+from campaignflow.orchestration.partition_sensor import PartitionSensor
 
 
 @dag(
@@ -34,19 +35,14 @@ from campaignflow.orchestration.dag_defaults import CAMPAIGN_MEASUREMENT, DEFAUL
     doc_md=__doc__,
 )
 def campaign_measurement() -> None:
-    @task.sensor(**SENSOR_ARGS)
-    def wait_for_orders(ds: str | None = None) -> PokeReturnValue:
-        from campaignflow.orchestration.waits import orders_validated
-
-        return PokeReturnValue(is_done=orders_validated(str(ds)))
-
     @task(outlets=[assets.LIFT])
     def measure_campaigns(ds: str | None = None, outlet_events: Any = None) -> dict[str, Any]:
         from campaignflow.orchestration.tasks import run_job
 
         return dict(run_job("measure_campaigns", str(ds), outlet_events=outlet_events, outlets=[assets.LIFT]))
 
-    wait_for_orders() >> measure_campaigns()
+    wait_for_orders = PartitionSensor(task_id="wait_for_orders", condition="orders_validated", **WAIT_ARGS)
+    wait_for_orders >> measure_campaigns()
 
 
 campaign_measurement()

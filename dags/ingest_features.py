@@ -28,10 +28,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow.sdk import PokeReturnValue, dag, task
+from airflow.sdk import dag, task
 
 from campaignflow.orchestration import assets
-from campaignflow.orchestration.dag_defaults import DEFAULT_ARGS, INGEST_FEATURES, SENSOR_ARGS, START_DATE
+from campaignflow.orchestration.dag_defaults import DEFAULT_ARGS, INGEST_FEATURES, START_DATE, WAIT_ARGS
+from campaignflow.orchestration.partition_sensor import PartitionSensor
 
 
 @dag(
@@ -45,12 +46,6 @@ from campaignflow.orchestration.dag_defaults import DEFAULT_ARGS, INGEST_FEATURE
     doc_md=__doc__,
 )
 def ingest_features() -> None:
-    @task.sensor(**SENSOR_ARGS)
-    def wait_for_landing(ds: str | None = None) -> PokeReturnValue:
-        from campaignflow.orchestration.waits import landing_complete
-
-        return PokeReturnValue(is_done=landing_complete(str(ds)))
-
     @task
     def ingest(ds: str | None = None) -> dict[str, Any]:
         from campaignflow.orchestration.tasks import run_job
@@ -82,7 +77,8 @@ def ingest_features() -> None:
 
         return run_job("build_segments", str(ds), outlet_events=outlet_events, outlets=[assets.SEGMENTS])
 
-    validated = wait_for_landing() >> ingest() >> validate_raw()
+    wait_for_landing = PartitionSensor(task_id="wait_for_landing", condition="landing_complete", **WAIT_ARGS)
+    validated = wait_for_landing >> ingest() >> validate_raw()
     validated >> build_features() >> build_segments()
     validated >> snapshot_contacts()
 

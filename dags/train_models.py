@@ -27,10 +27,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow.sdk import Param, PokeReturnValue, dag, task
+from airflow.sdk import Param, dag, task
 
 from campaignflow.orchestration import assets
-from campaignflow.orchestration.dag_defaults import DEFAULT_ARGS, SENSOR_ARGS, START_DATE, TRAIN_MODELS
+from campaignflow.orchestration.dag_defaults import DEFAULT_ARGS, START_DATE, TRAIN_MODELS, WAIT_ARGS
+from campaignflow.orchestration.partition_sensor import PartitionSensor
 
 
 @dag(
@@ -45,12 +46,6 @@ from campaignflow.orchestration.dag_defaults import DEFAULT_ARGS, SENSOR_ARGS, S
     doc_md=__doc__,
 )
 def train_models() -> None:
-    @task.sensor(**SENSOR_ARGS)
-    def wait_for_orders(ds: str | None = None) -> PokeReturnValue:
-        from campaignflow.orchestration.waits import orders_validated
-
-        return PokeReturnValue(is_done=orders_validated(str(ds)))
-
     @task(outlets=[assets.CHURN_MODELS], depends_on_past=True)
     def train_churn(ds: str | None = None, params: Any = None, outlet_events: Any = None) -> dict[str, Any]:
         from campaignflow.orchestration.tasks import run_job
@@ -66,7 +61,8 @@ def train_models() -> None:
         outlets = [assets.RECOMMENDER_MODELS]
         return run_job("train_recommender", str(ds), force=force, outlet_events=outlet_events, outlets=outlets)
 
-    wait_for_orders() >> [train_churn(), train_recommender()]
+    wait_for_orders = PartitionSensor(task_id="wait_for_orders", condition="orders_validated", **WAIT_ARGS)
+    wait_for_orders >> [train_churn(), train_recommender()]
 
 
 train_models()

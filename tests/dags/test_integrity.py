@@ -60,8 +60,17 @@ def test_campaign_daily_waits_for_features_and_models(dagbag) -> None:  # type: 
     assert {(w, m) for w in waits for m in models} <= _edges(dag)  # side by side, both before any model
     assert {(m, "build_audiences") for m in models} <= _edges(dag)
     assert ("build_audiences", "export_audience") in _edges(dag)
-    for sensor in ("wait_for_features", "wait_for_models"):
-        assert dag.get_task(sensor).mode == "reschedule"  # waiting holds no worker slot
+
+
+def test_every_wait_runs_in_the_triggerer(dagbag) -> None:  # type: ignore[no-untyped-def]
+    from campaignflow.orchestration.partition_sensor import PartitionSensor
+    from campaignflow.orchestration.waits import CONDITIONS
+
+    waits = {(d, t.task_id): t for d in SUITE for t in dagbag.dags[d].tasks if t.task_id.startswith("wait_for_")}
+    assert len(waits) == 5  # landing; orders (twice); features and models
+    for task in waits.values():
+        assert isinstance(task, PartitionSensor) and task.start_from_trigger  # no worker process, no slot held
+        assert task.start_trigger_args.trigger_kwargs["condition"] in CONDITIONS
 
 
 def test_train_models_on_demand(dagbag) -> None:  # type: ignore[no-untyped-def]

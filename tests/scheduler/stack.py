@@ -1,4 +1,4 @@
-"""A real Airflow deployment for tests: scheduler, DAG processor and API server on a fresh PostgreSQL
+"""A real Airflow deployment for tests: scheduler, DAG processor, triggerer and API server on a fresh PostgreSQL
 database, with the LocalExecutor or the CeleryExecutor (Redis broker, a Celery worker process).
 
 Nothing is mocked: the suite's DAG files are parsed by the DAG processor, runs are created by the
@@ -120,7 +120,7 @@ class AirflowStack:
 
     def stop_scheduled_runs(self, dag_id: str, settle_s: float = 15) -> None:
         """End the run the scheduler makes for today on unpausing (catchup=False): the test's runs are
-        backfills of history and should not share two cores with sensors waiting for today's export."""
+        backfills of history and should not share two cores with today's run."""
         deadline = time.monotonic() + settle_s
         while time.monotonic() < deadline:
             for run in self.runs(dag_id):
@@ -289,6 +289,7 @@ def airflow_stack(
             "api-server": ["api-server", "--host", "127.0.0.1", "--port", str(port)],
             "scheduler": ["scheduler"],
             "dag-processor": ["dag-processor"],
+            "triggerer": ["triggerer"],  # every wait for a partition runs here
         }
         if executor == "CeleryExecutor":
             commands["celery-worker"] = ["celery", "worker", "--concurrency", "2", "--skip-serve-logs"]
@@ -371,7 +372,7 @@ def scheduler_with_shop(
             "password": S3_SECRET,
             "extra": {"endpoint_url": s3_endpoint, "region_name": "us-east-1"},
         }
-        env.update({"AIRFLOW_CONN_CAMPAIGNFLOW_AWS": json.dumps(conn), **task_spark_env(root / "home", poke_seconds=5)})
+        env.update({"AIRFLOW_CONN_CAMPAIGNFLOW_AWS": json.dumps(conn), **task_spark_env(root / "home", poll_seconds=2)})
         try:
             with airflow_stack(root / "airflow", executor, env) as stack:
                 stack.start_dags(dag_ids)
@@ -380,14 +381,17 @@ def scheduler_with_shop(
             stop_spark_server(env)
 
 
-def task_spark_env(home: Path, poke_seconds: int) -> dict[str, str]:
-    """What the stack's tasks share: a home, one local Spark Connect server on a free port, the poll."""
-    return {
+def task_spark_env(home: Path, poll_seconds: float | None = None) -> dict[str, str]:
+    """What the stack's tasks share: a home, one local Spark Connect server on a free port, and the
+    waits' poll (None: the DAGs' default)."""
+    env = {
         "CAMPAIGNFLOW_HOME": str(home),
         "CAMPAIGNFLOW_SPARK": "connect-local",
         "CAMPAIGNFLOW_SPARK_CONNECT_PORT": str(free_port()),
-        "CAMPAIGNFLOW_POKE_SECONDS": str(poke_seconds),
     }
+    if poll_seconds is not None:
+        env["CAMPAIGNFLOW_POKE_SECONDS"] = str(poll_seconds)
+    return env
 
 
 def stop_spark_server(env: dict[str, str]) -> None:

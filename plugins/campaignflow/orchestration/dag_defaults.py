@@ -30,12 +30,10 @@ DEFAULT_ARGS: dict[str, Any] = {
     "max_retry_delay": timedelta(minutes=15),
     "on_failure_callback": post_failure,
 }
-# Sensors wait for a partition in reschedule mode (no worker slot held). The poke interval bounds
-# how long a committed partition goes unseen (each poke is a short worker process): a minute by
-# default; CAMPAIGNFLOW_POKE_SECONDS shortens it where partitions land within seconds (tests, a
-# local stack, the orchestration benchmark).
-SENSOR_ARGS: dict[str, Any] = {
-    "mode": "reschedule",
-    "poke_interval": int(os.environ.get("CAMPAIGNFLOW_POKE_SECONDS", "60")),
-    "timeout": 24 * 3600,
+# Waits for a partition run in the triggerer (PartitionSensor: no worker process, no slot held).
+# The poll bounds how long a committed partition goes unseen; each poll is one or two object-store
+# reads, so a few seconds is cheap. CAMPAIGNFLOW_POKE_SECONDS sets it (tests shorten it).
+WAIT_ARGS: dict[str, Any] = {
+    "poll_seconds": float(os.environ.get("CAMPAIGNFLOW_POKE_SECONDS", "5")),
+    "timeout_seconds": 24 * 3600,
 }

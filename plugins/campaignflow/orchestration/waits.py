@@ -2,15 +2,18 @@
 
 Every condition reads the lake (or the landing zone), so a daily run, a retry and a backfill wait
 for the same thing, and the DAGs of the suite can run in any order or at once. Each function is
-called by a sensor with the run's logical date and answers in one or two object-store reads.
+checked by a :class:`~campaignflow.orchestration.partition_sensor.PartitionSensor`'s trigger with
+the run's logical date and answers in one or two object-store reads.
 """
 
 from __future__ import annotations
 
-from campaignflow.io import datasets
-from campaignflow.runtime import Runtime
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-FEATURE_OUTPUTS = (datasets.CUSTOMER_FEATURES, datasets.CUSTOMER_SEGMENTS, datasets.CONTACTS)
+if TYPE_CHECKING:  # the lake's modules load on the first check, not when a DAG file names a condition
+    from campaignflow.runtime import Runtime
+
 TRAINED_TASKS = ("churn", "recommender")
 
 
@@ -30,14 +33,19 @@ def landing_complete(ds: str, rt: Runtime | None = None) -> bool:
 
 def orders_validated(ds: str, rt: Runtime | None = None) -> bool:
     """``raw/orders/dt=D`` is committed: the day's export passed validation."""
+    from campaignflow.io import datasets
+
     rt = rt or _runtime()
     return rt.lake.is_committed(datasets.raw("orders").at(ds))
 
 
 def features_built(ds: str, rt: Runtime | None = None) -> bool:
     """Features, segments and the contact snapshot as of ``ds`` are all committed."""
+    from campaignflow.io import datasets
+
     rt = rt or _runtime()
-    return all(rt.lake.is_committed(d.at(ds)) for d in FEATURE_OUTPUTS)
+    outputs = (datasets.CUSTOMER_FEATURES, datasets.CUSTOMER_SEGMENTS, datasets.CONTACTS)
+    return all(rt.lake.is_committed(d.at(ds)) for d in outputs)
 
 
 def models_settled(ds: str, rt: Runtime | None = None) -> bool:
@@ -47,3 +55,11 @@ def models_settled(ds: str, rt: Runtime | None = None) -> bool:
 
     rt = rt or _runtime()
     return all(training_recorded(rt.lake, ds, task) for task in TRAINED_TASKS)
+
+
+CONDITIONS: dict[str, Callable[[str], bool]] = {
+    "landing_complete": landing_complete,
+    "orders_validated": orders_validated,
+    "features_built": features_built,
+    "models_settled": models_settled,
+}

@@ -1,20 +1,33 @@
-"""Sensors wait for committed partitions: each condition turns true only when its inputs are committed."""
+"""Sensors wait for committed partitions: each condition turns true only when its inputs are committed,
+and the trigger that checks it in Airflow's triggerer fires only then."""
 
 from __future__ import annotations
 
+import asyncio
+import importlib
+
 import pandas as pd
+import pytest
+from airflow.triggers.base import TaskSuccessEvent
 
 from campaignflow.io import datasets
 from campaignflow.models.registry import record_training_run
 from campaignflow.orchestration import waits
+from campaignflow.orchestration.partition_sensor import PartitionSensor, PartitionTrigger
 from campaignflow.runtime import Runtime
 
 D = "2024-04-07"
 
 
+def import_string(path: str) -> object:
+    """The class a triggerer loads from a stored trigger's class path."""
+    module, name = path.rsplit(".", 1)
+    return getattr(importlib.import_module(module), name)
+
+
 def test_features_built_needs_features_segments_and_contacts(runtime_env: Runtime) -> None:
     rt, frame = runtime_env, pd.DataFrame({"customer_id": ["c1"]})
-    for dataset in waits.FEATURE_OUTPUTS:
+    for dataset in (datasets.CUSTOMER_FEATURES, datasets.CUSTOMER_SEGMENTS, datasets.CONTACTS):
         assert not waits.features_built(D, rt)
         rt.lake.write_frame(dataset.at(D), frame)
     assert waits.features_built(D, rt)
@@ -36,3 +49,39 @@ def test_orders_validated(runtime_env: Runtime) -> None:
     assert not waits.orders_validated(D, rt)
     rt.lake.write_frame(datasets.raw("orders").at(D), pd.DataFrame({"order_id": ["o1"]}))
     assert waits.orders_validated(D, rt)
+
+
+def test_trigger_polls_until_the_partition_is_committed(runtime_env: Runtime) -> None:
+    rt, trigger = runtime_env, PartitionTrigger("orders_validated", D, poll_seconds=0.05)
+
+    async def commit_while_polling() -> object:
+        first = asyncio.ensure_future(anext(trigger.run()))
+        await asyncio.sleep(0.5)
+        assert not first.done()  # nothing committed: still polling
+        rt.lake.write_frame(datasets.raw("orders").at(D), pd.DataFrame({"order_id": ["o1"]}))
+        return await asyncio.wait_for(first, timeout=30)
+
+    assert isinstance(asyncio.run(commit_while_polling()), TaskSuccessEvent)  # ends the task in the triggerer
+
+
+def test_trigger_round_trips_through_its_serialized_form() -> None:
+    path, kwargs = PartitionTrigger("features_built", D, poll_seconds=5.0).serialize()
+    again = import_string(path)(**kwargs)  # what the triggerer does with the stored row
+    assert (again.condition, again.partition_date, again.poll_seconds) == ("features_built", D, 5.0)
+
+
+def test_sensor_starts_in_the_triggerer_on_the_runs_date() -> None:
+    sensor = PartitionSensor(
+        task_id="wait_for_orders", condition="orders_validated", poll_seconds=5, timeout_seconds=60
+    )
+    assert sensor.start_from_trigger
+    args = sensor.start_trigger_args
+    assert import_string(args.trigger_cls) is PartitionTrigger
+    assert args.trigger_kwargs == {"condition": "orders_validated", "partition_date": "{{ ds }}", "poll_seconds": 5}
+    assert "partition_date" in sensor.template_fields  # the triggerer renders it from the run's context
+    assert args.timeout is not None and args.timeout.total_seconds() == 60
+
+
+def test_sensor_refuses_an_unknown_condition() -> None:
+    with pytest.raises(ValueError, match="unknown wait condition 'orders_landed'"):
+        PartitionSensor(task_id="wait", condition="orders_landed", poll_seconds=5, timeout_seconds=60)
