@@ -89,6 +89,52 @@ def task_seconds(rows: list[dict[str, Any]]) -> dict[str, float]:
     return {k: round(v, 1) for k, v in sorted(out.items(), key=lambda kv: -kv[1])}
 
 
+# what each wait's partition is committed by: (DAG, the tasks whose commits complete it)
+COMMITTED_BY = {
+    "wait_for_features": ("ingest_features", ("build_features", "build_segments", "snapshot_contacts")),
+    "wait_for_models": ("train_models", ("train_churn", "train_recommender")),
+    "wait_for_orders": ("ingest_features", ("validate_raw",)),
+}
+
+
+def _stamp(value: str) -> float:
+    return datetime.fromisoformat(value).timestamp()
+
+
+def handoffs(stack: AirflowStack, rows: list[dict[str, Any]]) -> list[float]:
+    """Seconds from a task's last upstream ending to its start, for every task of the rows that has an
+    upstream in its run (the scheduler's loop, queueing and a worker process starting)."""
+    upstream: dict[tuple[str, str], set[str]] = {}
+    for dag_id in {r["dag_id"] for r in rows}:
+        for task in stack.api("GET", f"dags/{dag_id}/tasks")["tasks"]:
+            for down in task["downstream_task_ids"]:
+                upstream.setdefault((dag_id, down), set()).add(task["task_id"])
+    ended: dict[tuple[str, str], float] = {}
+    for r in rows:
+        if r.get("end_date"):
+            key = (r["dag_id"], r["task_id"])
+            ended[key] = max(ended.get(key, 0.0), _stamp(r["end_date"]))
+    gaps = []
+    for r in rows:
+        ups = [ended.get((r["dag_id"], u)) for u in upstream.get((r["dag_id"], r["task_id"]), ())]
+        if ups and all(ups) and r.get("start_date"):
+            gaps.append(_stamp(r["start_date"]) - max(u for u in ups if u))
+    return gaps
+
+
+def wait_latencies(rows: list[dict[str, Any]]) -> dict[str, float]:
+    """Per wait: seconds from the commit it waits for (its committing tasks' last end) to the wait ending."""
+    ended = {(r["dag_id"], r["task_id"]): _stamp(r["end_date"]) for r in rows if r.get("end_date")}
+    out = {}
+    for r in rows:
+        if r["task_id"] in COMMITTED_BY and r.get("end_date"):
+            dag_id, tasks = COMMITTED_BY[r["task_id"]]
+            commits = [ended[(dag_id, t)] for t in tasks if (dag_id, t) in ended]
+            if commits:
+                out[f"{r['dag_id']}.{r['task_id']}"] = round(max(0.0, _stamp(r["end_date"]) - max(commits)), 1)
+    return out
+
+
 def idle_share(rows: list[dict[str, Any]], wall_start: float, wall_end: float) -> float:
     """Share of [wall_start, wall_end] (epoch seconds) in which no task other than a wait was running.
 
@@ -184,6 +230,10 @@ def main() -> None:
             cheap = [r["duration"] for r in rows if r["task_id"] in CHEAP_TASKS and r.get("duration")]
             result["cheap_task_median_s"] = round(statistics.median(cheap), 1) if cheap else None
             result["task_seconds_sum"] = round(sum(r.get("duration") or 0 for r in rows), 1)
+            gaps = handoffs(stack, rows)
+            result["handoff_median_s"] = round(statistics.median(gaps), 2) if gaps else None
+            result["handoffs"] = len(gaps)
+            result["wait_latency_s"] = wait_latencies(rows)
             result["one_daily_run_task_s"] = task_seconds(rows)
             print(json.dumps(result), flush=True)
             if args.backfill_days:

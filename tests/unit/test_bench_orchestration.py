@@ -1,0 +1,39 @@
+"""The orchestration benchmark's measures, on a hand-made timeline (seconds after 12:00:00 UTC)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+
+from bench.bench_orchestration import idle_share, wait_latencies
+
+NOON = datetime.fromisoformat("2024-01-02T12:00:00+00:00")
+
+
+def stamp(seconds: float) -> str:
+    return (NOON + timedelta(seconds=seconds)).isoformat()
+
+
+def ti(dag_id: str, task_id: str, start: float, end: float) -> dict[str, object]:
+    return {"dag_id": dag_id, "task_id": task_id, "start_date": stamp(start), "end_date": stamp(end)}
+
+
+ROWS = [
+    ti("ingest_features", "wait_for_landing", 0, 1),
+    ti("ingest_features", "validate_raw", 2, 10),
+    ti("ingest_features", "build_features", 11, 30),
+    ti("ingest_features", "snapshot_contacts", 11, 14),
+    ti("ingest_features", "build_segments", 31, 40),
+    ti("campaign_daily", "wait_for_features", 1, 42.5),  # the last commit ended at 40
+    ti("campaign_daily", "score_customers", 43, 50),
+]
+
+
+def test_idle_share_counts_the_time_no_task_but_a_wait_ran() -> None:
+    # busy: 2-10, 11-30 (snapshot_contacts inside it), 31-40, 43-50 = 43 of the 50 s
+    assert idle_share(ROWS, NOON.timestamp(), NOON.timestamp() + 50) == pytest.approx(7 / 50)
+
+
+def test_wait_latency_runs_from_the_last_commit_to_the_wait_ending() -> None:
+    assert wait_latencies(ROWS) == {"campaign_daily.wait_for_features": 2.5}
