@@ -395,10 +395,19 @@ def task_spark_env(home: Path, poll_seconds: float | None = None) -> dict[str, s
     return env
 
 
+def start_spark_server(env: dict[str, str]) -> None:
+    """Start the Connect server the tasks with ``env`` attach to (otherwise the first task starts it)."""
+    spark_server("start", env)
+
+
 def stop_spark_server(env: dict[str, str]) -> None:
     """Stop the Connect server the tasks started with ``env`` (it outlives the stack)."""
+    spark_server("stop", env)
+
+
+def spark_server(action: str, env: dict[str, str]) -> None:
     subprocess.run(
-        [str(BIN / "campaignflow"), "spark", "stop"], env={**os.environ, **env}, capture_output=True, timeout=120
+        [str(BIN / "campaignflow"), "spark", action], env={**os.environ, **env}, capture_output=True, timeout=300
     )
 
 
