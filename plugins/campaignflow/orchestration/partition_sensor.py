@@ -13,19 +13,23 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseSensorOperator
 from airflow.triggers.base import BaseTrigger, StartTriggerArgs, TaskSuccessEvent, TriggerEvent
 
+if TYPE_CHECKING:
+    from campaignflow.runtime import Runtime
+
 TRIGGER_PATH = "campaignflow.orchestration.partition_sensor.PartitionTrigger"
 
 
-def check(condition: str, partition_date: str) -> bool:
-    """Whether ``condition`` (a name in :data:`campaignflow.orchestration.waits.CONDITIONS`) holds for the date."""
+def check(condition: str, partition_date: str, rt: Runtime | None = None) -> bool:
+    """Whether ``condition`` (a name in :data:`campaignflow.orchestration.waits.CONDITIONS`) holds for
+    the date (``rt``: the storage to read; None: built from the environment and connections)."""
     from campaignflow.orchestration.waits import CONDITIONS
 
-    return CONDITIONS[condition](partition_date)
+    return CONDITIONS[condition](partition_date, rt)
 
 
 class PartitionTrigger(BaseTrigger):
@@ -44,8 +48,12 @@ class PartitionTrigger(BaseTrigger):
     async def run(self) -> AsyncIterator[TriggerEvent]:
         from asgiref.sync import sync_to_async
 
-        holds = sync_to_async(check)  # connections and object-store reads are blocking calls
-        while not await holds(self.condition, self.partition_date):
+        from campaignflow.orchestration.tasks import connected_runtime
+
+        # connections and object-store reads are blocking calls; the connections are read once
+        rt = await sync_to_async(connected_runtime)()
+        holds = sync_to_async(check)
+        while not await holds(self.condition, self.partition_date, rt):
             await asyncio.sleep(self.poll_seconds)
         self.log.info("%s holds for %s", self.condition, self.partition_date)
         yield TaskSuccessEvent()

@@ -57,7 +57,7 @@ def models_settled(ds: str, rt: Runtime | None = None) -> bool:
     return all(training_recorded(rt.lake, ds, task) for task in TRAINED_TASKS)
 
 
-CONDITIONS: dict[str, Callable[[str], bool]] = {
+CONDITIONS: dict[str, Callable[[str, Runtime | None], bool]] = {
     "landing_complete": landing_complete,
     "orders_validated": orders_validated,
     "features_built": features_built,
