@@ -65,6 +65,11 @@ def backfill(stack: AirflowStack, first: date, last: date) -> float:
     return elapsed
 
 
+def _stamp(value: str) -> float:
+    """Epoch seconds of an ISO timestamp from the REST API."""
+    return datetime.fromisoformat(value).timestamp()
+
+
 def day_runs(stack: AirflowStack, day: date) -> list[dict[str, Any]]:
     return [next(r for r in stack.runs(dag_id) if r["logical_date"].startswith(str(day))) for dag_id in DAILY]
 
@@ -77,8 +82,7 @@ def runs_span(stack: AirflowStack, day: date) -> tuple[float, float]:
     """From the first of the date's runs being queued to the last one ending (epoch seconds): what a
     scheduled daily run takes, without the backfill's own bookkeeping."""
     runs = day_runs(stack, day)
-    stamp = datetime.fromisoformat
-    return min(stamp(r["queued_at"]).timestamp() for r in runs), max(stamp(r["end_date"]).timestamp() for r in runs)
+    return min(_stamp(r["queued_at"]) for r in runs), max(_stamp(r["end_date"]) for r in runs)
 
 
 def task_seconds(rows: list[dict[str, Any]]) -> dict[str, float]:
@@ -96,10 +100,6 @@ COMMITTED_BY = {
     "wait_for_models": ("train_models", ("train_churn", "train_recommender")),
     "wait_for_orders": ("ingest_features", ("validate_raw",)),
 }
-
-
-def _stamp(value: str) -> float:
-    return datetime.fromisoformat(value).timestamp()
 
 
 def handoffs(stack: AirflowStack, rows: list[dict[str, Any]]) -> list[float]:
@@ -142,7 +142,7 @@ def idle_share(rows: list[dict[str, Any]], wall_start: float, wall_end: float) -
     Waits are left out: a wait's span runs from its deferral to the poll that sees its partition, so
     it would hide the time between a partition's commit and that poll, which is overhead."""
     spans = sorted(
-        (datetime.fromisoformat(r["start_date"]).timestamp(), datetime.fromisoformat(r["end_date"]).timestamp())
+        (_stamp(r["start_date"]), _stamp(r["end_date"]))
         for r in rows
         if r.get("start_date") and r.get("end_date") and not r["task_id"].startswith("wait_for_")
     )
