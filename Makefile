@@ -60,10 +60,12 @@ bench-features: setup
 	  $(BIN)/python bench/bench_features.py --customers $${BENCH_CUSTOMERS:-1000000} --days 761 --out $(CAMPAIGNFLOW_HOME)/bench-features
 
 ## bench-orchestration-1m: one daily run of the suite for 1 M customers with a year of history, through a real scheduler
+## (two tasks at a time: two million-customer pandas tasks fill 24 GB; tokens for hour-long tasks on a loaded machine)
 bench-orchestration-1m: setup
 	$(BIN)/python bench/bench_orchestration.py --customers 1000000 --history-days 365 --backfill-days 0 \
 	  --driver-memory 10g --shuffle-partitions 16 \
 	  --set CAMPAIGNFLOW_SNAPSHOT_COUNT=2 --set CAMPAIGNFLOW_CHURN_CANDIDATES=churn_lgbm \
+	  --set AIRFLOW__CORE__PARALLELISM=2 --set AIRFLOW__EXECUTION_API__JWT_EXPIRATION_TIME=3600 \
 	  --out $(CAMPAIGNFLOW_HOME)/bench-orchestration-1m
 
 ## airflow: the Airflow UI (api-server, scheduler, dag-processor, triggerer) on the same data as `make demo`;
