@@ -40,7 +40,7 @@ def run(rt: Runtime, ds: str) -> dict[str, Any]:
         ids = lake.read_frame(features_ref, columns=["customer_id"])["customer_id"]
     else:
         ids = activity.orders["customer_id"]
-    customers = pd.Index(sorted(set(ids) | set(now["customer_id"])))
+    customers = pd.Index(sorted(set(ids) | set(now["customer_id"].unique())))
     index = baselines.Index(customers, model.products)
     recent, gone = excluded(activity, index, ds, s.recommend_exclude_bought_days)
     history = bpr.History(index.matrix(now, "weight"))
@@ -79,7 +79,7 @@ def favourite_categories(now: pd.DataFrame, catalogue: pd.DataFrame | None) -> p
     if catalogue is None or now.empty:
         return pd.Series(dtype=object)
     cats = now.merge(catalogue[["product_id", "category"]], on="product_id")
-    totals = cats.groupby(["customer_id", "category"], as_index=False)["weight"].sum()
+    totals = cats.groupby(["customer_id", "category"], as_index=False, observed=True)["weight"].sum()
     best = totals.sort_values(["customer_id", "weight", "category"], ascending=[True, False, True])
     return best.drop_duplicates("customer_id").set_index("customer_id")["category"]
 

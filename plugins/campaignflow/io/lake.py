@@ -18,12 +18,14 @@ import io
 import json
 import logging
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from campaignflow.errors import MissingPartition
@@ -35,6 +37,27 @@ SUCCESS = "_SUCCESS"
 MANIFEST = "_manifest.json"
 REPORT = "_report.json"  # why a quarantined batch was rejected
 _IGNORED_PREFIXES = ("_", ".")
+
+
+def share_categories(frames: Iterable[pd.DataFrame], column: str) -> None:
+    """Make ``column`` of every frame categorical over one dtype: the sorted union of its values."""
+    frames = list(frames)
+    parts = [f[column].astype("category") for f in frames]
+    dtype = united_categories(parts)
+    for f, part in zip(frames, parts, strict=True):
+        f[column] = recode(part, dtype)
+
+
+def united_categories(parts: list[pd.Series]) -> pd.CategoricalDtype:
+    """One categorical dtype over the sorted union of the categories of ``parts``."""
+    every = np.concatenate([p.cat.categories.to_numpy() for p in parts]) if parts else np.array([], object)
+    return pd.CategoricalDtype(pd.Index(sorted(pd.unique(every))))
+
+
+def recode(part: pd.Series, dtype: pd.CategoricalDtype) -> pd.Categorical:
+    """``part`` (categorical) over ``dtype``'s categories, by its codes (no value is hashed again)."""
+    at = np.append(dtype.categories.get_indexer(part.cat.categories), -1)  # code -1 (missing) stays -1
+    return pd.Categorical.from_codes(at[part.cat.codes.to_numpy()], dtype=dtype)
 
 
 @dataclass(frozen=True)
@@ -185,14 +208,26 @@ class Lake:
         return [f"{ref.key}/{f['name']}" for f in self.manifest(ref)["files"]]
 
     def read_frame(self, ref: PartitionRef, columns: list[str] | None = None) -> pd.DataFrame:
+        return self.read_table(ref, columns).to_pandas()
+
+    def read_table(
+        self,
+        ref: PartitionRef,
+        columns: list[str] | None = None,
+        categorical: list[str] | None = None,
+        where: pc.Expression | None = None,
+    ) -> pa.Table:
+        """A committed partition as Arrow: ``columns`` only, the ``categorical`` string columns as
+        dictionaries (Parquet's own, no string decoded), the rows ``where`` holds (None: all)."""
         tables = [
-            pq.read_table(io.BytesIO(self.store.read_bytes(k)), columns=columns)
+            pq.read_table(io.BytesIO(self.store.read_bytes(k)), columns=columns, read_dictionary=categorical)
             for k in self.data_keys(ref)
             if k.endswith(".parquet")
         ]
         if not tables:
             raise MissingPartition(f"{self.store.full_uri(ref.key)} has no parquet files")
-        return pa.concat_tables(tables).to_pandas()
+        table = pa.concat_tables(tables)
+        return table.filter(where) if where is not None else table
 
     def read_staged(self, staged: str) -> pd.DataFrame:
         """The Parquet files written under a staging prefix, before they are committed."""
@@ -219,29 +254,43 @@ class Lake:
         start: str | None = None,
         end: str | None = None,
         columns: list[str] | None = None,
-        each: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
+        categorical: list[str] | None = None,
+        where: pc.Expression | None = None,
     ) -> pd.DataFrame | None:
         """All committed partitions in [start, end] with a ``dt`` column; None if there are none."""
-        return self.read_dates(dataset, self.committed_dates(dataset, start, end), columns, each)
+        return self.read_dates(dataset, self.committed_dates(dataset, start, end), columns, categorical, where)
 
     def read_dates(
         self,
         dataset: Dataset,
         dates: Iterable[str],
         columns: list[str] | None = None,
-        each: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
+        categorical: list[str] | None = None,
+        where: pc.Expression | None = None,
     ) -> pd.DataFrame | None:
         """The given committed partitions (``columns`` only), with a ``dt`` column; None for no dates.
 
-        ``each`` trims every partition as it is read (a filter keeps only what passes it in memory).
+        ``where`` keeps only the rows it holds for, partition by partition as they are read. The
+        ``categorical`` columns (and then ``dt``) come out as pandas categoricals, over the union
+        of the partitions' values: the partitions meet in Arrow, so a year of ids is never one
+        Python string a row, nor one a distinct value a day.
         """
-        frames = []
+        tables, frames = [], []
         for dt in dates:
-            frame = self.read_frame(dataset.at(dt), columns)
-            if each is not None:
-                frame = each(frame)
-            frame["dt"] = dt
-            frames.append(frame)
+            table = self.read_table(dataset.at(dt), columns, categorical, where)
+            if categorical:
+                day = pa.DictionaryArray.from_arrays(pa.array(np.zeros(len(table), "int32")), pa.array([dt]))
+                tables.append(table.append_column("dt", day))
+            else:  # in pandas, as pd.concat reconciles partitions whose types differ
+                frame = table.to_pandas()
+                frame["dt"] = dt
+                frames.append(frame)
+        if tables:
+            out = pa.concat_tables(tables, promote_options="default").unify_dictionaries().to_pandas()
+            for column in categorical or []:  # a column Parquet stored without strings (all null) too
+                if column in out and not isinstance(out[column].dtype, pd.CategoricalDtype):
+                    out[column] = out[column].astype("category")
+            return out
         return pd.concat(frames, ignore_index=True) if frames else None
 
     def spark_files(self, refs: Iterable[PartitionRef]) -> list[str]:

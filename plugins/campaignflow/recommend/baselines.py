@@ -23,21 +23,29 @@ class Index:
 
     def matrix(self, pairs: pd.DataFrame, value: str | None = None) -> sparse.csr_matrix:
         """Customers x products from (customer_id, product_id[, value]) rows of known ids."""
-        rows = self.customers.get_indexer(pairs["customer_id"])
-        cols = self.products.get_indexer(pairs["product_id"])
+        rows = positions(self.customers, pairs["customer_id"])
+        cols = positions(self.products, pairs["product_id"])
         keep = (rows >= 0) & (cols >= 0)
         data = pairs[value].to_numpy("float32")[keep] if value else np.ones(int(keep.sum()), "float32")
         shape = (len(self.customers), len(self.products))
         return sparse.csr_matrix((data, (rows[keep], cols[keep])), shape=shape)
 
 
+def positions(index: pd.Index, ids: pd.Series) -> np.ndarray:
+    """The position of each id in ``index`` (-1: not in it); categorical ids are looked up once per category."""
+    if isinstance(ids.dtype, pd.CategoricalDtype):
+        at = np.append(index.get_indexer(ids.cat.categories), -1)  # code -1 (missing) -> the appended -1
+        return at[ids.cat.codes.to_numpy()]
+    return index.get_indexer(ids)
+
+
 def popularity(interactions: pd.DataFrame, index: Index, as_of: str, recent_days: int = 30) -> np.ndarray:
     """Purchases per product over the last ``recent_days`` (all purchases when the window is empty)."""
     bought = interactions[interactions["purchases"] > 0]
-    since = (pd.Timestamp(as_of) - pd.Timedelta(days=recent_days - 1)).strftime("%Y-%m-%d")
+    since = pd.Timestamp(as_of) - pd.Timedelta(days=recent_days - 1)
     recent = bought[bought["last_day"] >= since]
     use = recent if len(recent) else bought
-    counts = use.groupby("product_id")["purchases"].sum()
+    counts = use.groupby("product_id", observed=True)["purchases"].sum()
     out = np.zeros(len(index.products), "float32")
     cols = index.products.get_indexer(counts.index)
     out[cols[cols >= 0]] = counts.to_numpy("float32")[cols >= 0]

@@ -3,6 +3,7 @@ from __future__ import annotations
 import hashlib
 
 import pandas as pd
+import pyarrow.compute as pc
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -60,19 +61,34 @@ def test_committed_dates_filters_range(lake: Lake) -> None:
     assert lake.committed_dates(ORDERS, end="2024-01-01") == ["2024-01-01"]
 
 
-def test_read_range_trims_each_partition_before_adding_its_date(lake: Lake) -> None:
+def test_read_range_filters_each_partition_before_adding_its_date(lake: Lake) -> None:
     for dt, xs in (("2024-01-01", [1, 5]), ("2024-01-02", [7, 2, 9])):
         lake.write_frame(PartitionRef("raw", "orders", dt), pd.DataFrame({"x": xs}))
-    seen: list[list[str]] = []
-
-    def big(frame: pd.DataFrame) -> pd.DataFrame:
-        seen.append(list(frame.columns))
-        return frame[frame["x"] > 4]
-
-    out = lake.read_range(ORDERS, each=big)
+    out = lake.read_range(ORDERS, where=pc.field("x") > 4)
     assert out is not None
     assert out.to_dict("list") == {"x": [5, 7, 9], "dt": ["2024-01-01", "2024-01-02", "2024-01-02"]}
-    assert seen == [["x"], ["x"]]  # one call per partition, before its dt column
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.lists(
+        st.lists(st.one_of(st.none(), st.sampled_from(["a", "b", "c", "d"]), st.text(max_size=4)), max_size=6),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_categorical_read_is_the_plain_read(lake: Lake, days: list[list[str | None]]) -> None:
+    """Ids read as categoricals (united across partitions in Arrow) are the same values as read plainly."""
+    for i, ids in enumerate(days):
+        frame = pd.DataFrame({"id": pd.Series(ids, dtype=object), "n": range(len(ids))})
+        lake.write_frame(PartitionRef("raw", "orders", f"2024-01-0{i + 1}"), frame)
+    plain = lake.read_range(ORDERS)
+    coded = lake.read_range(ORDERS, categorical=["id"])
+    assert plain is not None and coded is not None
+    assert isinstance(coded["id"].dtype, pd.CategoricalDtype)
+    assert coded["id"].astype(object).where(coded["id"].notna(), None).tolist() == plain["id"].tolist()
+    assert coded["dt"].astype(str).tolist() == plain["dt"].tolist()
+    assert coded["n"].tolist() == plain["n"].tolist()
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

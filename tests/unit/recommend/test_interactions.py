@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from campaignflow.io import datasets
-from campaignflow.io.lake import Lake
+from campaignflow.io.lake import Lake, share_categories
 from campaignflow.recommend.baselines import BuyAgain, CoOccurrence, Index, Popular
 from campaignflow.recommend.evaluate import ranking_metrics, top_k
 from campaignflow.recommend.interactions import (
@@ -73,7 +73,24 @@ def test_weights_decay_returns_window_and_unknown_products() -> None:
     assert unknown_products(activity.lines, activity.events, activity.catalogue) == [
         "1 line(s) and event(s) with 1 product(s) outside the catalogue dropped"
     ]
-    assert got["last_day"].max() <= D  # nothing after D (o5 is on 2024-04-10)
+    assert got["last_day"].max() <= pd.Timestamp(D)  # nothing after D (o5 is on 2024-04-10)
+
+
+def test_ids_as_categories_change_nothing() -> None:
+    """The same activity with plain ids and with ids as one categorical dictionary: the same interactions."""
+    plain = shop()
+    coded = shop()
+    frames = [coded.orders, coded.lines, coded.events, coded.returns]
+    for column in ("customer_id", "product_id", "order_id"):
+        share_categories([f for f in frames if f is not None and column in f], column)
+    assert isinstance(coded.events["customer_id"].dtype, pd.CategoricalDtype)  # type: ignore[index]
+    index = Index(pd.Index(["a", "b", "c"]), pd.Index(["p1", "p2", "p3"]))
+    for day in (D, "2024-04-10", "2023-06-01"):
+        got = interactions(coded, day)
+        want = interactions(plain, day).astype({"customer_id": object, "product_id": object})
+        pd.testing.assert_frame_equal(got.astype({"customer_id": object, "product_id": object}), want)
+        # the matrix of categorical ids (looked up per category) is the matrix of plain ids
+        assert (index.matrix(got, "weight") != index.matrix(want, "weight")).nnz == 0
 
 
 def test_load_activity_keeps_only_the_product_events(lake: Lake) -> None:
