@@ -230,7 +230,7 @@ def main() -> None:
         "CAMPAIGNFLOW_LANDING": rt.settings.landing_uri,
         "CAMPAIGNFLOW_EXPORTS": rt.settings.exports_uri,
         "CAMPAIGNFLOW_CAMPAIGNS_DIR": str(Path(__file__).resolve().parents[1] / "campaigns"),
-        **task_spark_env(root / "home"),  # the waits poll as deployed (every 5 s)
+        **task_spark_env(root / "home"),  # the waits poll as deployed (the default, every 2 s)
         "CAMPAIGNFLOW_SPARK_DRIVER_MEMORY": args.driver_memory,
         "CAMPAIGNFLOW_SHUFFLE_PARTITIONS": str(args.shuffle_partitions),
         **dict(item.split("=", 1) for item in args.set),
