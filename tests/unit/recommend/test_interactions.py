@@ -22,6 +22,7 @@ from campaignflow.recommend.interactions import (
     purchases_between,
     unknown_products,
 )
+from campaignflow.recommend.training import judged_sample
 
 D = "2024-03-31"
 
@@ -235,3 +236,13 @@ def test_top_k_of_mostly_tied_rows_matches_a_full_sort(n_items: int, k: int, see
     scores[0, rng.integers(n_items)] = np.nan
     want = np.argsort(-np.where(np.isnan(scores), -np.inf, scores), axis=1, kind="stable")[:, : min(k, n_items)]
     np.testing.assert_array_equal(top_k(scores, k), want)
+
+
+def test_judged_sample_is_stable_and_about_the_cap() -> None:
+    customers = pd.Index([f"C{i:06d}" for i in range(20_000)])
+    buyers = np.arange(0, 20_000, 2)
+    assert judged_sample(buyers, customers, 7, most=20_000) is buyers  # under the cap: everyone
+    sample = judged_sample(buyers, customers, 7, most=1_000)
+    assert 850 < len(sample) < 1_150 and set(sample) <= set(buyers)
+    assert np.array_equal(sample, judged_sample(buyers, customers, 7, most=1_000))  # the same every run
+    assert not np.array_equal(sample, judged_sample(buyers, customers, 8, most=1_000))  # the seed picks it
