@@ -286,7 +286,7 @@ class Lake:
                 frame["dt"] = dt
                 frames.append(frame)
         if tables:
-            out = pa.concat_tables(tables, promote_options="default").unify_dictionaries().to_pandas()
+            out = pa.concat_tables(tables, promote_options="permissive").unify_dictionaries().to_pandas()
             for column in categorical or []:  # a column Parquet stored without strings (all null) too
                 if column in out and not isinstance(out[column].dtype, pd.CategoricalDtype):
                     out[column] = out[column].astype("category")
