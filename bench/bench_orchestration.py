@@ -48,7 +48,7 @@ from campaignflow.orchestration.dag_defaults import DAILY
 from campaignflow.runtime import Runtime
 from campaignflow.settings import Settings
 from campaignflow.synthetic.generate import ShopSpec, generate_shop
-from tests.scheduler.stack import AirflowStack, airflow_stack, start_spark_server, stop_spark_server, task_spark_env
+from tests.scheduler.stack import AirflowStack, airflow_stack, spark_server, task_spark_env
 
 CHEAP_TASKS = ("validate_campaigns", "wait_for_landing", "wait_for_orders", "wait_for_features", "wait_for_models")
 
@@ -249,7 +249,7 @@ def main() -> None:
             if args.reuse_warm_up and warmed_up(rt, warm):
                 removed = forget_after([root / "lake", root / "exports"], warm)
                 result["warm_up"] = f"reused {warm}'s outputs; {removed} later partitions removed first"
-                start_spark_server(env)  # as a warm-up leaves it: the measured run does not start it
+                spark_server("start", env)  # as a warm-up leaves it: the measured run does not start it
             else:
                 result["warm_up_first_date_s"] = round(backfill(stack, warm, warm), 1)
                 result["warm_up_task_s"] = task_seconds(task_rows(stack, warm))
@@ -275,7 +275,7 @@ def main() -> None:
                 result[f"backfill_{args.backfill_days}_days_s"] = round(many, 1)
                 result["backfill_vs_one_daily_run"] = round(many / one, 2)  # both as backfills
     finally:
-        stop_spark_server(env)
+        spark_server("stop", env)
     print(json.dumps(result, indent=2), flush=True)
 
 

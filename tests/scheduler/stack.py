@@ -379,7 +379,7 @@ def scheduler_with_shop(
                 stack.start_dags(dag_ids)
                 yield stack, shop
         finally:
-            stop_spark_server(env)
+            spark_server("stop", env)
 
 
 def task_spark_env(home: Path, poll_seconds: float | None = None) -> dict[str, str]:
@@ -395,17 +395,9 @@ def task_spark_env(home: Path, poll_seconds: float | None = None) -> dict[str, s
     return env
 
 
-def start_spark_server(env: dict[str, str]) -> None:
-    """Start the Connect server the tasks with ``env`` attach to (otherwise the first task starts it)."""
-    spark_server("start", env)
-
-
-def stop_spark_server(env: dict[str, str]) -> None:
-    """Stop the Connect server the tasks started with ``env`` (it outlives the stack)."""
-    spark_server("stop", env)
-
-
 def spark_server(action: str, env: dict[str, str]) -> None:
+    """``start`` or ``stop`` the Connect server the tasks with ``env`` attach to: the first task
+    starts it otherwise, and it outlives the stack."""
     subprocess.run(
         [str(BIN / "campaignflow"), "spark", action], env={**os.environ, **env}, capture_output=True, timeout=300
     )

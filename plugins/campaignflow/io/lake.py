@@ -42,22 +42,21 @@ _IGNORED_PREFIXES = ("_", ".")
 def share_categories(frames: Iterable[pd.DataFrame], column: str) -> None:
     """Make ``column`` of every frame categorical over one dtype: the sorted union of its values."""
     frames = list(frames)
-    parts = [f[column].astype("category") for f in frames]
-    dtype = united_categories(parts)
-    for f, part in zip(frames, parts, strict=True):
-        f[column] = recode(part, dtype)
+    for f, values in zip(frames, on_one_dictionary([f[column] for f in frames]), strict=True):
+        f[column] = values
 
 
-def united_categories(parts: list[pd.Series]) -> pd.CategoricalDtype:
-    """One categorical dtype over the sorted union of the categories of ``parts``."""
+def on_one_dictionary(parts: list[pd.Series]) -> list[pd.Categorical]:
+    """``parts`` as categoricals over one dtype, the sorted union of their values, recoded by their
+    codes (a part categorical already is never hashed value by value again)."""
+    parts = [p.astype("category") for p in parts]
     every = np.concatenate([p.cat.categories.to_numpy() for p in parts]) if parts else np.array([], object)
-    return pd.CategoricalDtype(pd.Index(sorted(pd.unique(every))))
-
-
-def recode(part: pd.Series, dtype: pd.CategoricalDtype) -> pd.Categorical:
-    """``part`` (categorical) over ``dtype``'s categories, by its codes (no value is hashed again)."""
-    at = np.append(dtype.categories.get_indexer(part.cat.categories), -1)  # code -1 (missing) stays -1
-    return pd.Categorical.from_codes(at[part.cat.codes.to_numpy()], dtype=dtype)
+    dtype = pd.CategoricalDtype(pd.Index(sorted(pd.unique(every))))
+    out = []
+    for p in parts:
+        at = np.append(dtype.categories.get_indexer(p.cat.categories), -1)  # code -1 (missing) stays -1
+        out.append(pd.Categorical.from_codes(at[p.cat.codes.to_numpy()], dtype=dtype))
+    return out
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ import pandas as pd
 import pyarrow.compute as pc
 
 from campaignflow.io import datasets
-from campaignflow.io.lake import Lake, recode, share_categories, united_categories
+from campaignflow.io.lake import Lake, on_one_dictionary, share_categories
 
 log = logging.getLogger(__name__)
 
@@ -76,18 +76,9 @@ def load_activity(lake: Lake, as_of: str, window_days: int = WINDOW_DAYS) -> Sho
         catalogue = catalogue_from_lines(lines)
         notes.append(f"no product catalogue: {len(catalogue)} products taken from the order lines, without categories")
     if catalogue is not None:
-        catalogue["product_id"] = catalogue["product_id"].astype(object)  # small: plain ids, as the models index them
         notes += unknown_products(lines, events, catalogue)
     empty = pd.DataFrame({"order_id": [], "customer_id": [], "order_ts": pd.Series([], dtype="datetime64[us]")})
     return ShopActivity(orders if orders is not None else empty, lines, events, returns, catalogue, notes)
-
-
-def keep_product_events(events: pd.DataFrame) -> pd.DataFrame:
-    """The views and add-to-carts of a product (the only events interactions use), the type as a category."""
-    keep = events["event_type"].isin(PRODUCT_EVENTS) & events["product_id"].notna()
-    if keep.all() and events["event_type"].dtype == PRODUCT_EVENT_TYPE:
-        return events  # trimmed already (by load_activity): no copy of a year of events
-    return events[keep].astype({"event_type": PRODUCT_EVENT_TYPE})
 
 
 def unknown_products(lines: pd.DataFrame | None, events: pd.DataFrame | None, catalogue: pd.DataFrame) -> list[str]:
@@ -107,7 +98,7 @@ def unknown_products(lines: pd.DataFrame | None, events: pd.DataFrame | None, ca
 def catalogue_from_lines(lines: pd.DataFrame) -> pd.DataFrame:
     """product_id, category (unknown) and the median unit price of every product in ``lines``."""
     prices = lines.groupby("product_id", observed=True)["unit_price"].median()
-    return pd.DataFrame({"product_id": prices.index, "category": None, "price": prices.to_numpy()})
+    return pd.DataFrame({"product_id": prices.index.astype(object), "category": None, "price": prices.to_numpy()})
 
 
 def interactions(
@@ -135,21 +126,26 @@ def interactions(
         base = np.full(len(bought), WEIGHTS["purchase"])
         parts.append((bought["customer_id"], bought["product_id"], bought["order_ts"], base, True))
     if activity.events is not None and len(activity.events):
-        ev = keep_product_events(activity.events)
-        base = ev["event_type"].map(WEIGHTS).to_numpy("float64")
+        ev = activity.events  # an event type without a weight (a search) counts nothing
+        base = ev["event_type"].map(WEIGHTS).to_numpy("float64", na_value=np.nan)
         parts.append((ev["customer_id"], ev["product_id"], ev["event_ts"], base, False))
     if not parts:
         raise ValueError("no order lines or product events with a product_id: nothing to recommend from")
-    customers = united_categories([c.astype("category") for c, _, _, _, _ in parts])
-    products = united_categories([p.astype("category") for _, p, _, _, _ in parts])
+    customer_ids = on_one_dictionary([c for c, _, _, _, _ in parts])
+    product_ids = on_one_dictionary([p for _, p, _, _, _ in parts])
+    customers, products = customer_ids[0].dtype, product_ids[0].dtype
+    sellable = (
+        np.append(products.categories.isin(activity.catalogue["product_id"]), False)
+        if activity.catalogue is not None
+        else None
+    )
     key_parts, ts_parts, weight_parts, purchase_parts = [], [], [], []
-    for customer, product, ts, base, purchase in parts:
-        c = recode(customer.astype("category"), customers).codes
-        p = recode(product.astype("category"), products).codes
+    for (_, _, ts, base, purchase), customer, product in zip(parts, customer_ids, product_ids, strict=True):
+        c, p = customer.codes, product.codes
         t = ts.to_numpy("datetime64[us]")
-        keep = (c >= 0) & (p >= 0) & (t >= start.to_datetime64()) & (t < end.to_datetime64())
-        if activity.catalogue is not None:  # what cannot be bought is not learned from (counted by load_activity)
-            keep &= np.append(products.categories.isin(activity.catalogue["product_id"]), False)[p]
+        keep = (c >= 0) & (p >= 0) & np.isfinite(base) & (t >= start.to_datetime64()) & (t < end.to_datetime64())
+        if sellable is not None:  # what cannot be bought is not learned from (counted by load_activity)
+            keep &= sellable[p]
         key_parts.append(c[keep].astype("int64") * len(products.categories) + p[keep])
         ts_parts.append(t[keep])
         age_days = (end.to_datetime64() - t[keep]) / np.timedelta64(1, "D")

@@ -77,6 +77,12 @@ def test_weights_decay_returns_window_and_unknown_products() -> None:
     assert got["last_day"].max() <= pd.Timestamp(D)  # nothing after D (o5 is on 2024-04-10)
 
 
+def test_an_event_type_without_a_weight_counts_nothing() -> None:
+    with_product = shop()
+    with_product.events.loc[with_product.events["event_type"] == "search", "product_id"] = "p1"  # type: ignore[union-attr]
+    pd.testing.assert_frame_equal(interactions(with_product, D), interactions(shop(), D))
+
+
 def test_ids_as_categories_change_nothing() -> None:
     """The same activity with plain ids and with ids as one categorical dictionary: the same interactions."""
     plain = shop()
