@@ -158,6 +158,16 @@ def idle_share(rows: list[dict[str, Any]], wall_start: float, wall_end: float) -
     return 1 - covered / (wall_end - wall_start)
 
 
+def timeline(rows: list[dict[str, Any]], began: float) -> list[str]:
+    """Each task instance of the rows as ``start–end task`` (seconds after ``began``), by start."""
+    spans = sorted(
+        (_stamp(r["start_date"]) - began, _stamp(r["end_date"]) - began, f"{r['dag_id']}.{r['task_id']}")
+        for r in rows
+        if r.get("start_date") and r.get("end_date")
+    )
+    return [f"{start:6.1f}–{end:6.1f} {name}" for start, end, name in spans]
+
+
 def warmed_up(rt: Runtime, day: date) -> bool:
     """The date's features and training decisions are committed (a first run of the next date can follow)."""
     from campaignflow.orchestration.waits import features_built, models_settled
@@ -236,7 +246,7 @@ def main() -> None:
         "CAMPAIGNFLOW_LANDING": rt.settings.landing_uri,
         "CAMPAIGNFLOW_EXPORTS": rt.settings.exports_uri,
         "CAMPAIGNFLOW_CAMPAIGNS_DIR": str(Path(__file__).resolve().parents[1] / "campaigns"),
-        **task_spark_env(root / "home"),  # the waits poll as deployed (the default, every 2 s)
+        **task_spark_env(root / "home"),  # the waits poll as deployed (the defaults)
         "CAMPAIGNFLOW_SPARK_DRIVER_MEMORY": args.driver_memory,
         "CAMPAIGNFLOW_SHUFFLE_PARTITIONS": str(args.shuffle_partitions),
         **dict(item.split("=", 1) for item in args.set),
@@ -269,6 +279,7 @@ def main() -> None:
             result["handoffs"] = len(gaps)
             result["wait_latency_s"] = wait_latencies(rows)
             result["one_daily_run_task_s"] = task_seconds(rows)
+            result["one_daily_run_timeline"] = timeline(rows, began)
             print(json.dumps(result), flush=True)
             if args.backfill_days:
                 many = backfill(stack, first, last)

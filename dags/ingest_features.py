@@ -20,8 +20,8 @@ Produces the assets `campaignflow.raw.*`, `campaignflow.features.customer`,
 partition (`extra.dt`). `train_models` and `campaign_daily` wait for these partitions.
 **build_features** and **snapshot_contacts** depend on their previous run (D's feature state and
 contact snapshot grow from D-1's), so runs of several dates ingest and validate in parallel while
-features and contacts are built in date order. Backfill
-runs use the `campaignflow_backfill` pool.
+features and contacts are built in date order. Its tasks have a higher priority weight (every
+date's critical path starts here). Backfill runs use the `campaignflow_backfill` pool.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from typing import Any
 from airflow.sdk import dag, task
 
 from campaignflow.orchestration import assets
-from campaignflow.orchestration.dag_defaults import DEFAULT_ARGS, INGEST_FEATURES, START_DATE, WAIT_ARGS
+from campaignflow.orchestration.dag_defaults import INGEST_ARGS, INGEST_FEATURES, START_DATE, WAIT_ARGS
 from campaignflow.orchestration.partition_sensor import PartitionSensor
 
 
@@ -42,7 +42,7 @@ from campaignflow.orchestration.partition_sensor import PartitionSensor
     catchup=False,
     max_active_runs=3,
     tags=["campaignflow", "daily", "ingest", "features"],
-    default_args=DEFAULT_ARGS,
+    default_args=INGEST_ARGS,
     doc_md=__doc__,
 )
 def ingest_features() -> None:

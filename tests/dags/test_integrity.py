@@ -62,15 +62,14 @@ def test_campaign_daily_waits_for_features_and_models(dagbag) -> None:  # type: 
     assert ("build_audiences", "export_audience") in _edges(dag)
 
 
-def test_every_wait_runs_in_the_triggerer(dagbag) -> None:  # type: ignore[no-untyped-def]
+def test_every_wait_is_a_partition_sensor(dagbag) -> None:  # type: ignore[no-untyped-def]
     from campaignflow.orchestration.partition_sensor import PartitionSensor
     from campaignflow.orchestration.waits import CONDITIONS
 
     waits = {(d, t.task_id): t for d in SUITE for t in dagbag.dags[d].tasks if t.task_id.startswith("wait_for_")}
     assert len(waits) == 5  # landing; orders (twice); features and models
     for task in waits.values():
-        assert isinstance(task, PartitionSensor) and task.start_from_trigger  # no worker process, no slot held
-        assert task.start_trigger_args.trigger_kwargs["condition"] in CONDITIONS
+        assert isinstance(task, PartitionSensor) and task.condition in CONDITIONS
 
 
 def test_train_models_on_demand(dagbag) -> None:  # type: ignore[no-untyped-def]

@@ -36,7 +36,6 @@ def test_celery_worker_runs_a_backfill(tmp_path_factory: pytest.TempPathFactory,
         assert {ti["queue"] for ti in tis} == {"default"}
         worker_log = (stack.home / "celery-worker.out").read_text(errors="replace")
         done = re.findall(r"Task execute_workload\[[0-9a-f-]+\] succeeded", worker_log)
-        worked = [ti for ti in tis if not ti["task_id"].startswith("wait_for_")]  # waits run in the triggerer
-        assert len(done) >= len(worked) == 2, worker_log[-2000:]  # every other task went through Celery
+        assert len(done) >= len(tis), worker_log[-2000:]  # every task went through Celery (a wait checks there first)
         lake = shop.runtime().lake
         assert all(lake.is_committed(datasets.CAMPAIGN_LIFT.at(str(d))) for d in (FIRST, LAST))

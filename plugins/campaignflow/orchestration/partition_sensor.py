@@ -1,27 +1,37 @@
-"""Waiting for a committed partition in Airflow's triggerer, not in a worker.
+"""Waiting for a committed partition: one check in a worker, then in Airflow's triggerer.
 
-:class:`PartitionSensor` starts in the triggerer (``start_from_trigger``): the scheduler hands the
-wait straight to :class:`PartitionTrigger`, which checks one condition of
-:mod:`campaignflow.orchestration.waits` every few seconds (one or two object-store reads, off the
-event loop) and ends the task itself when it holds. A wait therefore costs no worker process at
-start or end, and a commit is seen within one poll. Where the task does reach a worker
-(``dag.test``, ``campaignflow run``), ``execute`` checks once and defers to the same trigger.
+:class:`PartitionSensor` checks its condition (one of :mod:`campaignflow.orchestration.waits`: one
+or two object-store reads) once where it starts and succeeds at once when it holds, as it does in
+backfills and late runs. Otherwise it defers to :class:`PartitionTrigger`, which checks in the
+triggerer (off the event loop) and ends the task itself when it holds: the wait holds no worker slot
+and needs no worker process to end. The poll lengthens with the wait (:func:`poll_interval`), so a
+commit goes unseen about 1 % of the time already waited: a fraction of a second inside a run, at
+most the longest poll for an export that arrives hours later.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseSensorOperator
-from airflow.triggers.base import BaseTrigger, StartTriggerArgs, TaskSuccessEvent, TriggerEvent
+from airflow.triggers.base import BaseTrigger, TaskSuccessEvent, TriggerEvent
 
 if TYPE_CHECKING:
     from campaignflow.runtime import Runtime
 
 TRIGGER_PATH = "campaignflow.orchestration.partition_sensor.PartitionTrigger"
+SHORTEST_POLL_SECONDS = 0.2
+POLL_SHARE = 0.01  # of the time waited so far
+
+
+def poll_interval(waited_seconds: float, longest_seconds: float) -> float:
+    """Seconds to the next check of a wait that has lasted ``waited_seconds``: 1 % of that, at least
+    0.2 s and at most ``longest_seconds``."""
+    return min(longest_seconds, max(SHORTEST_POLL_SECONDS, POLL_SHARE * waited_seconds))
 
 
 def check(condition: str, partition_date: str, rt: Runtime | None = None) -> bool:
@@ -33,7 +43,9 @@ def check(condition: str, partition_date: str, rt: Runtime | None = None) -> boo
 
 
 class PartitionTrigger(BaseTrigger):
-    """Polls one wait condition for one date; fires a task-success event when it holds."""
+    """Polls one wait condition for one date; fires a task-success event when it holds.
+
+    ``poll_seconds`` is the longest poll (:func:`poll_interval`)."""
 
     def __init__(self, condition: str, partition_date: str, poll_seconds: float) -> None:
         super().__init__()
@@ -53,24 +65,25 @@ class PartitionTrigger(BaseTrigger):
         # connections and object-store reads are blocking calls; the connections are read once
         rt = await sync_to_async(connected_runtime)()
         holds = sync_to_async(check)
+        started = time.monotonic()
         while not await holds(self.condition, self.partition_date, rt):
-            await asyncio.sleep(self.poll_seconds)
+            await asyncio.sleep(poll_interval(time.monotonic() - started, self.poll_seconds))
         self.log.info("%s holds for %s", self.condition, self.partition_date)
         yield TaskSuccessEvent()
 
 
 class PartitionSensor(BaseSensorOperator):
-    """Waits until ``condition`` holds for the run's logical date (``{{ ds }}``), in the triggerer.
+    """Waits until ``condition`` holds for the run's logical date (``{{ ds }}``): checks once, then
+    polls in the triggerer.
 
     Args:
         condition: a name in :data:`campaignflow.orchestration.waits.CONDITIONS`.
-        poll_seconds: how often the trigger checks (a commit goes unseen at most this long).
+        poll_seconds: the trigger's longest poll (a commit goes unseen at most this long).
         timeout_seconds: how long to wait before the task fails.
     """
 
     template_fields = ("partition_date",)
     ui_color = "#e6f1f2"
-    start_from_trigger = True
 
     def __init__(self, *, condition: str, poll_seconds: float, timeout_seconds: float, **kwargs: Any) -> None:
         super().__init__(poke_interval=poll_seconds, timeout=timeout_seconds, **kwargs)
@@ -80,13 +93,6 @@ class PartitionSensor(BaseSensorOperator):
             raise ValueError(f"{self.task_id}: unknown wait condition {condition!r} (one of {sorted(CONDITIONS)})")
         self.condition = condition
         self.partition_date = "{{ ds }}"
-        self.start_trigger_args = StartTriggerArgs(
-            trigger_cls=TRIGGER_PATH,
-            trigger_kwargs={"condition": condition, "partition_date": "{{ ds }}", "poll_seconds": poll_seconds},
-            next_method="execute_complete",
-            next_kwargs=None,
-            timeout=timedelta(seconds=timeout_seconds),
-        )
 
     def poke(self, context: Any) -> bool:
         return check(self.condition, self.partition_date)

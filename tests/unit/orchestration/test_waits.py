@@ -1,5 +1,5 @@
-"""Sensors wait for committed partitions: each condition turns true only when its inputs are committed,
-and the trigger that checks it in Airflow's triggerer fires only then."""
+"""Sensors wait for committed partitions: each condition turns true only when its inputs are committed;
+a sensor checks once, otherwise defers to a trigger that polls in Airflow's triggerer and fires only then."""
 
 from __future__ import annotations
 
@@ -8,12 +8,21 @@ import importlib
 
 import pandas as pd
 import pytest
+from airflow.sdk.exceptions import TaskDeferred
 from airflow.triggers.base import TaskSuccessEvent
+from hypothesis import given
+from hypothesis import strategies as st
 
 from campaignflow.io import datasets
 from campaignflow.models.registry import record_training_run
 from campaignflow.orchestration import waits
-from campaignflow.orchestration.partition_sensor import PartitionSensor, PartitionTrigger
+from campaignflow.orchestration.partition_sensor import (
+    POLL_SHARE,
+    SHORTEST_POLL_SECONDS,
+    PartitionSensor,
+    PartitionTrigger,
+    poll_interval,
+)
 from campaignflow.runtime import Runtime
 
 D = "2024-04-07"
@@ -64,22 +73,38 @@ def test_trigger_polls_until_the_partition_is_committed(runtime_env: Runtime) ->
     assert isinstance(asyncio.run(commit_while_polling()), TaskSuccessEvent)  # ends the task in the triggerer
 
 
+@given(
+    st.floats(0, 10 * 24 * 3600, allow_nan=False),
+    st.floats(0, 10 * 24 * 3600, allow_nan=False),
+    st.floats(0.01, 600, allow_nan=False),
+)
+def test_the_poll_lengthens_with_the_wait_up_to_the_longest(earlier: float, later: float, longest: float) -> None:
+    earlier, later = sorted((earlier, later))
+    assert poll_interval(earlier, longest) <= poll_interval(later, longest) <= longest
+    assert poll_interval(later, longest) <= max(SHORTEST_POLL_SECONDS, POLL_SHARE * later)  # unseen ≤ 1 % of the wait
+    assert poll_interval(later, longest) >= min(SHORTEST_POLL_SECONDS, longest)
+
+
 def test_trigger_round_trips_through_its_serialized_form() -> None:
     path, kwargs = PartitionTrigger("features_built", D, poll_seconds=5.0).serialize()
     again = import_string(path)(**kwargs)  # what the triggerer does with the stored row
     assert (again.condition, again.partition_date, again.poll_seconds) == ("features_built", D, 5.0)
 
 
-def test_sensor_starts_in_the_triggerer_on_the_runs_date() -> None:
+def test_sensor_checks_once_then_defers_to_the_trigger(runtime_env: Runtime) -> None:
     sensor = PartitionSensor(
         task_id="wait_for_orders", condition="orders_validated", poll_seconds=5, timeout_seconds=60
     )
-    assert sensor.start_from_trigger
-    args = sensor.start_trigger_args
-    assert import_string(args.trigger_cls) is PartitionTrigger
-    assert args.trigger_kwargs == {"condition": "orders_validated", "partition_date": "{{ ds }}", "poll_seconds": 5}
-    assert "partition_date" in sensor.template_fields  # the triggerer renders it from the run's context
-    assert args.timeout is not None and args.timeout.total_seconds() == 60
+    assert sensor.partition_date == "{{ ds }}" and "partition_date" in sensor.template_fields
+    sensor.partition_date = D  # as Airflow renders it for the run
+    with pytest.raises(TaskDeferred) as deferred:  # nothing committed: the triggerer polls
+        sensor.execute({})
+    trigger = deferred.value.trigger
+    assert isinstance(trigger, PartitionTrigger) and deferred.value.method_name == "execute_complete"
+    assert trigger.serialize()[1] == {"condition": "orders_validated", "partition_date": D, "poll_seconds": 5}
+    assert deferred.value.timeout is not None and deferred.value.timeout.total_seconds() == 60
+    runtime_env.lake.write_frame(datasets.raw("orders").at(D), pd.DataFrame({"order_id": ["o1"]}))
+    assert sensor.execute({}) is None  # committed already (a backfill, a late run): done without the triggerer
 
 
 def test_sensor_refuses_an_unknown_condition() -> None:
