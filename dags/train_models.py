@@ -10,7 +10,7 @@ its own date, whatever day the backfill runs.
 
 1. **wait_for_orders** — D's raw orders are committed (`ingest_features` validated the export).
 2. **train_churn** — churn candidates (LightGBM, torch MLP on a GPU when present) and the value
-   model on rolling snapshots (features as of T, labels in `labels/churn_h{H}/dt=T`), judged on the
+   model on calendar snapshots (features as of T, labels in `labels/churn_h{H}/dt=T`), judged on the
    newest snapshot; the champion changes only when a challenger beats it by the promotion margin
    (`registry/churn_champion/`). A backtest of the scores published H days ago goes to
    `monitoring/churn_backtest/`.

@@ -1,9 +1,10 @@
-"""Train churn on a schedule: candidates on rolling snapshots, compared with the champion on one test window.
+"""Train churn on a schedule: candidates on calendar snapshots, compared with the champion on one test window.
 
 At D, when the newest model is ``CAMPAIGNFLOW_RETRAIN_DAYS`` old (or none exists, or ``--force``):
 
-1. snapshots T_k = D − H − k·step (:mod:`campaignflow.models.training_set`): features as of each T
-   and labels from (T, T+H] (both built if missing); test = newest, validation = next, train = rest;
+1. snapshots T_k = T_0 − k·step on the snapshot calendar (:mod:`campaignflow.models.training_set`):
+   features as of each T and labels from (T, T+H] (both built if missing); test = newest, validation =
+   next, train = rest;
 2. an eligibility check (enough customers and both outcomes in every window) — a refusal keeps the
    current champion serving and says why; with no champion at all it fails the task;
 3. each candidate (LightGBM, torch MLP) trained, calibrated and measured on the test window against

@@ -1,7 +1,11 @@
-"""Training sets from rolling snapshots: which as-of dates, which split, and whether to train at all.
+"""Training sets from calendar snapshots: which as-of dates, which split, and whether to train at all.
 
-Training at D uses snapshots T_k = D − H − k·step (k = 0 … count−1): features as of T_k and labels
-from (T_k, T_k + H], so no label window reaches past D. The newest snapshot is the **test** window
+Training at D uses snapshots T_k = T_0 − k·step (k = 0 … count−1): features as of T_k and labels
+from (T_k, T_k + H], so no label window reaches past D. T_0 is the newest date on the **snapshot
+calendar** (every ``step`` days from 1980-01-01) at or before D − H, so the weekly retrains between
+two calendar dates train on the same snapshots and build none (a rolling T_0 = D − H would build
+every snapshot's features and labels again at each retrain). A young shop, where the calendar would
+leave fewer usable snapshots than D − H itself, steps back from D − H. The newest snapshot is the **test** window
 (every candidate and the champion are compared on it), the next the **validation** window (early
 stopping and calibration), the older ones **train**. With only two snapshots in the history, the
 validation customers are a stable hash share of the older snapshot. Each row carries its snapshot's
@@ -20,6 +24,7 @@ import pandas as pd
 
 from campaignflow.errors import NotEnoughHistory
 from campaignflow.features.catalogue import FEATURE_COLUMNS
+from campaignflow.settings import EARLIEST_DATE
 from campaignflow.splits import in_share
 
 CONTEXT_COLUMNS = ["season_week_sin", "season_week_cos", "days_to_peak"]
@@ -52,10 +57,16 @@ def plan_snapshots(
     Raises:
         NotEnoughHistory: fewer than two snapshots have ``min_history_days`` of history before them.
     """
-    end = date.fromisoformat(ds) - timedelta(days=horizon_days)
+    latest = date.fromisoformat(ds) - timedelta(days=horizon_days)
     earliest = date.fromisoformat(first_order) + timedelta(days=min_history_days)
-    dates = [end - timedelta(days=k * step_days) for k in range(count)]
-    usable = [d.isoformat() for d in dates if d >= earliest]
+
+    def usable_from(end: date) -> list[str]:
+        dates = [end - timedelta(days=k * step_days) for k in range(count)]
+        return [d.isoformat() for d in dates if d >= earliest]
+
+    usable = usable_from(on_calendar(latest, step_days))
+    if len(usable) < count and len(rolling := usable_from(latest)) > len(usable):
+        usable = rolling  # a young shop: every snapshot its history allows
     if len(usable) < 2:
         raise NotEnoughHistory(
             f"training at {ds} needs two snapshots (T = D - {horizon_days} days and T - {step_days} days) with "
@@ -65,6 +76,11 @@ def plan_snapshots(
     if len(usable) == 2:
         return SnapshotPlan(test=usable[0], valid=None, train=(usable[1],))
     return SnapshotPlan(test=usable[0], valid=usable[1], train=tuple(usable[2:]))
+
+
+def on_calendar(day: date, step_days: int) -> date:
+    """The newest snapshot-calendar date (every ``step_days`` from :data:`EARLIEST_DATE`) at or before ``day``."""
+    return day - timedelta(days=(day - EARLIEST_DATE).days % step_days)
 
 
 def _needed(earliest: date, horizon_days: int, step_days: int) -> str:

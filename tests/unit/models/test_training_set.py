@@ -1,15 +1,19 @@
-"""Rolling snapshots: the dates, the windows, the season, and when training is refused."""
+"""Calendar snapshots: the dates, the windows, the season, and when training is refused."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
+from itertools import pairwise
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from campaignflow.errors import NotEnoughHistory
 from campaignflow.models.training_set import (
     SnapshotPlan,
     check_eligible,
+    on_calendar,
     peak_day,
     plan_snapshots,
     season_context,
@@ -18,17 +22,38 @@ from campaignflow.models.training_set import (
 from tests.unit.models.synthetic_rows import labelled_rows
 
 
-def test_snapshots_step_back_from_d_minus_h_and_never_see_past_d() -> None:
+def test_snapshots_step_back_from_the_calendar_and_never_see_past_d() -> None:
     plan = plan_snapshots("2024-10-31", 90, 28, 4, first_order="2023-01-01", min_history_days=28)
-    assert plan == SnapshotPlan(test="2024-08-02", valid="2024-07-05", train=("2024-06-07", "2024-05-10"))
+    assert plan == SnapshotPlan(test="2024-07-16", valid="2024-06-18", train=("2024-05-21", "2024-04-23"))
     assert all((date(2024, 10, 31) - date.fromisoformat(t)).days >= 90 for t in plan.dates)
+
+
+@given(st.dates(date(1990, 1, 1), date(2040, 12, 31)), st.integers(0, 60), st.sampled_from([7, 14, 28, 30]))
+def test_retrains_between_two_calendar_dates_share_every_snapshot(day: date, later: int, step: int) -> None:
+    horizon, count = 90, 6
+    ds, again = day.isoformat(), (day + timedelta(days=later)).isoformat()
+    first_order = (day - timedelta(days=horizon + count * step + 60)).isoformat()  # a shop with the history
+    plan = plan_snapshots(ds, horizon, step, count, first_order, 28)
+    newest = day - timedelta(days=horizon)
+    test = date.fromisoformat(plan.test)
+    assert test <= newest < test + timedelta(days=step)  # at most step - 1 days older than D - H
+    assert on_calendar(test, step) == test and len(plan.dates) == count
+    assert [(b - a).days for a, b in pairwise(map(date.fromisoformat, plan.dates))] == [step] * (count - 1)
+    same_period = on_calendar(newest + timedelta(days=later), step) == test
+    assert (plan_snapshots(again, horizon, step, count, first_order, 28) == plan) is same_period
+
+
+def test_a_young_shop_keeps_every_snapshot_its_history_allows() -> None:
+    # calendar: 2024-02-27 and 2024-01-30 (2024-01-02 has no 28 days of orders before it); D − H: three
+    plan = plan_snapshots("2024-04-24", 30, 28, 6, first_order="2024-01-01", min_history_days=28)
+    assert plan == SnapshotPlan(test="2024-03-25", valid="2024-02-26", train=("2024-01-29",))
 
 
 def test_short_history_keeps_two_snapshots_then_refuses() -> None:
     plan = plan_snapshots("2024-04-30", 30, 28, 6, first_order="2024-01-01", min_history_days=28)
-    assert plan.test == "2024-03-31" and plan.valid == "2024-03-03" and plan.train == ("2024-02-04",)
+    assert plan.test == "2024-03-26" and plan.valid == "2024-02-27" and plan.train == ("2024-01-30",)
     two = plan_snapshots("2024-04-02", 30, 28, 6, first_order="2024-01-01", min_history_days=28)
-    assert two.valid is None and two.train == ("2024-02-04",)
+    assert two.valid is None and two.train == ("2024-01-30",)
     with pytest.raises(NotEnoughHistory, match="needs two snapshots"):
         plan_snapshots("2024-03-10", 30, 28, 6, first_order="2024-01-01", min_history_days=28)
 
