@@ -4,14 +4,16 @@ Training at D uses snapshots T_k = T_0 − k·step (k = 0 … count−1): featur
 from (T_k, T_k + H], so no label window reaches past D. T_0 is the newest date on the **snapshot
 calendar** (every ``step`` days from 1980-01-01) at or before D − H, so the weekly retrains between
 two calendar dates train on the same snapshots and build none (a rolling T_0 = D − H would build
-every snapshot's features and labels again at each retrain). A young shop, where the calendar would
-leave fewer usable snapshots than D − H itself, steps back from D − H. The newest snapshot is the **test** window
-(every candidate and the champion are compared on it), the next the **validation** window (early
-stopping and calibration), the older ones **train**. With only two snapshots in the history, the
-validation customers are a stable hash share of the older snapshot. Each row carries its snapshot's
-season (week of year, days to the peak), so a model trained in summer knows it is not November,
-and two ratios of its own features that trees cannot form from splits: how overdue the customer is
-against their usual gap between orders, and their lifetime order rate.
+every snapshot's features and labels again at each retrain). A young shop, whose history does not
+yet reach back to all ``count`` calendar snapshots, steps back from D − H itself.
+
+The newest snapshot is the **test** window (every candidate and the champion are compared on it),
+the next the **validation** window (early stopping and calibration), the older ones **train**. With
+only two snapshots in the history, the validation customers are a stable hash share of the older
+snapshot. Each row carries its snapshot's season (week of year, days to the peak), so a model
+trained in summer knows it is not November, and two ratios of its own features that trees cannot
+form from splits: how overdue the customer is against their usual gap between orders, and their
+lifetime order rate.
 """
 
 from __future__ import annotations
@@ -65,8 +67,8 @@ def plan_snapshots(
         return [d.isoformat() for d in dates if d >= earliest]
 
     usable = usable_from(on_calendar(latest, step_days))
-    if len(usable) < count and len(rolling := usable_from(latest)) > len(usable):
-        usable = rolling  # a young shop: every snapshot its history allows
+    if len(usable) < count:
+        usable = usable_from(latest)  # a young shop: the most recent snapshots its history allows
     if len(usable) < 2:
         raise NotEnoughHistory(
             f"training at {ds} needs two snapshots (T = D - {horizon_days} days and T - {step_days} days) with "

@@ -43,17 +43,12 @@ def test_retrains_between_two_calendar_dates_share_every_snapshot(day: date, lat
     assert (plan_snapshots(again, horizon, step, count, first_order, 28) == plan) is same_period
 
 
-def test_a_young_shop_keeps_every_snapshot_its_history_allows() -> None:
-    # calendar: 2024-02-27 and 2024-01-30 (2024-01-02 has no 28 days of orders before it); D − H: three
-    plan = plan_snapshots("2024-04-24", 30, 28, 6, first_order="2024-01-01", min_history_days=28)
-    assert plan == SnapshotPlan(test="2024-03-25", valid="2024-02-26", train=("2024-01-29",))
-
-
-def test_short_history_keeps_two_snapshots_then_refuses() -> None:
+def test_a_young_shop_steps_back_from_d_minus_h_then_refuses() -> None:
+    # history for 3 of the 6 snapshots: the newest ones, from D − H (the calendar would start 5 days earlier)
     plan = plan_snapshots("2024-04-30", 30, 28, 6, first_order="2024-01-01", min_history_days=28)
-    assert plan.test == "2024-03-26" and plan.valid == "2024-02-27" and plan.train == ("2024-01-30",)
+    assert plan == SnapshotPlan(test="2024-03-31", valid="2024-03-03", train=("2024-02-04",))
     two = plan_snapshots("2024-04-02", 30, 28, 6, first_order="2024-01-01", min_history_days=28)
-    assert two.valid is None and two.train == ("2024-01-30",)
+    assert two.valid is None and two.train == ("2024-02-04",)
     with pytest.raises(NotEnoughHistory, match="needs two snapshots"):
         plan_snapshots("2024-03-10", 30, 28, 6, first_order="2024-01-01", min_history_days=28)
 
