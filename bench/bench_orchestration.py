@@ -53,19 +53,21 @@ from tests.scheduler.stack import AirflowStack, airflow_stack, spark_server, tas
 CHEAP_TASKS = ("validate_campaigns", "wait_for_landing", "wait_for_orders", "wait_for_features", "wait_for_models")
 
 
-def backfill(stack: AirflowStack, first: date, last: date) -> float:
-    """Backfill the three DAGs over [first, last] at once; seconds until Airflow marked every backfill completed."""
-    started = time.perf_counter()
+def backfill(stack: AirflowStack, first: date, last: date) -> tuple[float, float]:
+    """Backfill the three DAGs over [first, last] at once; seconds from creating the backfills until
+    their last run ended, and until Airflow marked every backfill completed (it looks every 30 s)."""
+    started = time.time()
     # REST, as the UI's form sends it (the CLI's own start-up would be counted otherwise)
     created = {dag_id: stack.create_backfill(dag_id, str(first), str(last), "failed", 3) for dag_id in DAILY}
     for backfill_id in created.values():
         stack.wait_for_backfill(backfill_id, timeout=6 * 3600)
-    elapsed = time.perf_counter() - started
-    for dag_id in DAILY:
-        failed = [r for r in stack.runs(dag_id) if r["state"] != "success" and r["run_type"] == "backfill"]
-        if failed:
-            raise RuntimeError(stack.failures(dag_id, failed[0]["dag_run_id"]))
-    return elapsed
+    marked = time.time() - started
+    runs = [r for dag_id in DAILY for r in stack.runs(dag_id) if r["run_type"] == "backfill"]
+    ours = [r for r in runs if str(first) <= r["logical_date"][:10] <= str(last)]
+    failed = [r for r in ours if r["state"] != "success"]
+    if failed:
+        raise RuntimeError(stack.failures(failed[0]["dag_id"], failed[0]["dag_run_id"]))
+    return max(_stamp(r["end_date"]) for r in ours) - started, marked
 
 
 def _stamp(value: str) -> float:
@@ -261,14 +263,15 @@ def main() -> None:
                 result["warm_up"] = f"reused {warm}'s outputs; {removed} later partitions removed first"
                 spark_server("start", env)  # as a warm-up leaves it: the measured run does not start it
             else:
-                result["warm_up_first_date_s"] = round(backfill(stack, warm, warm), 1)
+                result["warm_up_first_date_s"] = round(backfill(stack, warm, warm)[0], 1)
                 result["warm_up_task_s"] = task_seconds(task_rows(stack, warm))
             print(json.dumps(result), flush=True)
-            one = backfill(stack, daily, daily)
+            one, one_marked = backfill(stack, daily, daily)
             rows = task_rows(stack, daily)
             began, ended = runs_span(stack, daily)
             result["one_daily_run_s"] = round(ended - began, 1)
-            result["one_daily_run_as_backfill_s"] = round(one, 1)
+            result["one_daily_run_as_backfill_s"] = round(one, 1)  # created → its last run ended
+            result["one_daily_run_as_backfill_marked_completed_s"] = round(one_marked, 1)
             result["one_daily_run_tasks"] = len(rows)
             result["orchestration_idle_share"] = round(idle_share(rows, began, ended), 3)
             cheap = [r["duration"] for r in rows if r["task_id"] in CHEAP_TASKS and r.get("duration")]
@@ -282,9 +285,11 @@ def main() -> None:
             result["one_daily_run_timeline"] = timeline(rows, began)
             print(json.dumps(result), flush=True)
             if args.backfill_days:
-                many = backfill(stack, first, last)
+                many, many_marked = backfill(stack, first, last)
                 result[f"backfill_{args.backfill_days}_days_s"] = round(many, 1)
-                result["backfill_vs_one_daily_run"] = round(many / one, 2)  # both as backfills
+                result[f"backfill_{args.backfill_days}_days_marked_completed_s"] = round(many_marked, 1)
+                result["backfill_vs_one_daily_run"] = round(many / one, 2)  # both as backfills, to the last run's end
+                result["backfill_vs_one_daily_run_s"] = round(many / (ended - began), 2)  # against the daily run itself
     finally:
         spark_server("stop", env)
     print(json.dumps(result, indent=2), flush=True)

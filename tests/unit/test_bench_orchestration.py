@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from bench.bench_orchestration import idle_share, wait_latencies
+from bench.bench_orchestration import idle_share, timeline, wait_latencies
 
 NOON = datetime.fromisoformat("2024-01-02T12:00:00+00:00")
 
@@ -37,3 +37,11 @@ def test_idle_share_counts_the_time_no_task_but_a_wait_ran() -> None:
 
 def test_wait_latency_runs_from_the_last_commit_to_the_wait_ending() -> None:
     assert wait_latencies(ROWS) == {"campaign_daily.wait_for_features": 2.5}
+
+
+def test_timeline_lists_every_task_by_start() -> None:
+    lines = timeline(ROWS, NOON.timestamp())
+    assert lines[0] == "   0.0–   1.0 ingest_features.wait_for_landing"
+    assert lines[-1] == "  43.0–  50.0 campaign_daily.score_customers"
+    starts = [float(line.split("–")[0]) for line in lines]
+    assert starts == sorted(starts) and len(lines) == len(ROWS)
