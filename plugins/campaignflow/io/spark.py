@@ -34,6 +34,7 @@ def java_major_version() -> int | None:
     return int(version.split(".")[1]) if head == "1" else int(head)
 
 
+CODEGEN_CACHE_ENTRIES = "2000"
 SESSION_CONF = {
     "spark.sql.session.timeZone": "UTC",
     "spark.sql.shuffle.partitions": os.environ.get("CAMPAIGNFLOW_SHUFFLE_PARTITIONS", "4"),
@@ -41,6 +42,11 @@ SESSION_CONF = {
     "spark.sql.sources.partitionColumnTypeInference.enabled": "false",
     "spark.ui.enabled": "false",
     "spark.ui.showConsoleProgress": "false",
+    # Compiled query classes kept for reuse (static: set when a session or server starts). One date's
+    # feature and segment jobs compile ~185 classes, almost all the same every date, but Spark keeps
+    # 100: each date compiled them all again. With room for them a date compiles ~6 (its literals),
+    # and a date's features took 8 s instead of 15 s (20 k customers, warm JVM).
+    "spark.sql.codegen.cache.maxEntries": CODEGEN_CACHE_ENTRIES,
 }
 # Session settings a Connect client may change on a shared server (the rest is fixed at its start).
 _RUNTIME_CONF = (

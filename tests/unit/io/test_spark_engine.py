@@ -54,6 +54,7 @@ def test_tasks_take_the_engine_from_the_airflow_connection(monkeypatch: pytest.M
 
 
 def test_server_command_binds_the_host_and_points_s3a_at_the_endpoint(monkeypatch: pytest.MonkeyPatch) -> None:
+    from campaignflow.io.spark import CODEGEN_CACHE_ENTRIES
     from campaignflow.io.spark_engine import SERVER_CLASS, server_command
 
     monkeypatch.setenv("CAMPAIGNFLOW_S3_ENDPOINT_URL", "http://minio:9000")
@@ -64,6 +65,7 @@ def test_server_command_binds_the_host_and_points_s3a_at_the_endpoint(monkeypatc
     assert confs["spark.connect.grpc.binding.address"] == "0.0.0.0"
     assert confs["spark.connect.grpc.binding.port"] == "15009"
     assert confs["spark.hadoop.fs.s3a.endpoint"] == "http://minio:9000"
+    assert confs["spark.sql.codegen.cache.maxEntries"] == CODEGEN_CACHE_ENTRIES  # static: only at the server's start
     assert "SPARK_LOCAL_IP" not in env  # a service listens on every interface
     monkeypatch.delenv("CAMPAIGNFLOW_S3_ENDPOINT_URL")
     cmd, env = server_command(15009)
