@@ -6,7 +6,8 @@ backfills and late runs. Otherwise it defers to :class:`PartitionTrigger`, which
 triggerer (off the event loop) and ends the task itself when it holds: the wait holds no worker slot
 and needs no worker process to end. The poll lengthens with the wait (:func:`poll_interval`), so a
 commit goes unseen about 1 % of the time already waited: a fraction of a second inside a run, at
-most the longest poll for an export that arrives hours later.
+most the longest poll for an export that arrives hours later. The wait's start travels with the
+trigger, so a trigger resumed by another triggerer (a restart, a failover) keeps its pace.
 """
 
 from __future__ import annotations
@@ -45,17 +46,30 @@ def check(condition: str, partition_date: str, rt: Runtime | None = None) -> boo
 class PartitionTrigger(BaseTrigger):
     """Polls one wait condition for one date; fires a task-success event when it holds.
 
-    ``poll_seconds`` is the longest poll (:func:`poll_interval`)."""
+    ``poll_seconds`` is the longest poll (:func:`poll_interval`); ``waiting_since`` (epoch seconds,
+    default now) when the wait began, which paces the poll."""
 
-    def __init__(self, condition: str, partition_date: str, poll_seconds: float) -> None:
+    def __init__(
+        self, condition: str, partition_date: str, poll_seconds: float, waiting_since: float | None = None
+    ) -> None:
         super().__init__()
         self.condition = condition
         self.partition_date = partition_date
         self.poll_seconds = poll_seconds
+        self.waiting_since = time.time() if waiting_since is None else waiting_since
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
-        kwargs = {"condition": self.condition, "partition_date": self.partition_date, "poll_seconds": self.poll_seconds}
+        kwargs = {
+            "condition": self.condition,
+            "partition_date": self.partition_date,
+            "poll_seconds": self.poll_seconds,
+            "waiting_since": self.waiting_since,
+        }
         return TRIGGER_PATH, kwargs
+
+    def next_poll(self) -> float:
+        """Seconds to the next check, from the time waited since the wait began."""
+        return poll_interval(max(0.0, time.time() - self.waiting_since), self.poll_seconds)
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         from asgiref.sync import sync_to_async
@@ -65,9 +79,8 @@ class PartitionTrigger(BaseTrigger):
         # connections and object-store reads are blocking calls; the connections are read once
         rt = await sync_to_async(connected_runtime)()
         holds = sync_to_async(check)
-        started = time.monotonic()
         while not await holds(self.condition, self.partition_date, rt):
-            await asyncio.sleep(poll_interval(time.monotonic() - started, self.poll_seconds))
+            await asyncio.sleep(self.next_poll())
         self.log.info("%s holds for %s", self.condition, self.partition_date)
         yield TaskSuccessEvent()
 

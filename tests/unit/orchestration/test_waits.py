@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import time
 
 import pandas as pd
 import pytest
@@ -86,9 +87,25 @@ def test_the_poll_lengthens_with_the_wait_up_to_the_longest(earlier: float, late
 
 
 def test_trigger_round_trips_through_its_serialized_form() -> None:
-    path, kwargs = PartitionTrigger("features_built", D, poll_seconds=5.0).serialize()
+    path, kwargs = PartitionTrigger("features_built", D, poll_seconds=5.0, waiting_since=1.7e9).serialize()
     again = import_string(path)(**kwargs)  # what the triggerer does with the stored row
-    assert (again.condition, again.partition_date, again.poll_seconds) == ("features_built", D, 5.0)
+    assert (again.condition, again.partition_date, again.poll_seconds, again.waiting_since) == (
+        "features_built",
+        D,
+        5.0,
+        1.7e9,
+    )
+
+
+def test_a_resumed_trigger_keeps_the_pace_of_its_wait() -> None:
+    """A trigger re-created from its row (another triggerer took it over) polls as slowly as the wait's
+    length asks, not from the shortest poll again."""
+    hour_ago = time.time() - 3600
+    _, kwargs = PartitionTrigger("features_built", D, poll_seconds=30.0, waiting_since=hour_ago).serialize()
+    resumed = PartitionTrigger(**kwargs)
+    assert resumed.next_poll() == pytest.approx(poll_interval(3600, 30.0), abs=0.1) == 30.0
+    fresh = PartitionTrigger("features_built", D, poll_seconds=30.0)
+    assert fresh.next_poll() == SHORTEST_POLL_SECONDS
 
 
 def test_sensor_checks_once_then_defers_to_the_trigger(runtime_env: Runtime) -> None:
@@ -101,7 +118,13 @@ def test_sensor_checks_once_then_defers_to_the_trigger(runtime_env: Runtime) -> 
         sensor.execute({})
     trigger = deferred.value.trigger
     assert isinstance(trigger, PartitionTrigger) and deferred.value.method_name == "execute_complete"
-    assert trigger.serialize()[1] == {"condition": "orders_validated", "partition_date": D, "poll_seconds": 5}
+    kwargs = trigger.serialize()[1]
+    assert {k: v for k, v in kwargs.items() if k != "waiting_since"} == {
+        "condition": "orders_validated",
+        "partition_date": D,
+        "poll_seconds": 5,
+    }
+    assert time.time() - 60 < kwargs["waiting_since"] <= time.time()  # the wait began at the deferral
     assert deferred.value.timeout is not None and deferred.value.timeout.total_seconds() == 60
     runtime_env.lake.write_frame(datasets.raw("orders").at(D), pd.DataFrame({"order_id": ["o1"]}))
     assert sensor.execute({}) is None  # committed already (a backfill, a late run): done without the triggerer
