@@ -9,6 +9,7 @@ import subprocess
 import pytest
 import yaml
 
+from campaignflow.orchestration.airflow_runner import HANDOFF_SETTINGS
 from tests.conftest import ROOT
 
 COMPOSE = ROOT / "docker" / "docker-compose.yaml"
@@ -46,6 +47,7 @@ def test_airflow_services_share_image_env_and_dependencies() -> None:
         aws = json.loads(env["AIRFLOW_CONN_CAMPAIGNFLOW_AWS"])
         assert aws["conn_type"] == "aws" and aws["extra"]["endpoint_url"] == "http://minio:9000"
         assert "postgres" in svc["depends_on"]
+        assert {k: env.get(k) for k in HANDOFF_SETTINGS} == HANDOFF_SETTINGS  # as the test stacks and local installs
     assert services["airflow-worker"]["command"] == ["celery", "worker"]
     assert services["airflow-init"]["entrypoint"] == ["campaignflow"] and services["airflow-init"]["command"] == [
         "airflow-init"
