@@ -8,16 +8,13 @@ carries the expected churners in the selection (the sum of churn probabilities).
 
 from __future__ import annotations
 
-import io
-
 from campaignflow.campaigns.selection import AudienceStats
 
 
 def audience_report_png(stats: AudienceStats, ds: str) -> bytes:
-    import matplotlib
+    from campaignflow.figures import png, pyplot
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     fig, axes = plt.subplots(1, 4, figsize=(20, 4.8))
     fig.suptitle(
@@ -52,7 +49,4 @@ def audience_report_png(stats: AudienceStats, ds: str) -> bytes:
     ax.tick_params(axis="x", labelrotation=30, labelsize=7)
 
     fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=80)
-    plt.close(fig)
-    return buf.getvalue()
+    return png(fig)

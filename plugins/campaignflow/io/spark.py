@@ -45,7 +45,8 @@ SESSION_CONF = {
     # Compiled query classes kept for reuse (static: set when a session or server starts). One date's
     # feature and segment jobs compile ~185 classes, almost all the same every date, but Spark keeps
     # 100: each date compiled them all again. With room for them a date compiles ~6 (its literals),
-    # and a date's features took 8 s instead of 15 s (20 k customers, warm JVM).
+    # and a date's features took 8 s instead of 15 s (20 k customers, warm JVM, one process). Classes
+    # are not shared between Spark Connect sessions: each Airflow task (a new session) compiles again.
     "spark.sql.codegen.cache.maxEntries": CODEGEN_CACHE_ENTRIES,
 }
 # Session settings a Connect client may change on a shared server (the rest is fixed at its start).

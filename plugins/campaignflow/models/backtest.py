@@ -7,7 +7,6 @@ published then, with the champion of that day) and the labels at T, and records 
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 import numpy as np
@@ -28,10 +27,9 @@ def judge(scores: pd.DataFrame, labels: pd.DataFrame) -> dict[str, Any] | None:
 
 def history_chart(history: pd.DataFrame) -> bytes:
     """AUC and ECE of every backtest so far, by the date the scores were published."""
-    import matplotlib
+    from campaignflow.figures import png, pyplot
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     fig, ax = plt.subplots(figsize=(9, 4))
     x = pd.to_datetime(history["scored_on"])
@@ -43,7 +41,4 @@ def history_chart(history: pd.DataFrame) -> bytes:
     fig.legend(loc="lower left")
     fig.autofmt_xdate()
     fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=80, metadata={"Software": None})
-    plt.close(fig)
-    return buf.getvalue()
+    return png(fig)

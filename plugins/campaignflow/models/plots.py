@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import io
-
 import numpy as np
 
 from campaignflow.models.metrics import expected_calibration_error
@@ -18,10 +16,9 @@ def churn_model_plots(
 ) -> dict[str, bytes]:
     """One PNG of four panels on the test window: ROC (model vs baselines), reliability curve,
     cumulative gain with lift by decile, and the top features by gain (LightGBM only)."""
-    import matplotlib
+    from campaignflow.figures import png, pyplot
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
     from sklearn.metrics import roc_curve
 
     y_true, y_prob = np.asarray(y_true), np.asarray(y_prob)
@@ -76,7 +73,4 @@ def churn_model_plots(
         ax.text(0.5, 0.5, "no tree importance for this model", ha="center", va="center")
 
     fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=80, metadata={"Software": None})
-    plt.close(fig)
-    return {"churn_model.png": buf.getvalue()}
+    return {"churn_model.png": png(fig)}

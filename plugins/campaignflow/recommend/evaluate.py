@@ -109,12 +109,9 @@ def evaluate(
 
 def recall_curve_png(results: dict[str, dict[str, Any]], ks: Sequence[int], title: str) -> bytes:
     """Recall@k and NDCG@k against k, one line per recommender, as PNG bytes."""
-    import io
+    from campaignflow.figures import png, pyplot
 
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
     fig.suptitle(title)
@@ -128,7 +125,4 @@ def recall_curve_png(results: dict[str, dict[str, Any]], ks: Sequence[int], titl
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=8)
     fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=80, metadata={"Software": None})
-    plt.close(fig)
-    return buf.getvalue()
+    return png(fig)
