@@ -9,6 +9,12 @@
    quarantined with a report and nothing downstream runs.
 4. Later feature dates already built from data that has since changed (a late correction for an
    old day) are rebuilt in order, each incrementally from the one before.
+5. In a backfill (``ahead`` > 0), the following dates whose raw days are already validated are built
+   too, in the same Spark session, their daily aggregates in one job: the per-task costs (a session,
+   compiling the queries, one aggregate job per day) are paid once for several dates. Their
+   features manifest names the date that built them ahead; the run of such a date then finds its
+   partitions built from its very inputs and claims them (the name removed) instead of building them
+   again, so the lake ends byte for byte as one date after the other leaves it.
 """
 
 from __future__ import annotations
@@ -18,9 +24,10 @@ import time
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
-from campaignflow.errors import BatchRejected, MissingPartition
+from campaignflow.errors import BatchRejected, MissingPartition, PermanentError
 from campaignflow.features.lineage import RawInputs, changed_days, raw_inputs
 from campaignflow.io import datasets
+from campaignflow.io.lake import Lake
 from campaignflow.jobcli import date_job
 from campaignflow.runtime import Runtime
 
@@ -30,11 +37,16 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def run(rt: Runtime, ds: str, known: RawInputs | None = None) -> dict[str, Any]:
-    """Features as of ``ds``, and later dates rebuilt whose inputs changed (``known``: raw inputs read already)."""
+AHEAD_MARK = "built_ahead_by"  # in a features manifest built ahead: the date whose run built it
+
+
+def run(rt: Runtime, ds: str, known: RawInputs | None = None, ahead: int = 0) -> dict[str, Any]:
+    """Features as of ``ds``, later dates rebuilt whose inputs changed (``known``: raw inputs read
+    already), and up to ``ahead`` following dates whose raw days are validated built ahead."""
     later = rt.lake.committed_dates(datasets.FEATURE_STATE, start=_next(ds))
-    inputs = raw_inputs(rt.lake, max([ds, *later]), known)
-    result = build(rt, ds, inputs.up_to(ds))
+    following = validated_days_after(rt.lake, ds, ahead)
+    inputs = raw_inputs(rt.lake, max([ds, *later, *following]), known)
+    result = claim(rt, ds, inputs.up_to(ds)) or build(rt, ds, inputs.up_to(ds))
     rebuilt = []
     for dt in later:
         recorded = rt.lake.manifest(datasets.FEATURE_STATE.at(dt))["meta"].get("inputs", {})
@@ -43,11 +55,77 @@ def run(rt: Runtime, ds: str, known: RawInputs | None = None) -> dict[str, Any]:
             rebuilt.append(dt)
     if rebuilt:
         log.info("rebuilt %d later feature date(s) built from data that has changed: %s", len(rebuilt), rebuilt)
-    return {**result, "rebuilt_later": rebuilt}
+    ahead_built = build_ahead(rt, ds, [d for d in following if d not in later], inputs)
+    return {**result, "rebuilt_later": rebuilt, "built_ahead": ahead_built}
 
 
-def build(rt: Runtime, ds: str, inputs: RawInputs) -> dict[str, Any]:
-    """Daily aggregates, state and features for one date (``inputs`` up to ``ds``)."""
+def validated_days_after(lake: Lake, ds: str, limit: int) -> list[str]:
+    """Up to ``limit`` consecutive days after ``ds`` whose raw orders are committed and nothing is
+    staged (their validation has finished)."""
+    if limit <= 0:
+        return []
+    end = (date.fromisoformat(ds) + timedelta(days=limit)).isoformat()
+    start = _next(ds)
+    committed = set(lake.committed_dates(datasets.raw("orders"), start, end))
+    staged = {d for table in datasets.RAW_TABLES for d in lake.committed_dates(datasets.staging(table), start, end)}
+    days: list[str] = []
+    day = start
+    while day <= end and day in committed and day not in staged:
+        days.append(day)
+        day = _next(day)
+    return days
+
+
+def build_ahead(rt: Runtime, ds: str, days: list[str], inputs: RawInputs) -> list[str]:
+    """Build the features of ``days`` (consecutive after ``ds``, none committed) in this session,
+    marked as built ahead by ``ds``; stops at the first date that fails (its own run reports it)."""
+    if not days:
+        return []
+    started = time.monotonic()
+    ensure_daily(rt, inputs.up_to(days[-1]), rt.lake.manifest(datasets.FEATURE_STATE.at(ds))["meta"].get("inputs"))
+    built = []
+    for dt in days:
+        try:
+            build(rt, dt, inputs.up_to(dt), ahead_of=ds)
+        except PermanentError as err:
+            log.warning("building %s ahead stopped: %s (its own run will report it)", dt, err)
+            break
+        built.append(dt)
+    log.info("built %d date(s) ahead of %s: %s, %.1f s", len(built), ds, _some(built), time.monotonic() - started)
+    return built
+
+
+def claim(rt: Runtime, ds: str, inputs: RawInputs) -> dict[str, Any] | None:
+    """The result of ``ds`` when an earlier date's run built its partitions ahead from these very
+    inputs: the mark is removed from the manifest, the data kept; None when ``ds`` must be built."""
+    lake, ref = rt.lake, datasets.CUSTOMER_FEATURES.at(ds)
+    state_ref = datasets.FEATURE_STATE.at(ds)
+    if not (lake.is_committed(ref) and lake.is_committed(state_ref)):
+        return None
+    manifest = lake.manifest(ref)
+    meta = dict(manifest["meta"])
+    builder = meta.pop(AHEAD_MARK, None)
+    if builder is None or changed_days(lake.manifest(state_ref)["meta"].get("inputs", {}), inputs.fingerprints):
+        return None
+    lake.replace_meta(ref, meta)
+    log.info("features %s: built ahead by the run of %s from the same inputs, claimed", ds, builder)
+    return {
+        "dt": ds,
+        "customers": int(manifest["rows"]),
+        "mode": meta["mode"],
+        "reason": meta["reason"],
+        "daily_built": 0,
+        "absent_tables": meta["absent_tables"],
+        "warnings": len(meta["warnings"]),
+        "seconds": 0.0,
+        "validation_seconds": 0.0,
+        AHEAD_MARK: builder,
+    }
+
+
+def build(rt: Runtime, ds: str, inputs: RawInputs, ahead_of: str | None = None) -> dict[str, Any]:
+    """Daily aggregates, state and features for one date (``inputs`` up to ``ds``; ``ahead_of``: the
+    date whose run builds it ahead, recorded in the features manifest until its own run claims it)."""
     from campaignflow.features.state import advance, features_from_state, fold, window_source_dates
     from campaignflow.io.spark import read_dates, stage_frame, write_partition
 
@@ -93,6 +171,7 @@ def build(rt: Runtime, ds: str, inputs: RawInputs) -> dict[str, Any]:
         "reason": reason,
         "absent_tables": sorted(set(datasets.RAW_TABLES) - present),
         "warnings": [w.to_dict() for w in report.warnings],
+        **({AHEAD_MARK: ahead_of} if ahead_of else {}),
     }
     if not report.success:
         target = datasets.FEATURES_QUARANTINE.at(ds)

@@ -398,3 +398,54 @@ def test_the_next_date_reuses_the_compiled_query_classes(built, tmp_path: Path) 
         assert build_features.run(rt, day)["mode"] == "incremental"
         compiled.append(metrics.METRIC_COMPILATION_TIME().getCount() - before)
     assert compiled[1] <= 30, compiled  # ~6; about 150 when the cache held 100 classes
+
+
+def test_a_backfill_builds_validated_dates_ahead_and_their_runs_claim_them(  # type: ignore[no-untyped-def]
+    built, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One run builds the following validated dates in its session (not a date still staged); their
+    own runs claim them without building; the lake ends as one date after the other left it."""
+    from jobs import build_features
+
+    rt0, raw, _ = built
+    rt = runtime(tmp_path / "ahead")
+    write_raw(rt.lake, raw)
+    staged = datasets.staging("orders").at(DATES[3])  # the day's validation has not finished
+    rt.lake.write_frame(staged, rt.lake.read_frame(datasets.raw("orders").at(DATES[3])))
+    first = build_features.run(rt, DATES[0], ahead=5)
+    assert first["built_ahead"] == DATES[1:3]
+    assert rt.lake.manifest(datasets.CUSTOMER_FEATURES.at(DATES[1]))["meta"]["built_ahead_by"] == DATES[0]
+    assert not rt.lake.is_committed(datasets.CUSTOMER_FEATURES.at(DATES[3]))
+    rt.lake.store.delete_prefix(staged.key)
+
+    def must_not_build(*args: object, **kw: object) -> None:
+        raise AssertionError(f"built again: {args[1]}")
+
+    with monkeypatch.context() as m:
+        m.setattr(build_features, "build", must_not_build)
+        claimed = [build_features.run(rt, d) for d in DATES[1:3]]
+    assert [(r["built_ahead_by"], r["mode"]) for r in claimed] == [(DATES[0], "incremental")] * 2
+    assert build_features.run(rt, DATES[3])["mode"] == "incremental"
+    for dataset in (datasets.CUSTOMER_DAY, datasets.FEATURE_STATE, datasets.CUSTOMER_FEATURES):
+        for d in DATES:
+            assert rt.lake.manifest(dataset.at(d)) == rt0.lake.manifest(dataset.at(d)), (dataset, d)
+
+
+def test_building_ahead_stops_at_a_date_that_fails(built, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """A date that fails ahead is left to its own run (which reports it); the run that tried succeeds."""
+    from jobs import build_features
+
+    _, raw, _ = built
+    rt = runtime(tmp_path / "fails")
+    write_raw(rt.lake, raw)
+    real = build_features.build
+
+    def failing_third(rt_: Runtime, ds: str, inputs: object, ahead_of: str | None = None) -> dict[str, object]:
+        if ds == DATES[2]:
+            raise BatchRejected(f"features for {ds} failed validation", {})
+        return real(rt_, ds, inputs, ahead_of)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(build_features, "build", failing_third)
+    result = build_features.run(rt, DATES[0], ahead=3)
+    assert result["mode"] == "rebuilt" and result["built_ahead"] == DATES[1:2]
+    assert not rt.lake.is_committed(datasets.CUSTOMER_FEATURES.at(DATES[2]))
