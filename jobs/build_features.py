@@ -11,10 +11,8 @@
    old day) are rebuilt in order, each incrementally from the one before.
 5. In a backfill (``ahead`` > 0), the following dates whose raw days are already validated are built
    too, in the same Spark session, their daily aggregates in one job: the per-task costs (a session,
-   compiling the queries, one aggregate job per day) are paid once for several dates. Their
-   features manifest names the date that built them ahead; the run of such a date then finds its
-   partitions built from its very inputs and claims them (the name removed) instead of building them
-   again, so the lake ends byte for byte as one date after the other leaves it.
+   compiling the queries, one aggregate job per day) are paid once for several dates. The run of
+   such a date claims its features instead of building them again (:mod:`campaignflow.io.ahead`).
 """
 
 from __future__ import annotations
@@ -26,7 +24,8 @@ from typing import TYPE_CHECKING, Any
 
 from campaignflow.errors import BatchRejected, MissingPartition, PermanentError
 from campaignflow.features.lineage import RawInputs, changed_days, raw_inputs
-from campaignflow.io import datasets
+from campaignflow.io import ahead, datasets
+from campaignflow.io.ahead import following_days
 from campaignflow.io.lake import Lake
 from campaignflow.jobcli import date_job
 from campaignflow.runtime import Runtime
@@ -35,9 +34,6 @@ if TYPE_CHECKING:
     from pyspark.sql import DataFrame
 
 log = logging.getLogger(__name__)
-
-
-AHEAD_MARK = "built_ahead_by"  # in a features manifest built ahead: the date whose run built it
 
 
 def run(rt: Runtime, ds: str, known: RawInputs | None = None, ahead: int = 0) -> dict[str, Any]:
@@ -62,18 +58,13 @@ def run(rt: Runtime, ds: str, known: RawInputs | None = None, ahead: int = 0) ->
 def validated_days_after(lake: Lake, ds: str, limit: int) -> list[str]:
     """Up to ``limit`` consecutive days after ``ds`` whose raw orders are committed and nothing is
     staged (their validation has finished)."""
-    if limit <= 0:
+    days = following_days(ds, limit)
+    if not days:
         return []
-    end = (date.fromisoformat(ds) + timedelta(days=limit)).isoformat()
-    start = _next(ds)
-    committed = set(lake.committed_dates(datasets.raw("orders"), start, end))
-    staged = {d for table in datasets.RAW_TABLES for d in lake.committed_dates(datasets.staging(table), start, end)}
-    days: list[str] = []
-    day = start
-    while day <= end and day in committed and day not in staged:
-        days.append(day)
-        day = _next(day)
-    return days
+    committed = set(lake.committed_dates(datasets.raw("orders"), days[0], days[-1]))
+    staged = {d for t in datasets.RAW_TABLES for d in lake.committed_dates(datasets.staging(t), days[0], days[-1])}
+    ready = [d in committed and d not in staged for d in days]
+    return days[: ready.index(False)] if False in ready else days
 
 
 def build_ahead(rt: Runtime, ds: str, days: list[str], inputs: RawInputs) -> list[str]:
@@ -96,18 +87,15 @@ def build_ahead(rt: Runtime, ds: str, days: list[str], inputs: RawInputs) -> lis
 
 
 def claim(rt: Runtime, ds: str, inputs: RawInputs) -> dict[str, Any] | None:
-    """The result of ``ds`` when an earlier date's run built its partitions ahead from these very
-    inputs: the mark is removed from the manifest, the data kept; None when ``ds`` must be built."""
-    lake, ref = rt.lake, datasets.CUSTOMER_FEATURES.at(ds)
-    state_ref = datasets.FEATURE_STATE.at(ds)
-    if not (lake.is_committed(ref) and lake.is_committed(state_ref)):
+    """The result of ``ds`` when an earlier date's run built its features ahead from these very
+    inputs (claimed: the mark removed, the data kept); None when ``ds`` must be built."""
+    if not rt.lake.is_committed(datasets.FEATURE_STATE.at(ds)):
         return None
-    manifest = lake.manifest(ref)
-    meta = dict(manifest["meta"])
-    builder = meta.pop(AHEAD_MARK, None)
-    if builder is None or changed_days(lake.manifest(state_ref)["meta"].get("inputs", {}), inputs.fingerprints):
+    claimed = ahead.claim(rt.lake, datasets.CUSTOMER_FEATURES.at(ds), ahead.digest(inputs.fingerprints))
+    if claimed is None:
         return None
-    lake.replace_meta(ref, meta)
+    manifest, builder = claimed
+    meta = manifest["meta"]
     log.info("features %s: built ahead by the run of %s from the same inputs, claimed", ds, builder)
     return {
         "dt": ds,
@@ -119,7 +107,7 @@ def claim(rt: Runtime, ds: str, inputs: RawInputs) -> dict[str, Any] | None:
         "warnings": len(meta["warnings"]),
         "seconds": 0.0,
         "validation_seconds": 0.0,
-        AHEAD_MARK: builder,
+        "built_ahead_by": builder,
     }
 
 
@@ -171,8 +159,8 @@ def build(rt: Runtime, ds: str, inputs: RawInputs, ahead_of: str | None = None) 
         "reason": reason,
         "absent_tables": sorted(set(datasets.RAW_TABLES) - present),
         "warnings": [w.to_dict() for w in report.warnings],
-        **({AHEAD_MARK: ahead_of} if ahead_of else {}),
     }
+    meta = ahead.marked(meta, ahead_of, ahead.digest(inputs.fingerprints))
     if not report.success:
         target = datasets.FEATURES_QUARANTINE.at(ds)
         uri = lake.quarantine(target, staged, {**report.to_dict(), "dt": ds})

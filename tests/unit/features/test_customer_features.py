@@ -414,7 +414,7 @@ def test_a_backfill_builds_validated_dates_ahead_and_their_runs_claim_them(  # t
     rt.lake.write_frame(staged, rt.lake.read_frame(datasets.raw("orders").at(DATES[3])))
     first = build_features.run(rt, DATES[0], ahead=5)
     assert first["built_ahead"] == DATES[1:3]
-    assert rt.lake.manifest(datasets.CUSTOMER_FEATURES.at(DATES[1]))["meta"]["built_ahead_by"] == DATES[0]
+    assert rt.lake.manifest(datasets.CUSTOMER_FEATURES.at(DATES[1]))["meta"]["built_ahead"]["by"] == DATES[0]
     assert not rt.lake.is_committed(datasets.CUSTOMER_FEATURES.at(DATES[3]))
     rt.lake.store.delete_prefix(staged.key)
 
@@ -449,3 +449,33 @@ def test_building_ahead_stops_at_a_date_that_fails(built, tmp_path: Path, monkey
     result = build_features.run(rt, DATES[0], ahead=3)
     assert result["mode"] == "rebuilt" and result["built_ahead"] == DATES[1:2]
     assert not rt.lake.is_committed(datasets.CUSTOMER_FEATURES.at(DATES[2]))
+
+
+def test_segments_of_the_following_dates_are_built_ahead_and_claimed(  # type: ignore[no-untyped-def]
+    built, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Segments built ahead then claimed end as segments built date by date (data, model, manifests)."""
+    from jobs import build_segments
+
+    rt0, _, _ = built
+    lakes = []
+    for name in ("by_date", "ahead"):
+        shutil.copytree(Path(rt0.settings.lake_uri), tmp_path / name / "lake")
+        lakes.append(runtime(tmp_path / name))
+    by_date, rt = lakes
+    for d in DATES:
+        build_segments.run(by_date, d)
+    assert build_segments.run(rt, DATES[0], ahead=2)["built_ahead"] == DATES[1:3]
+
+    def must_not_build(*args: object, **kw: object) -> None:
+        raise AssertionError(f"built again: {args[1]}")
+
+    with monkeypatch.context() as m:
+        m.setattr(build_segments, "build", must_not_build)
+        assert [build_segments.run(rt, d)["built_ahead_by"] for d in DATES[1:3]] == [DATES[0]] * 2
+    build_segments.run(rt, DATES[3])
+    for d in DATES:
+        ref = datasets.CUSTOMER_SEGMENTS.at(d)
+        assert rt.lake.manifest(ref) == by_date.lake.manifest(ref), d
+    models = [sorted(p.name for p in (Path(r.settings.lake_uri) / "models").rglob("*")) for r in lakes]
+    assert models[0] == models[1]
