@@ -212,8 +212,8 @@ def main() -> None:
     parser.add_argument(
         "--max-active-runs",
         type=int,
-        default=10,
-        help="each backfill's runs in flight (the more ingest_features runs, the more dates a feature build takes)",
+        default=3,
+        help="each backfill's runs in flight",
     )
     parser.add_argument(
         "--set",

@@ -9,10 +9,6 @@
    quarantined with a report and nothing downstream runs.
 4. Later feature dates already built from data that has since changed (a late correction for an
    old day) are rebuilt in order, each incrementally from the one before.
-5. In a backfill (``ahead`` > 0), the following dates whose raw days are already validated are built
-   too, in the same Spark session, their daily aggregates in one job: the per-task costs (a session,
-   compiling the queries, one aggregate job per day) are paid once for several dates. The run of
-   such a date claims its features instead of building them again (:mod:`campaignflow.io.ahead`).
 """
 
 from __future__ import annotations
@@ -22,11 +18,9 @@ import time
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
-from campaignflow.errors import BatchRejected, MissingPartition, PermanentError
+from campaignflow.errors import BatchRejected, MissingPartition
 from campaignflow.features.lineage import RawInputs, changed_days, raw_inputs
-from campaignflow.io import ahead, datasets
-from campaignflow.io.ahead import following_days
-from campaignflow.io.lake import Lake
+from campaignflow.io import datasets
 from campaignflow.jobcli import date_job
 from campaignflow.runtime import Runtime
 
@@ -36,13 +30,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def run(rt: Runtime, ds: str, known: RawInputs | None = None, ahead: int = 0) -> dict[str, Any]:
-    """Features as of ``ds``, later dates rebuilt whose inputs changed (``known``: raw inputs read
-    already), and up to ``ahead`` following dates whose raw days are validated built ahead."""
+def run(rt: Runtime, ds: str, known: RawInputs | None = None) -> dict[str, Any]:
+    """Features as of ``ds``, and later dates rebuilt whose inputs changed (``known``: raw inputs read already)."""
     later = rt.lake.committed_dates(datasets.FEATURE_STATE, start=_next(ds))
-    following = validated_days_after(rt.lake, ds, ahead)
-    inputs = raw_inputs(rt.lake, max([ds, *later, *following]), known)
-    result = claim(rt, ds, inputs.up_to(ds)) or build(rt, ds, inputs.up_to(ds))
+    inputs = raw_inputs(rt.lake, max([ds, *later]), known)
+    result = build(rt, ds, inputs.up_to(ds))
     rebuilt = []
     for dt in later:
         recorded = rt.lake.manifest(datasets.FEATURE_STATE.at(dt))["meta"].get("inputs", {})
@@ -51,69 +43,11 @@ def run(rt: Runtime, ds: str, known: RawInputs | None = None, ahead: int = 0) ->
             rebuilt.append(dt)
     if rebuilt:
         log.info("rebuilt %d later feature date(s) built from data that has changed: %s", len(rebuilt), rebuilt)
-    ahead_built = build_ahead(rt, ds, [d for d in following if d not in later], inputs)
-    return {**result, "rebuilt_later": rebuilt, "built_ahead": ahead_built}
+    return {**result, "rebuilt_later": rebuilt}
 
 
-def validated_days_after(lake: Lake, ds: str, limit: int) -> list[str]:
-    """Up to ``limit`` consecutive days after ``ds`` whose raw orders are committed and nothing is
-    staged (their validation has finished)."""
-    days = following_days(ds, limit)
-    if not days:
-        return []
-    committed = set(lake.committed_dates(datasets.raw("orders"), days[0], days[-1]))
-    staged = {d for t in datasets.RAW_TABLES for d in lake.committed_dates(datasets.staging(t), days[0], days[-1])}
-    ready = [d in committed and d not in staged for d in days]
-    return days[: ready.index(False)] if False in ready else days
-
-
-def build_ahead(rt: Runtime, ds: str, days: list[str], inputs: RawInputs) -> list[str]:
-    """Build the features of ``days`` (consecutive after ``ds``, none committed) in this session,
-    marked as built ahead by ``ds``; stops at the first date that fails (its own run reports it)."""
-    if not days:
-        return []
-    started = time.monotonic()
-    ensure_daily(rt, inputs.up_to(days[-1]), rt.lake.manifest(datasets.FEATURE_STATE.at(ds))["meta"].get("inputs"))
-    built = []
-    for dt in days:
-        try:
-            build(rt, dt, inputs.up_to(dt), ahead_of=ds)
-        except PermanentError as err:
-            log.warning("building %s ahead stopped: %s (its own run will report it)", dt, err)
-            break
-        built.append(dt)
-    log.info("built %d date(s) ahead of %s: %s, %.1f s", len(built), ds, _some(built), time.monotonic() - started)
-    return built
-
-
-def claim(rt: Runtime, ds: str, inputs: RawInputs) -> dict[str, Any] | None:
-    """The result of ``ds`` when an earlier date's run built its features ahead from these very
-    inputs (claimed: the mark removed, the data kept); None when ``ds`` must be built."""
-    if not rt.lake.is_committed(datasets.FEATURE_STATE.at(ds)):
-        return None
-    claimed = ahead.claim(rt.lake, datasets.CUSTOMER_FEATURES.at(ds), ahead.digest(inputs.fingerprints))
-    if claimed is None:
-        return None
-    manifest, builder = claimed
-    meta = manifest["meta"]
-    log.info("features %s: built ahead by the run of %s from the same inputs, claimed", ds, builder)
-    return {
-        "dt": ds,
-        "customers": int(manifest["rows"]),
-        "mode": meta["mode"],
-        "reason": meta["reason"],
-        "daily_built": 0,
-        "absent_tables": meta["absent_tables"],
-        "warnings": len(meta["warnings"]),
-        "seconds": 0.0,
-        "validation_seconds": 0.0,
-        "built_ahead_by": builder,
-    }
-
-
-def build(rt: Runtime, ds: str, inputs: RawInputs, ahead_of: str | None = None) -> dict[str, Any]:
-    """Daily aggregates, state and features for one date (``inputs`` up to ``ds``; ``ahead_of``: the
-    date whose run builds it ahead, recorded in the features manifest until its own run claims it)."""
+def build(rt: Runtime, ds: str, inputs: RawInputs) -> dict[str, Any]:
+    """Daily aggregates, state and features for one date (``inputs`` up to ``ds``)."""
     from campaignflow.features.state import advance, features_from_state, fold, window_source_dates
     from campaignflow.io.spark import read_dates, stage_frame, write_partition
 
@@ -160,7 +94,6 @@ def build(rt: Runtime, ds: str, inputs: RawInputs, ahead_of: str | None = None) 
         "absent_tables": sorted(set(datasets.RAW_TABLES) - present),
         "warnings": [w.to_dict() for w in report.warnings],
     }
-    meta = ahead.marked(meta, ahead_of, ahead.digest(inputs.fingerprints))
     if not report.success:
         target = datasets.FEATURES_QUARANTINE.at(ds)
         uri = lake.quarantine(target, staged, {**report.to_dict(), "dt": ds})
