@@ -54,9 +54,11 @@ def fit_t_learner(
     """
     import lightgbm as lgb
 
+    from campaignflow.models.churn_lgbm import threads
+
     columns = [c for c in features.columns if pd.api.types.is_numeric_dtype(features[c])]
     x = features[columns].to_numpy(dtype=float)
-    params = {**_PARAMS, "seed": seed, "num_threads": 2}
+    params = {**_PARAMS, "seed": seed, "num_threads": threads()}
     models = []
     for group in (True, False):
         mask = np.asarray(treated) == group
