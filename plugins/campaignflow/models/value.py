@@ -87,14 +87,17 @@ def _bgnbd_nll(params: np.ndarray, x: np.ndarray, t_x: np.ndarray, big_t: np.nda
 
 
 def fit_bgnbd(x: np.ndarray, t_x: np.ndarray, big_t: np.ndarray) -> BgNbd:
+    """Maximum likelihood, L-BFGS-B on the log parameters bounded to e^±10. Where customers never
+    leave, a and b drift to infinity (the model's no-drop-out limit): the bound stops them in a few
+    hundred evaluations, where Nelder–Mead wandered for thousands (minutes on 80 k rows)."""
     from scipy.optimize import minimize
 
     res = minimize(
         _bgnbd_nll,
         np.log([0.5, 30.0, 1.5, 3.0]),
         args=(x, t_x, big_t),
-        method="Nelder-Mead",
-        options={"maxiter": 4000, "xatol": 1e-6, "fatol": 1e-6},
+        method="L-BFGS-B",
+        bounds=[(-10.0, 10.0)] * 4,
     )
     r, alpha, a, b = np.exp(res.x)
     return BgNbd(float(r), float(alpha), float(max(a, 1.0 + 1e-6)), float(b))
