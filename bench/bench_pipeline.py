@@ -1,6 +1,12 @@
 """Benchmark: each daily stage on a generated shop (same job code as the DAG, without Airflow).
 
-python bench/bench_pipeline.py --customers 20000 --days 240
+python bench/bench_pipeline.py --customers 20000 --days 374
+
+Per stage: wall seconds and CPU-seconds (this process and its children, the local Spark JVM
+included), on three dates in one warm process: the first (nine days before the end of the
+generated days: it trains the first models, building their snapshots' features and labels), a week
+later (the weekly retrainings) and the day after (nothing to train: a plain daily date). The days
+between run untimed.
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ from campaignflow.synthetic.generate import ShopSpec, generate_shop
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--customers", type=int, default=20_000, help="customer base size")
-    parser.add_argument("--days", type=int, default=240, help="days of history")
+    parser.add_argument("--days", type=int, default=374, help="days generated (the 9th last is measured first)")
     args = parser.parse_args()
     from jobs import (
         build_audiences,
@@ -45,16 +51,36 @@ def main() -> None:
 
     root = Path(tempfile.mkdtemp(prefix="cf-bench-"))
     start = date(2024, 1, 1)
-    last = (start + timedelta(days=args.days - 1)).isoformat()
+    first = start + timedelta(days=args.days - 9)
     settings = Settings.under(root)
     rt = Runtime.from_settings(settings)
     timings: dict[str, Any] = {}
+    cpu: dict[str, float] = {}
 
     def timed(name: str, fn: Any, *a: Any) -> Any:
-        t = time.perf_counter()
+        t, c = time.perf_counter(), cpu_seconds()
         out = fn(*a)
-        timings[name] = round(time.perf_counter() - t, 1)
+        if name:
+            timings[name] = round(time.perf_counter() - t, 1)
+            cpu[name] = round(cpu_seconds() - c, 1)
         return out
+
+    def stages(day: str, label: str) -> dict[str, Any]:
+        """Every daily stage at ``day``, timed under ``label`` (untimed when it is empty)."""
+        named = (lambda name: f"{label}{name}") if label else (lambda name: "")
+        timed(named("ingest_day"), ingest.run, rt, day)
+        timed(named("validate_day"), validate_raw.run, rt, day)
+        timed(named("snapshot_contacts"), snapshot_contacts.run, rt, day)
+        timed(named("build_features"), build_features.run, rt, day)
+        timed(named("build_segments"), build_segments.run, rt, day)
+        trained = timed(named("train_churn"), train_churn.run, rt, day)
+        timed(named("train_recommender"), train_recommender.run, rt, day)
+        timed(named("recommend_products"), recommend_products.run, rt, day)
+        timed(named("score_customers"), score_customers.run, rt, day)
+        planned = timed(named("build_audiences (every campaign)"), build_audiences.run, rt, day)
+        for campaign in planned["campaigns"]:
+            timed(named(f"export_audience ({campaign})"), export_audience.run, rt, day, campaign)
+        return dict(trained)
 
     gen = timed(
         "generate",
@@ -63,31 +89,39 @@ def main() -> None:
         rt.landing,
         LocalStore(root / "truth"),
     )
-    timed("load_history", load_history.run, rt, None, (date.fromisoformat(last) - timedelta(days=1)).isoformat())
-    timed("ingest_day", ingest.run, rt, last)
-    timed("validate_day", validate_raw.run, rt, last)
-    timed("snapshot_contacts", snapshot_contacts.run, rt, last)
-    timed("build_features", build_features.run, rt, last)
-    timed("build_segments", build_segments.run, rt, last)
-    trained = timed("train_churn (incl. snapshots' features + labels)", train_churn.run, rt, last)
-    timed("train_recommender", train_recommender.run, rt, last)
-    timed("recommend_products", recommend_products.run, rt, last)
-    timed("score_customers", score_customers.run, rt, last)
-    planned = timed("build_audiences (every campaign)", build_audiences.run, rt, last)
-    for campaign in planned["campaigns"]:
-        timed(f"export_audience ({campaign})", export_audience.run, rt, last, campaign)
+    timed("load_history", load_history.run, rt, None, (first - timedelta(days=1)).isoformat())
+    trained = stages(first.isoformat(), "first date: ")  # trains the first models (snapshots' features + labels)
+    for k in range(1, 7):
+        stages((first + timedelta(days=k)).isoformat(), "")
+    stages((first + timedelta(days=7)).isoformat(), "a week later (weekly retrain): ")
+    stages((first + timedelta(days=8)).isoformat(), "the day after (nothing to train): ")
     report = {
         "benchmark": "pipeline",
         "customers": args.customers,
         "days": args.days,
         "rows": gen.rows,
         "seconds": timings,
+        "cpu_seconds": cpu,
         "model_metrics": trained["metrics"],
         "peak_rss_mib_python": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, python {platform.python_version()}",
     }
     print(json.dumps(report, indent=2))
     shutil.rmtree(root)
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process and its live children (the local Spark JVM), user + system."""
+    import psutil
+
+    me = psutil.Process()
+    total = sum(me.cpu_times()[:2])
+    for child in me.children(recursive=True):
+        try:
+            total += sum(child.cpu_times()[:2])
+        except psutil.Error:
+            pass
+    return total
 
 
 if __name__ == "__main__":

@@ -1,0 +1,145 @@
+"""Benchmark: the orchestration floor of the suite — its DAGs' shape with tasks that do nothing.
+
+python bench/bench_floor.py --backfill-days 30
+
+The three daily DAGs (``ingest_features``, ``train_models``, ``campaign_daily``) are rebuilt in a
+temporary DAGs folder with the same ids, task ids, dependencies, ``depends_on_past`` /
+``wait_for_downstream``, retries, priorities, mapped export (one per campaign in ``campaigns/``)
+and cluster policy (backfills in the backfill pool), but every task returns at once and every
+wait is a task that finds its partition at its first check. The same stack as
+``bench_orchestration.py`` (scheduler, DAG processor, API server, triggerer, LocalExecutor,
+PostgreSQL) then runs one date and a backfill of N dates, as that benchmark does. What the
+backfill takes here is a lower bound for the real suite's on this machine: Airflow's own cost of
+that many task instances, whatever the tasks do. ``backfill_machine_cpu_s`` is the CPU time every
+process of the machine used from creating the backfills to Airflow marking them completed (run it
+on an otherwise idle machine).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import signal
+import sys
+import tempfile
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.bench_orchestration import backfill, runs_span, task_rows, task_seconds
+from campaignflow.orchestration.dag_defaults import DAILY
+from tests.scheduler.stack import airflow_stack
+
+ROOT = Path(__file__).resolve().parents[1]
+
+FLOOR_DAGS = '''"""The suite's daily DAGs with tasks that do nothing (bench/bench_floor.py)."""
+from airflow.sdk import cross_downstream, dag, task
+
+from campaignflow.orchestration.dag_defaults import DEFAULT_ARGS, INGEST_ARGS, START_DATE
+
+CAMPAIGNS = {campaigns!r}
+
+
+def nothing(name, **kw):
+    @task(task_id=name, **kw)
+    def run(ds=None):
+        return {{"dt": ds}}
+
+    return run
+
+
+@dag(dag_id="ingest_features", schedule="@daily", start_date=START_DATE, catchup=False, max_active_runs=3,
+     default_args=INGEST_ARGS)
+def ingest_features():
+    validated = nothing("wait_for_landing")() >> nothing("ingest")() >> nothing("validate_raw")()
+    validated >> nothing("build_features", depends_on_past=True)() >> nothing("build_segments")()
+    validated >> nothing("snapshot_contacts", depends_on_past=True)()
+
+
+@dag(dag_id="train_models", schedule="@daily", start_date=START_DATE, catchup=False, max_active_runs=1,
+     default_args=DEFAULT_ARGS)
+def train_models():
+    wait = nothing("wait_for_orders")()
+    wait >> [nothing("train_churn", depends_on_past=True)(), nothing("train_recommender", depends_on_past=True)()]
+
+
+@dag(dag_id="campaign_daily", schedule="@daily", start_date=START_DATE, catchup=False, max_active_runs=1,
+     default_args=DEFAULT_ARGS)
+def campaign_daily():
+    @task(depends_on_past=True, wait_for_downstream=True)
+    def build_audiences(ds=None):
+        return CAMPAIGNS
+
+    @task(map_index_template="{{{{ campaign }}}}")
+    def export_audience(campaign, ds=None):
+        return {{"campaign": campaign}}
+
+    waits = [nothing("wait_for_features")(), nothing("wait_for_models")()]
+    nothing("validate_campaigns")() >> waits
+    models = [nothing("score_customers")(), nothing("recommend_products")()]
+    cross_downstream(waits, models)
+    audiences = build_audiences()
+    models >> audiences
+    export_audience.expand(campaign=audiences)
+
+
+ingest_features()
+train_models()
+campaign_daily()
+'''
+
+
+def machine_cpu_seconds() -> float:
+    """CPU-seconds every process of this machine has used since boot (Linux ``/proc/stat``)."""
+    fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(v) for v in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--backfill-days", type=int, default=30)
+    parser.add_argument("--max-active-runs", type=int, default=3, help="each backfill's runs in flight")
+    parser.add_argument("--out", type=Path, default=None, help="working folder (default: a temp folder)")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="a setting for the stack")
+    args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    root = args.out or Path(tempfile.mkdtemp(prefix="cf-bench-floor-"))
+    dags = root / "dags"
+    dags.mkdir(parents=True, exist_ok=True)
+    campaigns = sorted(p.stem for p in (ROOT / "campaigns").glob("*.yaml"))
+    (dags / "floor_suite.py").write_text(FLOOR_DAGS.format(campaigns=campaigns))
+    warm = date(2024, 1, 1)
+    daily, first = warm + timedelta(days=1), warm + timedelta(days=2)
+    last = warm + timedelta(days=1 + args.backfill_days)
+    result: dict[str, Any] = {"machine": f"{platform.machine()}, {os.cpu_count()} cores", "campaigns": campaigns}
+    env = {"AIRFLOW__CORE__DAGS_FOLDER": str(dags), **dict(item.split("=", 1) for item in args.set)}
+    with airflow_stack(root / "airflow", "LocalExecutor", env) as stack:
+        stack.start_dags(DAILY)
+        result["warm_up_first_date_s"] = round(backfill(stack, warm, warm, args.max_active_runs)[0], 1)
+        one = backfill(stack, daily, daily, args.max_active_runs)[0]
+        began, ended = runs_span(stack, daily)
+        rows = task_rows(stack, daily)
+        result["one_daily_run_s"] = round(ended - began, 1)
+        result["one_daily_run_as_backfill_s"] = round(one, 1)
+        result["one_daily_run_tasks"] = len(rows)
+        result["one_daily_run_task_s"] = task_seconds(rows)
+        print(json.dumps(result), flush=True)
+        if args.backfill_days:
+            cpu = machine_cpu_seconds()
+            many, many_marked = backfill(stack, first, last, args.max_active_runs)
+            result["backfill_machine_cpu_s"] = round(machine_cpu_seconds() - cpu, 1)  # until marked completed
+            result[f"backfill_{args.backfill_days}_days_s"] = round(many, 1)
+            result[f"backfill_{args.backfill_days}_days_marked_completed_s"] = round(many_marked, 1)
+            result["task_instances"] = sum(
+                len(task_rows(stack, first + timedelta(days=k))) for k in range(args.backfill_days)
+            )
+    print(json.dumps(result, indent=2), flush=True)
+
+
+if __name__ == "__main__":
+    main()
