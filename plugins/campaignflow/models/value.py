@@ -86,10 +86,15 @@ def _bgnbd_nll(params: np.ndarray, x: np.ndarray, t_x: np.ndarray, big_t: np.nda
     return float(-np.sum(a1 + a2 + np.logaddexp(a3, a4)))
 
 
+A_MIN = 1.0 + 1e-6  # expected_orders divides by a - 1: the model is fitted with a above 1
+
+
 def fit_bgnbd(x: np.ndarray, t_x: np.ndarray, big_t: np.ndarray) -> BgNbd:
-    """Maximum likelihood, L-BFGS-B on the log parameters bounded to e^±10. Where customers never
-    leave, a and b drift to infinity (the model's no-drop-out limit): the bound stops them in a few
-    hundred evaluations, where Nelder–Mead wandered for thousands (minutes on 80 k rows)."""
+    """Maximum likelihood, L-BFGS-B on the log parameters bounded to e^±10, and a to at least
+    :data:`A_MIN`. Where customers never leave, a and b drift to infinity (the model's no-drop-out
+    limit): the bound stops them in a few hundred evaluations, where Nelder–Mead wandered for
+    thousands (minutes on 80 k rows). Where the unconstrained optimum has a < 1, the bound lets r,
+    alpha and b fit around a = A_MIN, rather than a being raised after the fit."""
     from scipy.optimize import minimize
 
     res = minimize(
@@ -97,10 +102,10 @@ def fit_bgnbd(x: np.ndarray, t_x: np.ndarray, big_t: np.ndarray) -> BgNbd:
         np.log([0.5, 30.0, 1.5, 3.0]),
         args=(x, t_x, big_t),
         method="L-BFGS-B",
-        bounds=[(-10.0, 10.0)] * 4,
+        bounds=[(-10.0, 10.0), (-10.0, 10.0), (float(np.log(A_MIN)), 10.0), (-10.0, 10.0)],
     )
     r, alpha, a, b = np.exp(res.x)
-    return BgNbd(float(r), float(alpha), float(max(a, 1.0 + 1e-6)), float(b))
+    return BgNbd(float(r), float(alpha), float(max(a, A_MIN)), float(b))  # max: exp(log(A_MIN)) may round below
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,19 @@ def test_bgnbd_recovers_its_parameters_and_predicts_the_holdout() -> None:
     assert gone[0] < 0.2 * active[0]
 
 
+def test_bgnbd_fit_with_a_below_one_fits_the_others_around_the_bound() -> None:
+    """True a = 0.6: the likelihood's optimum has a < 1, where the expectation is undefined. Fitted
+    with a bounded at 1, r, alpha and b adjust and the holdout is predicted (raising a to 1 after an
+    unconstrained fit predicted 2,381 orders for 2,981)."""
+    true = BgNbd(r=1.2, alpha=60.0, a=0.6, b=2.0)
+    x, t_x, big_t, future = simulate_bgnbd(4000, true, 90, seed=5)
+    fit = fit_bgnbd(x, t_x, big_t)
+    assert fit.a > 1
+    predicted = fit.expected_orders(x, t_x, big_t, 90)
+    assert np.isfinite(predicted).all()
+    assert predicted.sum() == pytest.approx(future.sum(), rel=0.1)
+
+
 def test_bgnbd_fit_of_customers_who_never_leave_ends_soon_and_predicts(monkeypatch: pytest.MonkeyPatch) -> None:
     """No drop-out at all: a and b run towards their bound in a few hundred evaluations and the
     holdout is still predicted (Nelder–Mead stopped at a degenerate point here: 353 of 3,945 orders)."""
