@@ -20,8 +20,11 @@ Produces the assets `campaignflow.raw.*`, `campaignflow.features.customer`,
 partition (`extra.dt`). `train_models` and `campaign_daily` wait for these partitions.
 **build_features** and **snapshot_contacts** depend on their previous run (D's feature state and
 contact snapshot grow from D-1's), so runs of several dates ingest and validate in parallel while
-features and contacts are built in date order. Its tasks have a higher priority weight (every
-date's critical path starts here). Backfill runs use the `campaignflow_backfill` pool.
+features and contacts are built in date order. In a backfill, **build_features** also builds the
+following dates whose raw days are validated already (up to `CAMPAIGNFLOW_BACKFILL_AHEAD_DAYS`, 10)
+in one pass from D's state; their own runs find them built from the same inputs and claim them. Its
+tasks have a higher priority weight (every date's critical path starts here). Backfill runs use the
+`campaignflow_backfill` pool.
 """
 
 from __future__ import annotations
@@ -65,11 +68,12 @@ def ingest_features() -> None:
         return run_job("snapshot_contacts", str(ds), outlet_events=outlet_events, outlets=[assets.CONTACTS])
 
     @task(outlets=[assets.CUSTOMER_DAY, assets.FEATURES], depends_on_past=True)  # D's state grows from D-1's
-    def build_features(ds: str | None = None, outlet_events: Any = None) -> dict[str, Any]:
-        from campaignflow.orchestration.tasks import run_job
+    def build_features(ds: str | None = None, dag_run: Any = None, outlet_events: Any = None) -> dict[str, Any]:
+        from campaignflow.orchestration.tasks import ahead_days, run_job
 
         outlets = [assets.CUSTOMER_DAY, assets.FEATURES]
-        return run_job("build_features", str(ds), outlet_events=outlet_events, outlets=outlets)
+        ahead = ahead_days(dag_run)  # a backfill's feature build also builds the validated dates after D
+        return run_job("build_features", str(ds), outlet_events=outlet_events, outlets=outlets, ahead=ahead)
 
     @task(outlets=[assets.SEGMENTS])
     def build_segments(ds: str | None = None, outlet_events: Any = None) -> dict[str, Any]:

@@ -8,7 +8,12 @@
 3. ``features/customer/dt=D`` from the state, validated (GX) before commit: a failing partition is
    quarantined with a report and nothing downstream runs.
 4. Later feature dates already built from data that has since changed (a late correction for an
-   old day) are rebuilt in order, each incrementally from the one before.
+   old day) are rebuilt, in one pass from the state before them (:func:`build_range`).
+5. In a backfill (``ahead`` > 0), the following dates whose raw days are validated already are
+   built too, in the same pass: one job for their daily aggregates, one for their states, one
+   staging their features, each date then validated and committed in order. Their features are
+   marked as built ahead; the run of such a date claims them instead of building them again
+   (:mod:`campaignflow.io.ahead`), so the lake ends as date by date.
 """
 
 from __future__ import annotations
@@ -18,9 +23,10 @@ import time
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
-from campaignflow.errors import BatchRejected, MissingPartition
+from campaignflow.errors import BatchRejected, MissingPartition, PermanentError
 from campaignflow.features.lineage import RawInputs, changed_days, raw_inputs
-from campaignflow.io import datasets
+from campaignflow.io import ahead, datasets
+from campaignflow.io.lake import Lake
 from campaignflow.jobcli import date_job
 from campaignflow.runtime import Runtime
 
@@ -30,20 +36,177 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def run(rt: Runtime, ds: str, known: RawInputs | None = None) -> dict[str, Any]:
-    """Features as of ``ds``, and later dates rebuilt whose inputs changed (``known``: raw inputs read already)."""
+def run(rt: Runtime, ds: str, known: RawInputs | None = None, ahead: int = 0) -> dict[str, Any]:
+    """Features as of ``ds``, later dates rebuilt whose inputs changed (``known``: raw inputs read
+    already), and up to ``ahead`` following dates whose raw days are validated built ahead."""
     later = rt.lake.committed_dates(datasets.FEATURE_STATE, start=_next(ds))
-    inputs = raw_inputs(rt.lake, max([ds, *later]), known)
-    result = build(rt, ds, inputs.up_to(ds))
+    following = validated_days_after(rt.lake, ds, ahead)
+    inputs = raw_inputs(rt.lake, max([ds, *later, *following]), known)
+    result = claim(rt, ds, inputs.up_to(ds)) or build(rt, ds, inputs.up_to(ds))
     rebuilt = []
     for dt in later:
         recorded = rt.lake.manifest(datasets.FEATURE_STATE.at(dt))["meta"].get("inputs", {})
         if changed_days(recorded, inputs.up_to(dt).fingerprints):
-            build(rt, dt, inputs.up_to(dt))
             rebuilt.append(dt)
     if rebuilt:
+        build_dates(rt, rebuilt, inputs)
         log.info("rebuilt %d later feature date(s) built from data that has changed: %s", len(rebuilt), rebuilt)
-    return {**result, "rebuilt_later": rebuilt}
+    not_built = following[: next((k for k, d in enumerate(following) if d in later), len(following))]
+    return {**result, "rebuilt_later": rebuilt, "built_ahead": build_ahead(rt, ds, not_built, inputs)}
+
+
+def validated_days_after(lake: Lake, ds: str, limit: int) -> list[str]:
+    """Up to ``limit`` consecutive days after ``ds`` whose raw orders are committed and nothing is
+    staged (their validation has finished)."""
+    days = ahead.following_days(ds, limit)
+    if not days:
+        return []
+    committed = set(lake.committed_dates(datasets.raw("orders"), days[0], days[-1]))
+    staged = {d for t in datasets.RAW_TABLES for d in lake.committed_dates(datasets.staging(t), days[0], days[-1])}
+    ready = [d in committed and d not in staged for d in days]
+    return days[: ready.index(False)] if False in ready else days
+
+
+def build_ahead(rt: Runtime, ds: str, days: list[str], inputs: RawInputs) -> list[str]:
+    """Build ``days`` (consecutive after ``ds``, whose state was just built) in one pass, marked as
+    built ahead by ``ds``; a date that fails stops it (its own run reports it). The dates built."""
+    built: list[str] = []
+    for part in _same_tables(days, inputs) if days else []:
+        try:
+            built += [r["dt"] for r in build_range(rt, part, inputs.up_to(part[-1]), ahead_of=ds)]
+        except PermanentError as err:
+            committed = [d for d in part if ahead.built_by(rt.lake, datasets.CUSTOMER_FEATURES.at(d)) == ds]
+            log.warning("building ahead of %s stopped after %s: %s (its own run will report it)", ds, committed, err)
+            return built + committed
+    if built:
+        log.info("built %d date(s) ahead of %s: %s", len(built), ds, _some(built))
+    return built
+
+
+def claim(rt: Runtime, ds: str, inputs: RawInputs) -> dict[str, Any] | None:
+    """The result of ``ds`` when an earlier date's run built its features ahead from these very
+    inputs (claimed: the mark removed, the data kept); None when ``ds`` must be built."""
+    if not rt.lake.is_committed(datasets.FEATURE_STATE.at(ds)):
+        return None
+    claimed = ahead.claim(rt.lake, datasets.CUSTOMER_FEATURES.at(ds), ahead.digest(inputs.fingerprints))
+    if claimed is None:
+        return None
+    manifest, builder = claimed
+    meta = manifest["meta"]
+    log.info("features %s: built ahead by the run of %s from the same inputs, claimed", ds, builder)
+    return {
+        "dt": ds,
+        "customers": int(manifest["rows"]),
+        "mode": meta["mode"],
+        "reason": meta["reason"],
+        "daily_built": 0,
+        "absent_tables": meta["absent_tables"],
+        "warnings": len(meta["warnings"]),
+        "seconds": 0.0,
+        "validation_seconds": 0.0,
+        "built_ahead_by": builder,
+    }
+
+
+def build_dates(rt: Runtime, dates: list[str], inputs: RawInputs) -> None:
+    """Build the features of several dates (sorted; ``inputs`` up to the last at least): each run of
+    consecutive dates whose day before has a current state in one pass (:func:`build_range`), any
+    other date on its own first (:func:`build`)."""
+    for run_ in _consecutive(dates):
+        previous = _previous(run_[0])
+        if not _current_state(rt, previous, inputs):
+            build(rt, run_[0], inputs.up_to(run_[0]))
+            run_ = run_[1:]
+        for part in _same_tables(run_, inputs):
+            build_range(rt, part, inputs.up_to(part[-1]))
+
+
+def build_range(rt: Runtime, dates: list[str], inputs: RawInputs, ahead_of: str | None = None) -> list[dict[str, Any]]:
+    """States and features of consecutive ``dates`` in one pass from the current state of the day
+    before (:func:`~campaignflow.features.state.advance_range`): one job for the daily aggregates,
+    one for the states, one staging the features; each date's features then validated and
+    committed in order, with the same partitions and manifests as :func:`build` date by date.
+
+    Raises:
+        BatchRejected: a date's features failed validation (quarantined; the dates after it are not
+            committed, their states are).
+    """
+    from campaignflow.features.state import advance_range, features_from_state, range_source_dates
+    from campaignflow.io.spark import read_dates, stage_partitions, write_partitions
+
+    lake, started = rt.lake, time.monotonic()
+    previous = _previous(dates[0])
+    recorded = lake.manifest(datasets.FEATURE_STATE.at(previous))["meta"].get("inputs")
+    built_days = ensure_daily(rt, inputs, recorded)
+    prev_state = read_dates(lake, datasets.FEATURE_STATE, [previous])
+    assert prev_state is not None
+    sources = [d for d in range_source_dates(dates) if lake.is_committed(datasets.CUSTOMER_DAY.at(d))]
+    rows = read_dates(lake, datasets.CUSTOMER_DAY, sources)
+    states = advance_range(prev_state.drop("dt"), rows if rows is not None else _no_rows(), dates)
+    reasons = {d: f"state of {_previous(d)} + day {d}" for d in dates}
+    meta = {d: {"inputs": inputs.up_to(d).fingerprints, "mode": "incremental", "reason": reasons[d]} for d in dates}
+    write_partitions(lake, datasets.FEATURE_STATE, states, dates, meta)
+    log.info("feature states %s … %s: %d dates in one pass (incremental)", dates[0], dates[-1], len(dates))
+
+    from pyspark.sql import functions as F
+
+    committed = read_dates(lake, datasets.FEATURE_STATE, dates)
+    assert committed is not None
+    present = inputs.present  # the same for every date (build_dates splits where it changes)
+    # never null, as the literal date of a single date's build is: the same Parquet schema and bytes
+    as_of = F.coalesce(F.to_date("dt"), F.lit(date.fromisoformat(dates[0])))
+    features = features_from_state(committed, as_of, present, leading=("dt",))
+    batch, staged = stage_partitions(lake, datasets.CUSTOMER_FEATURES, features, dates)
+    results = []
+    try:
+        for dt in dates:
+            source, rows_out = staged[dt]
+            mark = ahead.digest(inputs.up_to(dt).fingerprints)
+            results.append(
+                _check_and_commit(
+                    rt, dt, source, rows_out, present, "incremental", reasons[dt], 0, built_ahead=(ahead_of, mark)
+                )
+            )
+    finally:
+        lake.store.delete_prefix(batch)
+    log.info(
+        "features %s … %s: %d dates, %d daily aggregate(s) built, %.1f s",
+        dates[0],
+        dates[-1],
+        len(dates),
+        len(built_days),
+        time.monotonic() - started,
+    )
+    return results
+
+
+def _current_state(rt: Runtime, dt: str, inputs: RawInputs) -> bool:
+    """The state of ``dt`` is committed and was built from today's raw data up to ``dt``."""
+    ref = datasets.FEATURE_STATE.at(dt)
+    if not rt.lake.is_committed(ref):
+        return False
+    return not changed_days(rt.lake.manifest(ref)["meta"].get("inputs", {}), inputs.up_to(dt).fingerprints)
+
+
+def _consecutive(dates: list[str]) -> list[list[str]]:
+    runs: list[list[str]] = []
+    for d in dates:
+        if runs and _next(runs[-1][-1]) == d:
+            runs[-1].append(d)
+        else:
+            runs.append([d])
+    return runs
+
+
+def _same_tables(dates: list[str], inputs: RawInputs) -> list[list[str]]:
+    """``dates`` split where the set of exported raw tables changes (features differ in nulls)."""
+    parts: list[list[str]] = []
+    for d in dates:
+        if parts and inputs.up_to(d).present == inputs.up_to(parts[-1][-1]).present:
+            parts[-1].append(d)
+        else:
+            parts.append([d])
+    return parts
 
 
 def build(rt: Runtime, ds: str, inputs: RawInputs) -> dict[str, Any]:
@@ -83,10 +246,30 @@ def build(rt: Runtime, ds: str, inputs: RawInputs) -> dict[str, Any]:
     assert committed_state is not None
     present = inputs.present
     features = features_from_state(committed_state.drop("dt"), as_of, present)
-    ref = datasets.CUSTOMER_FEATURES.at(ds)
-    staged, rows_out = stage_frame(lake, ref, features)
+    staged, rows_out = stage_frame(lake, datasets.CUSTOMER_FEATURES.at(ds), features)
+    return _check_and_commit(rt, ds, staged, rows_out, present, mode, reason, len(built_days), started)
+
+
+def _check_and_commit(
+    rt: Runtime,
+    ds: str,
+    staged: str,
+    rows_out: int,
+    present: set[str],
+    mode: str,
+    reason: str,
+    daily_built: int,
+    started: float | None = None,
+    built_ahead: tuple[str | None, str] = (None, ""),
+) -> dict[str, Any]:
+    """Validate a date's staged features, then commit them or quarantine them with a report.
+
+    Raises:
+        BatchRejected: the features failed validation (quarantined, nothing committed).
+    """
+    lake = rt.lake
     validation_started = time.monotonic()
-    report = _validate(rt, staged, present, previous)
+    report = _validate(rt, staged, present, _previous(ds))
     validation_seconds = round(time.monotonic() - validation_started, 1)
     meta = {
         "mode": mode,
@@ -94,6 +277,7 @@ def build(rt: Runtime, ds: str, inputs: RawInputs) -> dict[str, Any]:
         "absent_tables": sorted(set(datasets.RAW_TABLES) - present),
         "warnings": [w.to_dict() for w in report.warnings],
     }
+    meta = ahead.marked(meta, *built_ahead)  # (by, inputs digest): marked when built ahead
     if not report.success:
         target = datasets.FEATURES_QUARANTINE.at(ds)
         uri = lake.quarantine(target, staged, {**report.to_dict(), "dt": ds})
@@ -104,14 +288,14 @@ def build(rt: Runtime, ds: str, inputs: RawInputs) -> dict[str, Any]:
             report.to_dict(),
             remedy="look at the report; fix the raw data or the feature code and re-run the date",
         )
-    lake.commit(ref, staged, rows_out, meta)
-    seconds = round(time.monotonic() - started, 1)
+    lake.commit(datasets.CUSTOMER_FEATURES.at(ds), staged, rows_out, meta)
+    seconds = round(time.monotonic() - (started if started is not None else validation_started), 1)
     log.info(
         "features %s: %d customers, %s, %d daily aggregate(s) built, %.1f s (validation %.1f s)",
         ds,
         rows_out,
         mode,
-        len(built_days),
+        daily_built,
         seconds,
         validation_seconds,
     )
@@ -120,7 +304,7 @@ def build(rt: Runtime, ds: str, inputs: RawInputs) -> dict[str, Any]:
         "customers": rows_out,
         "mode": mode,
         "reason": reason,
-        "daily_built": len(built_days),  # not in the manifest: a re-run must commit the same partition
+        "daily_built": daily_built,  # not in the manifest: a re-run must commit the same partition
         "absent_tables": meta["absent_tables"],
         "warnings": len(report.warnings),
         "seconds": seconds,

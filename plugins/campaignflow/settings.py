@@ -52,6 +52,8 @@ class Settings:
         snapshot_count: how many snapshots a training set spans (test, validation, train).
         promotion_margin: test-AUC margin a challenger must beat the champion by.
         churn_candidates: the churn models trained and compared at each retrain.
+        backfill_ahead_days: in a backfill, how many following dates (raw validated) a feature build
+            also builds in its Spark session (0: each date by its own run only).
     """
 
     lake_uri: str
@@ -72,6 +74,7 @@ class Settings:
     recommend_horizon_days: int = 28
     recommend_exclude_bought_days: int = 0  # 0: recommend what they bought before, too (buy again)
     global_control_fraction: float = 0.0  # share of customers held out of every campaign (0: none)
+    backfill_ahead_days: int = 10
 
     @classmethod
     def under(cls, root: str | Path, **overrides: Any) -> Settings:
@@ -109,6 +112,7 @@ class Settings:
             recommend_horizon_days=_positive(env, "RECOMMEND_HORIZON_DAYS", 28),
             recommend_exclude_bought_days=int(env.get(f"{ENV_PREFIX}RECOMMEND_EXCLUDE_BOUGHT_DAYS", "0")),
             global_control_fraction=_share(env, "GLOBAL_CONTROL_FRACTION", 0.0),
+            backfill_ahead_days=_at_least_zero(env, "BACKFILL_AHEAD_DAYS", 10),
         )
 
 
@@ -132,11 +136,19 @@ def _encryption(value: str) -> str | None:
 
 
 def _positive(env: Mapping[str, str], name: str, default: int) -> int:
+    return _at_least(env, name, default, 1)
+
+
+def _at_least_zero(env: Mapping[str, str], name: str, default: int) -> int:
+    return _at_least(env, name, default, 0)
+
+
+def _at_least(env: Mapping[str, str], name: str, default: int, least: int) -> int:
     from campaignflow.errors import ConfigError
 
     value = int(env.get(f"{ENV_PREFIX}{name}", str(default)))
-    if value < 1:
-        raise ConfigError(f"{ENV_PREFIX}{name} must be >= 1, got {value}")
+    if value < least:
+        raise ConfigError(f"{ENV_PREFIX}{name} must be >= {least}, got {value}")
     return value
 
 

@@ -8,9 +8,12 @@ a projection of it (:func:`features_from_state`).
 * :func:`fold` builds the state as of D from scratch from all daily rows up to D (first run, gaps,
   late corrections);
 * :func:`advance` moves the state of D-1 to D reading only day D's rows and the rows of the few
-  days that leave a window at D: cost O(one day's data + customers), not O(history).
+  days that leave a window at D: cost O(one day's data + customers), not O(history);
+* :func:`advance_range` gives the states of several consecutive dates in one pass from the state of
+  the day before the first (backfills, rebuilding the dates after a late correction): each day's
+  movement summed cumulatively, so a range costs about one Spark job, not one per date.
 
-Both give the same state: windows are exact integer/decimal sums (adding day D and subtracting
+All give the same state: windows are exact integer/decimal sums (adding day D and subtracting
 day D-w is exact) and the inter-purchase sums extend because orders arrive on their own day.
 """
 
@@ -53,8 +56,8 @@ def _counter_type(name: str) -> str:
     return MONEY if name in MONEY_COUNTERS else "bigint"
 
 
-def _partial(rows: DataFrame) -> DataFrame:
-    """Everything but the windows, from a set of daily rows: per customer."""
+def _partial(rows: DataFrame, keys: tuple[str, ...] = ("customer_id",)) -> DataFrame:
+    """Everything but the windows, from a set of daily rows: per customer (or per ``keys``)."""
     from pyspark.sql import functions as F
 
     orders = F.coalesce(F.col("orders"), F.lit(0)) > 0
@@ -65,28 +68,28 @@ def _partial(rows: DataFrame) -> DataFrame:
         *[F.max(F.when(F.col(c) > 0, F.col("day"))).alias(f"last_{c}_day") for c in EVENT_COUNTERS],
         F.array_sort(F.array_distinct(F.flatten(F.collect_list("products")))).alias("products"),
     ]
-    base = rows.groupBy("customer_id").agg(*aggs)
+    base = rows.groupBy(*keys).agg(*aggs)
     categories = (
-        rows.select("customer_id", F.explode("category_units").alias("category", "units"))
-        .groupBy("customer_id", "category")
+        rows.select(*keys, F.explode("category_units").alias("category", "units"))
+        .groupBy(*keys, "category")
         .agg(F.sum("units").alias("units"))
-        .groupBy("customer_id")
+        .groupBy(*keys)
         .agg(F.map_from_entries(F.array_sort(F.collect_list(F.struct("category", "units")))).alias("category_units"))
     )
     # Gaps between consecutive distinct order days; same-day repeat orders add gaps of 0.
-    days = rows.where(orders).select("customer_id", "day").distinct()
+    days = rows.where(orders).select(*keys, "day").distinct()
     from pyspark.sql.window import Window
 
-    gap = F.datediff(F.col("day"), F.lag("day").over(Window.partitionBy("customer_id").orderBy("day")))
+    gap = F.datediff(F.col("day"), F.lag("day").over(Window.partitionBy(*keys).orderBy("day")))
     gaps = (
-        days.select("customer_id", gap.cast("bigint").alias("gap"))
-        .groupBy("customer_id")
+        days.select(*keys, gap.cast("bigint").alias("gap"))
+        .groupBy(*keys)
         .agg(
             F.coalesce(F.sum("gap"), F.lit(0)).alias("gap_sum"),
             F.coalesce(F.sum(F.col("gap") * F.col("gap")), F.lit(0)).alias("gap_sq_sum"),
         )
     )
-    return base.join(categories, "customer_id", "left").join(gaps, "customer_id", "left")
+    return base.join(categories, list(keys), "left").join(gaps, list(keys), "left")
 
 
 def _window_sums(rows: DataFrame, as_of: date) -> DataFrame:
@@ -113,18 +116,8 @@ def advance(previous: DataFrame, rows: DataFrame, as_of: date) -> DataFrame:
     """The state as of D from the state as of D-1 and the daily rows of :func:`window_source_dates`."""
     from pyspark.sql import functions as F
 
-    d, today = F.lit(as_of), F.col("dt") == F.lit(as_of.isoformat())
-    earlier = F.col("dt") < F.lit(as_of.isoformat())
-    deltas = []
-    for name, (windows, total) in COUNTERS.items():
-        for w in windows:
-            age = F.datediff(d, F.col("day"))
-            entering = F.sum(F.when(today & (age < w), F.col(name)))
-            leaving = F.sum(F.when(earlier & (age == w), F.col(name)))
-            deltas.append((F.coalesce(entering, F.lit(0)) - F.coalesce(leaving, F.lit(0))).alias(f"{name}_{w}d"))
-        if total:
-            deltas.append(F.sum(F.when(today, F.col(name))).alias(f"{name}_total"))
-    delta = rows.groupBy("customer_id").agg(*deltas)
+    today = F.col("dt") == F.lit(as_of.isoformat())
+    delta = rows.groupBy("customer_id").agg(*_deltas(F.lit(as_of), F.col("dt")))
     news = _partial(rows.where(today))
     p = previous.alias("p")
     joined = p.join(delta.alias("w"), "customer_id", "full").join(news.alias("n"), "customer_id", "full")
@@ -152,6 +145,106 @@ def advance(previous: DataFrame, rows: DataFrame, as_of: date) -> DataFrame:
         (add("gap_sq_sum", "n") + F.coalesce(bridge * bridge, F.lit(0))).alias("gap_sq_sum"),
     ]
     return _shape(joined.select(*cols))
+
+
+def _deltas(as_of: Column, dt: Column) -> list[Column]:
+    """Aggregates of daily rows: how each windowed counter and total moves from the day before
+    ``as_of`` to ``as_of`` (rows of partition ``as_of`` enter, rows ``w`` days old from earlier
+    partitions leave window ``w``); ``dt`` is the rows' partition date as a string."""
+    from pyspark.sql import functions as F
+
+    day = F.date_format(as_of, "yyyy-MM-dd")
+    today, earlier, age = dt == day, dt < day, F.datediff(as_of, F.col("day"))
+    deltas = []
+    for name, (windows, total) in COUNTERS.items():
+        for w in windows:
+            entering = F.sum(F.when(today & (age < w), F.col(name)))
+            leaving = F.sum(F.when(earlier & (age == w), F.col(name)))
+            deltas.append((F.coalesce(entering, F.lit(0)) - F.coalesce(leaving, F.lit(0))).alias(f"{name}_{w}d"))
+        if total:
+            deltas.append(F.sum(F.when(today, F.col(name))).alias(f"{name}_total"))
+    return deltas
+
+
+def range_source_dates(dates: list[str]) -> list[str]:
+    """Daily partitions :func:`advance_range` reads for ``dates``: those :func:`advance` reads for each."""
+    return sorted({d for as_of in dates for d in window_source_dates(date.fromisoformat(as_of))})
+
+
+def advance_range(previous: DataFrame, rows: DataFrame, dates: list[str]) -> DataFrame:
+    """The states as of each of ``dates`` (consecutive days, a string ``dt`` column) from the state
+    of the day before the first and the daily rows of :func:`range_source_dates`, in one pass.
+
+    The same states as :func:`advance` applied date after date: every day's movement of the
+    counters (:func:`_deltas`, grouped by customer and day) summed cumulatively onto the previous
+    state; first/last days as running minima/maxima; products and category units as running unions
+    and sums; the inter-purchase sums extended by each day's own gaps and its bridge from the last
+    order day before it. A customer appears from the first day they have rows on.
+    """
+    from pyspark.sql import functions as F
+    from pyspark.sql.window import Window
+
+    spark = rows.sparkSession
+    first, last = date.fromisoformat(dates[0]), date.fromisoformat(dates[-1])
+    if [date.fromisoformat(d) for d in dates] != [first + timedelta(days=k) for k in range(len(dates))]:
+        raise ValueError(f"advance_range needs consecutive days, got {dates}")
+    rows = rows.where(F.col("dt") <= F.lit(dates[-1]))
+    in_range = F.col("as_of").between(F.lit(first), F.lit(last)) & (F.col("as_of") >= F.to_date("dt"))
+    # each row moves the counters on the day it arrives and on each day it leaves a window
+    moves = F.array_distinct(F.array(F.to_date("dt"), *[F.date_add("day", w) for w in WINDOWS]))
+    exploded = rows.withColumn("as_of", F.explode(moves)).where(in_range)
+    delta = exploded.groupBy("customer_id", "as_of").agg(*_deltas(F.col("as_of"), F.col("dt")))
+    arrived = rows.where(F.col("dt") >= F.lit(dates[0])).withColumn("as_of", F.to_date("dt"))
+    news = _partial(arrived, ("customer_id", "as_of"))
+    born = delta.select("customer_id", "as_of").unionByName(news.select("customer_id", "as_of"))
+    born = born.groupBy("customer_id").agg(F.min("as_of").alias("born"))
+    days = spark.createDataFrame([(d,) for d in dates], "dt string").select(F.to_date("dt").alias("as_of"))
+    p = previous.select(*[F.col(c).alias(f"p_{c}") if c != "customer_id" else F.col(c) for c in previous.columns])
+    customers = p.select("customer_id", F.lit(True).alias("in_previous")).join(born, "customer_id", "full")
+    grid = (
+        customers.crossJoin(days)
+        .where(F.coalesce(F.col("in_previous"), F.lit(False)) | (F.col("as_of") >= F.col("born")))
+        .join(p, "customer_id", "left")
+        .join(delta.alias("w"), ["customer_id", "as_of"], "left")
+        .join(news.alias("n"), ["customer_id", "as_of"], "left")
+    )
+    upto = Window.partitionBy("customer_id").orderBy("as_of").rowsBetween(Window.unboundedPreceding, Window.currentRow)
+    before = Window.partitionBy("customer_id").orderBy("as_of").rowsBetween(Window.unboundedPreceding, -1)
+
+    def running(col: str, source: str) -> Column:
+        return F.coalesce(F.col(f"p_{col}"), F.lit(0)) + F.coalesce(
+            F.sum(F.col(f"{source}.{col}")).over(upto), F.lit(0)
+        )
+
+    cols = [F.date_format("as_of", "yyyy-MM-dd").alias("dt"), F.col("customer_id")]
+    cols += [running(c, "w").alias(c) for c in state_counter_columns()]
+    cols += [
+        F.least("p_first_order_day", F.min("n.first_order_day").over(upto)).alias("first_order_day"),
+        F.greatest("p_last_order_day", F.max("n.last_order_day").over(upto)).alias("last_order_day"),
+        F.least("p_first_seen", F.min("n.first_seen").over(upto)).alias("first_seen"),
+        *[
+            F.greatest(f"p_last_{c}_day", F.max(f"n.last_{c}_day").over(upto)).alias(f"last_{c}_day")
+            for c in EVENT_COUNTERS
+        ],
+        F.array_sort(
+            F.array_distinct(F.concat(_or_empty("p_products"), F.flatten(F.collect_list("n.products").over(upto))))
+        ).alias("products"),
+        F.aggregate(
+            F.collect_list("n.category_units").over(upto),
+            _or_empty_map("p_category_units"),
+            lambda acc, m: F.map_zip_with(acc, m, lambda _k, a, b: F.coalesce(a, F.lit(0)) + F.coalesce(b, F.lit(0))),
+        ).alias("category_units"),
+    ]
+    last_before = F.greatest("p_last_order_day", F.max("n.last_order_day").over(before))
+    bridge = F.datediff(F.col("n.first_order_day"), last_before).cast("bigint")  # null unless both
+    gap_step = F.coalesce(F.col("n.gap_sum"), F.lit(0)) + F.coalesce(bridge, F.lit(0))
+    gap_sq_step = F.coalesce(F.col("n.gap_sq_sum"), F.lit(0)) + F.coalesce(bridge * bridge, F.lit(0))
+    steps = grid.select("*", gap_step.alias("_gap"), gap_sq_step.alias("_gap_sq"))
+    cols += [
+        (F.coalesce(F.col("p_gap_sum"), F.lit(0)) + F.sum("_gap").over(upto)).alias("gap_sum"),
+        (F.coalesce(F.col("p_gap_sq_sum"), F.lit(0)) + F.sum("_gap_sq").over(upto)).alias("gap_sq_sum"),
+    ]
+    return _shape(steps.select(*cols), ("dt",))
 
 
 def _or_empty(col: str) -> Column:
@@ -183,11 +276,12 @@ def state_types() -> dict[str, str]:
     return types
 
 
-def _shape(frame: DataFrame) -> DataFrame:
-    """Fixed column order and types, zeros for absent counters and empty collections."""
+def _shape(frame: DataFrame, leading: tuple[str, ...] = ()) -> DataFrame:
+    """Fixed column order and types, zeros for absent counters and empty collections, category
+    units in key order (so every way of building a state writes the same map)."""
     from pyspark.sql import functions as F
 
-    out = []
+    out = [F.col(c) for c in leading]
     zero_if_absent = {*state_counter_columns(), "gap_sum", "gap_sq_sum"}
     for name, type_ in state_types().items():
         col = F.col(name)
@@ -196,20 +290,23 @@ def _shape(frame: DataFrame) -> DataFrame:
         elif name == "products":
             col = _or_empty(name)
         elif name == "category_units":
-            col = _or_empty_map(name)
+            col = F.map_from_entries(F.array_sort(F.map_entries(_or_empty_map(name))))
         out.append(col.cast(type_).alias(name))
     return frame.select(*out)
 
 
-def features_from_state(state: DataFrame, as_of: date, present: set[str]) -> DataFrame:
+def features_from_state(
+    state: DataFrame, as_of: date | Column, present: set[str], leading: tuple[str, ...] = ()
+) -> DataFrame:
     """The catalogue's features as of D; ``present`` are the raw tables the shop has exported by D.
 
     Customers are those known by D: ordered, or in the customer export. Features of a table the
-    shop does not export are null.
+    shop does not export are null. ``as_of`` is a date, or a column of states of several dates
+    (whose ``leading`` columns, e.g. ``dt``, are kept first).
     """
     from pyspark.sql import functions as F
 
-    d = F.lit(as_of)
+    d = F.lit(as_of) if isinstance(as_of, date) else as_of
     first_seen = F.least("first_seen", "first_order_day")
     s = state.where(first_seen.isNotNull())
 
@@ -261,7 +358,7 @@ def features_from_state(state: DataFrame, as_of: date, present: set[str]) -> Dat
             F.round(F.col("return_amount_365d").cast("double") / F.col("monetary_365d").cast("double"), 6),
         ),
     }
-    cols = [F.col("customer_id"), d.alias("as_of")]
+    cols = [*[F.col(c) for c in leading], F.col("customer_id"), d.alias("as_of")]
     for name in FEATURE_COLUMNS:
         col = f[name]
         if not required_tables(name) <= present:

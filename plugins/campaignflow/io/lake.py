@@ -193,6 +193,12 @@ class Lake:
         files = {"part-00000.parquet": frame_to_parquet(frame, schema)}
         return self.write_files(ref, files, len(frame), meta, control)
 
+    def replace_meta(self, ref: PartitionRef, meta: Mapping[str, Any]) -> dict[str, Any]:
+        """Rewrite a committed partition's manifest with ``meta``; its data and _SUCCESS stay (one write)."""
+        manifest = {**self.manifest(ref), "meta": dict(meta)}
+        self.store.write_bytes(f"{ref.key}/{MANIFEST}", _dumps(manifest))
+        return manifest
+
     # -- reading -------------------------------------------------------------------------------
     def is_committed(self, ref: PartitionRef) -> bool:
         return self.store.exists(f"{ref.key}/{SUCCESS}")

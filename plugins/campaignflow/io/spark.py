@@ -164,27 +164,40 @@ def write_partitions(
     meta: dict[str, dict[str, object]] | None = None,
     sort_by: tuple[str, ...] = ("customer_id",),
 ) -> dict[str, int]:
-    """Write a frame with a ``dt`` column as one committed partition per date, in one Spark job.
+    """Write a frame with a ``dt`` column as one committed partition per date, in one Spark job
+    (:func:`stage_partitions`). Returns the row count per date."""
+    batch, staged = stage_partitions(lake, dataset, frame, dates, sort_by)
+    for dt, (source, count) in staged.items():
+        lake.commit(dataset.at(dt), source, count, (meta or {}).get(dt))
+    lake.store.delete_prefix(batch)
+    return {dt: count for dt, (_, count) in staged.items()}
+
+
+def stage_partitions(
+    lake: Lake, dataset: Dataset, frame: DataFrame, dates: list[str], sort_by: tuple[str, ...] = ("customer_id",)
+) -> tuple[str, dict[str, tuple[str, int]]]:
+    """Stage a frame with a ``dt`` column as one partition per date, in one Spark job: the batch's
+    staging prefix (delete it when done) and, per date, the staged prefix to commit and its rows.
 
     Each date's rows go to one sorted file (deterministic bytes); a date without rows gets an
-    empty file with the frame's schema. Returns the row count per date.
+    empty file with the frame's schema.
     """
     from pyspark.sql import functions as F
 
-    staged = lake.stage(dataset.at("batch"))
+    batch = lake.stage(dataset.at("batch"))
     out = frame.where(F.col("dt").isin(dates)).repartition("dt").sortWithinPartitions("dt", *sort_by).cache()
     counts = {row["dt"]: int(row["count"]) for row in out.groupBy("dt").count().collect()}
-    out.write.mode("overwrite").partitionBy("dt").parquet(lake.staging_dir(staged))
+    out.write.mode("overwrite").partitionBy("dt").parquet(lake.staging_dir(batch))
     empty = [d for d in dates if d not in counts]
     if empty:
-        out.drop("dt").limit(0).coalesce(1).write.mode("overwrite").parquet(lake.staging_dir(f"{staged}/empty"))
+        out.drop("dt").limit(0).coalesce(1).write.mode("overwrite").parquet(lake.staging_dir(f"{batch}/empty"))
+    staged = {}
     for dt in dates:
-        source = f"{staged}/dt={dt}"
-        if dt not in counts:  # the empty file is copied to each empty date, then committed there
-            for key in lake.store.list_keys(f"{staged}/empty"):
-                lake.store.write_bytes(f"{staged}/e-{dt}/{key.rsplit('/', 1)[-1]}", lake.store.read_bytes(key))
-            source = f"{staged}/e-{dt}"
-        lake.commit(dataset.at(dt), source, counts.get(dt, 0), (meta or {}).get(dt))
+        source = f"{batch}/dt={dt}"
+        if dt not in counts:  # the empty file is copied to each empty date
+            for key in lake.store.list_keys(f"{batch}/empty"):
+                lake.store.write_bytes(f"{batch}/e-{dt}/{key.rsplit('/', 1)[-1]}", lake.store.read_bytes(key))
+            source = f"{batch}/e-{dt}"
+        staged[dt] = (source, counts.get(dt, 0))
     out.unpersist()
-    lake.store.delete_prefix(staged)
-    return {dt: counts.get(dt, 0) for dt in dates}
+    return batch, staged

@@ -16,9 +16,14 @@ BACKFILL_POOL_SLOTS = 2
 BACKFILL_POOL_DESCRIPTION = "campaignflow backfills: bounded so they cannot starve the daily runs"
 
 
+def is_backfill(run_type: Any) -> bool:
+    """Whether a DAG run of ``run_type`` (the enum or its value) belongs to a backfill."""
+    return str(getattr(run_type, "value", run_type)) == "backfill"
+
+
 def pool_for(run_type: Any, current: str) -> str:
     """The pool a task of a run of ``run_type`` should use."""
-    return BACKFILL_POOL if str(getattr(run_type, "value", run_type)) == "backfill" else current
+    return BACKFILL_POOL if is_backfill(run_type) else current
 
 
 def task_instance_mutation_hook(task_instance: Any, dag_run: Any = None) -> None:

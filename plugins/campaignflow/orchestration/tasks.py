@@ -39,6 +39,15 @@ def run_job(job: str, ds: str, *args: Any, outlet_events: Any = None, outlets: I
     return result
 
 
+def ahead_days(dag_run: Any) -> int:
+    """How many following dates a task of ``dag_run`` may build ahead: ``CAMPAIGNFLOW_BACKFILL_AHEAD_DAYS``
+    in a backfill (its later runs' inputs are often validated already), none in any other run."""
+    from campaignflow.orchestration.policy import is_backfill
+    from campaignflow.settings import Settings
+
+    return Settings.from_env().backfill_ahead_days if is_backfill(getattr(dag_run, "run_type", None)) else 0
+
+
 def connected_runtime() -> Runtime:
     """The :class:`~campaignflow.runtime.Runtime` as tasks see it: the environment, completed by the
     Airflow connections (sensors and the report app use it outside :func:`run_job`)."""

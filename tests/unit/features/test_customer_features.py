@@ -398,3 +398,107 @@ def test_the_next_date_reuses_the_compiled_query_classes(built, tmp_path: Path) 
         assert build_features.run(rt, day)["mode"] == "incremental"
         compiled.append(metrics.METRIC_COMPILATION_TIME().getCount() - before)
     assert compiled[1] <= 30, compiled  # ~6; about 150 when the cache held 100 classes
+
+
+def test_a_backfill_builds_validated_dates_ahead_and_their_runs_claim_them(  # type: ignore[no-untyped-def]
+    built, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One run builds the following validated dates in its session (not a date still staged); their
+    own runs claim them without building; the lake ends as one date after the other left it."""
+    from jobs import build_features
+
+    rt0, raw, _ = built
+    rt = runtime(tmp_path / "ahead")
+    write_raw(rt.lake, raw)
+    staged = datasets.staging("orders").at(DATES[3])  # the day's validation has not finished
+    rt.lake.write_frame(staged, rt.lake.read_frame(datasets.raw("orders").at(DATES[3])))
+    first = build_features.run(rt, DATES[0], ahead=5)
+    assert first["built_ahead"] == DATES[1:3]
+    assert rt.lake.manifest(datasets.CUSTOMER_FEATURES.at(DATES[1]))["meta"]["built_ahead"]["by"] == DATES[0]
+    assert not rt.lake.is_committed(datasets.CUSTOMER_FEATURES.at(DATES[3]))
+    rt.lake.store.delete_prefix(staged.key)
+
+    def must_not_build(*args: object, **kw: object) -> None:
+        raise AssertionError(f"built again: {args[1]}")
+
+    with monkeypatch.context() as m:
+        m.setattr(build_features, "build", must_not_build)
+        claimed = [build_features.run(rt, d) for d in DATES[1:3]]
+    assert [(r["built_ahead_by"], r["mode"]) for r in claimed] == [(DATES[0], "incremental")] * 2
+    assert build_features.run(rt, DATES[3])["mode"] == "incremental"
+    for dataset in (datasets.CUSTOMER_DAY, datasets.FEATURE_STATE, datasets.CUSTOMER_FEATURES):
+        for d in DATES:
+            assert rt.lake.manifest(dataset.at(d)) == rt0.lake.manifest(dataset.at(d)), (dataset, d)
+
+
+def test_building_ahead_stops_at_a_date_that_fails(built, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """A date that fails ahead is left to its own run (which reports it); the run that tried succeeds."""
+    from jobs import build_features
+
+    _, raw, _ = built
+    rt = runtime(tmp_path / "fails")
+    write_raw(rt.lake, raw)
+    real = build_features._check_and_commit
+
+    def failing_third(rt_: Runtime, ds: str, *args: object, **kw: object) -> dict[str, object]:
+        if ds == DATES[2]:
+            raise BatchRejected(f"features for {ds} failed validation", {})
+        return real(rt_, ds, *args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(build_features, "_check_and_commit", failing_third)
+    result = build_features.run(rt, DATES[0], ahead=3)
+    assert result["mode"] == "rebuilt" and result["built_ahead"] == DATES[1:2]
+    assert not rt.lake.is_committed(datasets.CUSTOMER_FEATURES.at(DATES[2]))
+    monkeypatch.setattr(build_features, "_check_and_commit", real)
+    assert build_features.run(rt, DATES[2])["mode"] == "incremental"  # its own run builds it
+
+
+def test_range_states_equal_each_date_from_scratch(tmp_path: Path) -> None:
+    """advance_range over two weeks (catalogue change, re-exported customers, late events, new
+    customers, windows of 7 and 30 days sliding through) = fold from scratch for every date."""
+    from campaignflow.features.lineage import raw_inputs
+    from campaignflow.features.state import advance_range, fold, range_source_dates
+    from campaignflow.io.spark import read_dates
+    from jobs import build_features
+
+    rt = runtime(tmp_path)
+    raw = random_raw(11)
+    first = START + timedelta(days=38)
+    dates = [(first + timedelta(days=k)).isoformat() for k in range(14)]
+    # customers first seen within the range: an order on its 4th day, an event arriving late on its 6th
+    order = raw["orders"].iloc[:1].assign(order_id="new-1", customer_id="new-1", dt=dates[3])
+    event = raw["events"].iloc[:1].assign(event_id="new-2", customer_id="new-2", dt=dates[5])
+    raw["orders"] = pd.concat([raw["orders"], order.assign(order_ts=pd.Timestamp(dates[3]) + pd.Timedelta(hours=5))])
+    raw["events"] = pd.concat([raw["events"], event.assign(event_ts=pd.Timestamp(dates[1]) + pd.Timedelta(hours=2))])
+    write_raw(rt.lake, raw)
+    build_features.ensure_daily(rt, raw_inputs(rt.lake, dates[-1]), None)
+    committed = rt.lake.committed_dates(datasets.CUSTOMER_DAY, end=dates[-1])
+    every = read_dates(rt.lake, datasets.CUSTOMER_DAY, committed)
+    sources = read_dates(rt.lake, datasets.CUSTOMER_DAY, sorted(set(committed) & set(range_source_dates(dates))))
+    assert every is not None and sources is not None
+    previous = fold(every, first - timedelta(days=1))
+    ranged = advance_range(previous, sources, dates).toPandas()
+    assert sorted(ranged["dt"].unique()) == dates
+    grew = []
+    for d in dates:
+        want = state_records(fold(every, date.fromisoformat(d)).toPandas())
+        got = state_records(ranged[ranged["dt"] == d].drop(columns="dt"))
+        assert got == want, d
+        grew.append(len(got))
+    assert grew[3] == grew[0] + 1 and grew[5] == grew[0] + 2  # new customers appear on their day
+
+
+def state_records(frame: pd.DataFrame) -> list[dict]:  # type: ignore[type-arg]
+    """State rows by customer, arrays as lists and maps as sorted item lists (comparable)."""
+
+    def plain(v: object) -> object:
+        if isinstance(v, dict):
+            return sorted(v.items())
+        if isinstance(v, list) and v and isinstance(v[0], tuple):
+            return sorted(v)
+        if hasattr(v, "tolist"):
+            return v.tolist()  # type: ignore[union-attr]
+        return None if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NaT else v
+
+    rows = frame.sort_values("customer_id").to_dict("records")
+    return [{k: plain(v) for k, v in r.items()} for r in rows]

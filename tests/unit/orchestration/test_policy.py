@@ -49,3 +49,21 @@ def test_airflow_calls_the_hook_from_the_plugins_folder(tmp_path) -> None:  # ty
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     line = next(x for x in out.stdout.splitlines() if x.startswith("NOOP"))
     assert line == f"NOOP False {BACKFILL_POOL}", out.stdout + out.stderr
+
+
+def test_only_a_backfill_builds_ahead(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import pytest
+
+    from campaignflow.errors import ConfigError
+    from campaignflow.orchestration.tasks import ahead_days
+
+    monkeypatch.delenv("CAMPAIGNFLOW_BACKFILL_AHEAD_DAYS", raising=False)
+    assert ahead_days(SimpleNamespace(run_type=DagRunType.BACKFILL_JOB)) == 10
+    for run_type in (DagRunType.SCHEDULED, DagRunType.MANUAL, DagRunType.ASSET_TRIGGERED):
+        assert ahead_days(SimpleNamespace(run_type=run_type)) == 0
+    assert ahead_days(None) == 0  # dag.test() and the CLI: one date per run
+    monkeypatch.setenv("CAMPAIGNFLOW_BACKFILL_AHEAD_DAYS", "0")
+    assert ahead_days(SimpleNamespace(run_type="backfill")) == 0
+    monkeypatch.setenv("CAMPAIGNFLOW_BACKFILL_AHEAD_DAYS", "-1")
+    with pytest.raises(ConfigError, match="BACKFILL_AHEAD_DAYS must be >= 0"):
+        ahead_days(SimpleNamespace(run_type="backfill"))
