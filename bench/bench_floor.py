@@ -56,7 +56,7 @@ def nothing(name, **kw):
      default_args=INGEST_ARGS)
 def ingest_features():
     validated = nothing("wait_for_landing")() >> nothing("ingest")() >> nothing("validate_raw")()
-    validated >> nothing("build_features", depends_on_past=True)() >> nothing("build_segments")()
+    validated >> nothing("build_features", depends_on_past=True)() >> nothing("build_segments", depends_on_past=True)()
     validated >> nothing("snapshot_contacts", depends_on_past=True)()
 
 

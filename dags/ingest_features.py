@@ -19,7 +19,9 @@ Produces the assets `campaignflow.raw.*`, `campaignflow.features.customer`,
 `campaignflow.segments.customer` and `campaignflow.dims.contacts`; each asset event names the
 partition (`extra.dt`). `train_models` and `campaign_daily` wait for these partitions.
 **build_features** and **snapshot_contacts** depend on their previous run (D's feature state and
-contact snapshot grow from D-1's), so runs of several dates ingest and validate in parallel while
+contact snapshot grow from D-1's), and so does **build_segments** (the first date of a k-means
+period that runs fits the period's model: in date order, that is the same date in a backfill as in
+the daily runs), so runs of several dates ingest and validate in parallel while
 features and contacts are built in date order. In a backfill, **build_features** also builds the
 following dates whose raw days are validated already (up to `CAMPAIGNFLOW_BACKFILL_AHEAD_DAYS`, 10)
 in one pass from D's state; their own runs find them built from the same inputs and claim them. Its
@@ -75,7 +77,7 @@ def ingest_features() -> None:
         ahead = ahead_days(dag_run)  # a backfill's feature build also builds the validated dates after D
         return run_job("build_features", str(ds), outlet_events=outlet_events, outlets=outlets, ahead=ahead)
 
-    @task(outlets=[assets.SEGMENTS])
+    @task(outlets=[assets.SEGMENTS], depends_on_past=True)  # in date order: a period's first date fits its k-means
     def build_segments(ds: str | None = None, outlet_events: Any = None) -> dict[str, Any]:
         from campaignflow.orchestration.tasks import run_job
 

@@ -4,6 +4,8 @@ The k-means model of D's period (``CAMPAIGNFLOW_SEGMENT_PERIOD_DAYS``, 28 by def
 1980-01-01) is stored at ``models/segments_kmeans/dt=<period start>``: the first date of a period
 that runs fits it (MLlib, seeded) on its own features, every other date of the period applies it.
 Re-running or backfilling a date applies the stored model, so the same date gives the same clusters.
+The DAG runs this task in date order (``depends_on_past``): two dates of a period segmented side by
+side would both fit a model, and which one is stored would depend on timing.
 """
 
 from __future__ import annotations
