@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from datetime import date, timedelta
+from itertools import takewhile
 from typing import TYPE_CHECKING, Any
 
 from campaignflow.errors import BatchRejected, MissingPartition, PermanentError
@@ -51,7 +53,7 @@ def run(rt: Runtime, ds: str, known: RawInputs | None = None, ahead: int = 0) ->
     if rebuilt:
         build_dates(rt, rebuilt, inputs)
         log.info("rebuilt %d later feature date(s) built from data that has changed: %s", len(rebuilt), rebuilt)
-    not_built = following[: next((k for k, d in enumerate(following) if d in later), len(following))]
+    not_built = list(takewhile(lambda d: d not in later, following))  # up to the first date already there
     return {**result, "rebuilt_later": rebuilt, "built_ahead": build_ahead(rt, ds, not_built, inputs)}
 
 
@@ -189,20 +191,20 @@ def _current_state(rt: Runtime, dt: str, inputs: RawInputs) -> bool:
 
 
 def _consecutive(dates: list[str]) -> list[list[str]]:
-    runs: list[list[str]] = []
-    for d in dates:
-        if runs and _next(runs[-1][-1]) == d:
-            runs[-1].append(d)
-        else:
-            runs.append([d])
-    return runs
+    """``dates`` split where a day is missing."""
+    return _split(dates, lambda a, b: _next(a) == b)
 
 
 def _same_tables(dates: list[str], inputs: RawInputs) -> list[list[str]]:
     """``dates`` split where the set of exported raw tables changes (features differ in nulls)."""
+    return _split(dates, lambda a, b: inputs.up_to(a).present == inputs.up_to(b).present)
+
+
+def _split(dates: list[str], together: Callable[[str, str], bool]) -> list[list[str]]:
+    """``dates`` in runs: a date joins the run before it when ``together(last of that run, date)``."""
     parts: list[list[str]] = []
     for d in dates:
-        if parts and inputs.up_to(d).present == inputs.up_to(parts[-1][-1]).present:
+        if parts and together(parts[-1][-1], d):
             parts[-1].append(d)
         else:
             parts.append([d])
