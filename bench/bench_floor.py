@@ -30,7 +30,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.bench_orchestration import backfill, runs_span, task_rows, task_seconds
+from bench.bench_orchestration import backfill, machine_cpu_seconds, runs_span, task_rows, task_seconds
 from campaignflow.orchestration.dag_defaults import DAILY
 from tests.scheduler.stack import airflow_stack
 
@@ -91,13 +91,6 @@ ingest_features()
 train_models()
 campaign_daily()
 '''
-
-
-def machine_cpu_seconds() -> float:
-    """CPU-seconds every process of this machine has used since boot (Linux ``/proc/stat``)."""
-    fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
-    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(v) for v in fields[:8])
-    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
 
 
 def main() -> None:

@@ -44,7 +44,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from campaignflow.io.storage import LocalStore
-from campaignflow.orchestration.dag_defaults import DAILY
+from campaignflow.orchestration.dag_defaults import DAILY, INGEST_FEATURES
 from campaignflow.runtime import Runtime
 from campaignflow.settings import Settings
 from campaignflow.synthetic.generate import ShopSpec, generate_shop
@@ -53,13 +53,18 @@ from tests.scheduler.stack import AirflowStack, airflow_stack, spark_server, tas
 CHEAP_TASKS = ("validate_campaigns", "wait_for_landing", "wait_for_orders", "wait_for_features", "wait_for_models")
 
 
-def backfill(stack: AirflowStack, first: date, last: date, max_active_runs: int) -> tuple[float, float]:
-    """Backfill the three DAGs over [first, last] at once; seconds from creating the backfills until
-    their last run ended, and until Airflow marked every backfill completed (it looks every 30 s)."""
+def backfill(
+    stack: AirflowStack, first: date, last: date, max_active_runs: int, per_dag: dict[str, int] | None = None
+) -> tuple[float, float]:
+    """Backfill the three DAGs over [first, last] at once, each with ``max_active_runs`` runs in flight
+    (``per_dag`` overrides it for some); seconds from creating the backfills until their last run
+    ended, and until Airflow marked every backfill completed (it looks every 30 s)."""
+    per_dag = per_dag or {}
     started = time.time()
     # REST, as the UI's form sends it (the CLI's own start-up would be counted otherwise)
     created = {
-        dag_id: stack.create_backfill(dag_id, str(first), str(last), "failed", max_active_runs) for dag_id in DAILY
+        dag_id: stack.create_backfill(dag_id, str(first), str(last), "failed", per_dag.get(dag_id, max_active_runs))
+        for dag_id in DAILY
     }
     for backfill_id in created.values():
         stack.wait_for_backfill(backfill_id, timeout=6 * 3600)
@@ -70,6 +75,25 @@ def backfill(stack: AirflowStack, first: date, last: date, max_active_runs: int)
     if failed:
         raise RuntimeError(stack.failures(failed[0]["dag_id"], failed[0]["dag_run_id"]))
     return max(_stamp(r["end_date"]) for r in ours) - started, marked
+
+
+def machine_cpu_seconds() -> float:
+    """CPU-seconds every process of this machine has used since boot (Linux ``/proc/stat``)."""
+    fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(v) for v in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def built_ahead_batches(stack: AirflowStack, days: list[date]) -> list[int]:
+    """How many dates each backfill run's ``build_features`` built ahead (runs that built some)."""
+    sizes = []
+    for run in (next(r for r in stack.runs(INGEST_FEATURES) if r["logical_date"].startswith(str(d))) for d in days):
+        task = f"dags/{INGEST_FEATURES}/dagRuns/{run['dag_run_id']}/taskInstances/build_features"
+        value = stack.api("GET", f"{task}/xcomEntries/return_value?deserialize=true&stringify=false")["value"]
+        ahead = (json.loads(value) if isinstance(value, str) else value).get("built_ahead") or []
+        if ahead:
+            sizes.append(len(ahead))
+    return sizes
 
 
 def _stamp(value: str) -> float:
@@ -216,6 +240,13 @@ def main() -> None:
         help="each backfill's runs in flight",
     )
     parser.add_argument(
+        "--dag-max-active-runs",
+        action="append",
+        default=[],
+        metavar="DAG=N",
+        help="runs in flight of one DAG's backfill (e.g. ingest_features=30: ingestion runs ahead)",
+    )
+    parser.add_argument(
         "--set",
         action="append",
         default=[],
@@ -228,6 +259,7 @@ def main() -> None:
         help="skip the warm-up date when an earlier run in --out left its outputs (to compare Airflow settings)",
     )
     args = parser.parse_args()
+    per_dag = {dag: int(n) for dag, n in (item.split("=", 1) for item in args.dag_max_active_runs)}
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # a stopped benchmark still stops its stack
     root = args.out or Path(tempfile.mkdtemp(prefix="cf-bench-orch-"))
     start = date(2023, 1, 1)
@@ -263,6 +295,8 @@ def main() -> None:
     }
     if args.set:
         result["settings"] = args.set
+    if per_dag:
+        result["dag_max_active_runs"] = per_dag
     try:
         with airflow_stack(root / "airflow", "LocalExecutor", env) as stack:
             stack.start_dags(DAILY)
@@ -271,10 +305,10 @@ def main() -> None:
                 result["warm_up"] = f"reused {warm}'s outputs; {removed} later partitions removed first"
                 spark_server("start", env)  # as a warm-up leaves it: the measured run does not start it
             else:
-                result["warm_up_first_date_s"] = round(backfill(stack, warm, warm, args.max_active_runs)[0], 1)
+                result["warm_up_first_date_s"] = round(backfill(stack, warm, warm, args.max_active_runs, per_dag)[0], 1)
                 result["warm_up_task_s"] = task_seconds(task_rows(stack, warm))
             print(json.dumps(result), flush=True)
-            one, one_marked = backfill(stack, daily, daily, args.max_active_runs)
+            one, one_marked = backfill(stack, daily, daily, args.max_active_runs, per_dag)
             rows = task_rows(stack, daily)
             began, ended = runs_span(stack, daily)
             result["one_daily_run_s"] = round(ended - began, 1)
@@ -293,7 +327,15 @@ def main() -> None:
             result["one_daily_run_timeline"] = timeline(rows, began)
             print(json.dumps(result), flush=True)
             if args.backfill_days:
-                many, many_marked = backfill(stack, first, last, args.max_active_runs)
+                cpu_before = machine_cpu_seconds()
+                many, many_marked = backfill(stack, first, last, args.max_active_runs, per_dag)
+                result["backfill_machine_cpu_s"] = round(machine_cpu_seconds() - cpu_before, 1)
+                days = [first + timedelta(days=k) for k in range(args.backfill_days)]
+                result["backfill_task_s"] = task_seconds([row for day in days for row in task_rows(stack, day)])
+                try:
+                    result["built_ahead_batches"] = built_ahead_batches(stack, days)
+                except (OSError, KeyError, ValueError) as err:  # an XCom the API would not give: keep the rest
+                    result["built_ahead_batches"] = f"unavailable: {err!r}"
                 result[f"backfill_{args.backfill_days}_days_s"] = round(many, 1)
                 result[f"backfill_{args.backfill_days}_days_marked_completed_s"] = round(many_marked, 1)
                 result["backfill_vs_one_daily_run"] = round(many / one, 2)  # both as backfills, to the last run's end
