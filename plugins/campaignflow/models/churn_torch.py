@@ -3,8 +3,10 @@
 Inputs are the same model columns as LightGBM's: nulls become 0 plus a missing-indicator column,
 every value goes through ``sign(x)·log1p(|x|)`` (counts and money span orders of magnitude), then
 is standardised with the training window's mean and spread. On CUDA it trains in bfloat16
-autocast from pinned-memory batches sized to fill the device; on the CPU in float32 with the
-cores available. Early stopping on the validation window's log loss; seeded and deterministic.
+autocast, the training window copied to the device once (from pinned memory) and batched there in
+batches sized to fill it; on the CPU in float32 with the cores available. Batches are slices of a
+seeded permutation per epoch (a ``DataLoader`` fetched and collated row by row: a third of the
+CPU time). Early stopping on the validation window's log loss; seeded and deterministic.
 """
 
 from __future__ import annotations
@@ -116,7 +118,6 @@ def fit(
 ) -> tuple[TorchEstimator, dict[str, Any]]:
     """Train on ``device`` (default: CUDA if visible, else CPU); the estimator (on CPU) and a report."""
     import torch
-    from torch.utils.data import DataLoader, TensorDataset
 
     device = device or torch_device()
     torch.manual_seed(seed)
@@ -124,25 +125,19 @@ def fit(
     if not cuda:
         torch.use_deterministic_algorithms(True)
     transform = InputTransform.fit(x_train)
-    xt, yt = torch.from_numpy(transform(x_train)), torch.from_numpy(y_train.astype(np.float32))
-    xv = torch.from_numpy(transform(x_valid)).to(device)
-    yv = torch.from_numpy(y_valid.astype(np.float32)).to(device)
+    xt, yt = _on(device, transform(x_train)), _on(device, y_train.astype(np.float32))
+    xv, yv = _on(device, transform(x_valid)), _on(device, y_valid.astype(np.float32))
     batch = CUDA_BATCH if cuda else CPU_BATCH
-    loader = DataLoader(
-        TensorDataset(xt, yt),
-        batch_size=batch,
-        shuffle=True,
-        generator=torch.Generator().manual_seed(seed),
-        pin_memory=cuda,
-    )
+    shuffle = torch.Generator().manual_seed(seed)
     network = _network(xt.shape[1]).to(device)
     optimiser = torch.optim.AdamW(network.parameters(), lr=LEARNING_RATE, weight_decay=WEIGHT_DECAY)
     loss_fn = torch.nn.BCEWithLogitsLoss()
     best, best_state, stale, epochs, seen = float("inf"), None, 0, 0, 0
     for epoch in range(MAX_EPOCHS):
         network.train()
-        for xb, yb in loader:
-            xb, yb = xb.to(device, non_blocking=cuda), yb.to(device, non_blocking=cuda)
+        order = torch.randperm(len(xt), generator=shuffle).to(device)  # a new seeded order every epoch
+        for rows in order.split(batch):
+            xb, yb = xt[rows], yt[rows]
             optimiser.zero_grad(set_to_none=True)
             with torch.autocast(device_type="cuda", dtype=torch.bfloat16, enabled=cuda):
                 loss = loss_fn(network(xb).squeeze(1).float(), yb)
@@ -166,6 +161,16 @@ def fit(
     info = {"device": device, "epochs": epochs, "batch_size": batch, "samples_seen": seen, "valid_log_loss": best}
     log.info("torch churn MLP trained on %s: %d epochs, best validation log loss %.4f", device, epochs, best)
     return TorchEstimator(network.eval(), transform), info
+
+
+def _on(device: str, values: np.ndarray) -> Any:
+    """``values`` as a tensor on ``device``; to a GPU once, from pinned memory, so batches are slices there."""
+    import torch
+
+    tensor = torch.from_numpy(values)
+    if device.startswith("cuda"):
+        return tensor.pin_memory().to(device, non_blocking=True)
+    return tensor
 
 
 Estimator = TorchEstimator
