@@ -4,7 +4,8 @@ Churn comes from the champion serving at D; the reasons from the LightGBM versio
 (the champion itself when it is LightGBM); predicted orders, spend and days to the next order from
 the newest value model trained on or before D; the RFM tier and cluster from ``segments/customer``.
 Features that do not match the model's columns are refused with the columns named. PSI of the
-model columns and the score against the training window goes to ``monitoring/churn_drift``.
+model columns and the score against the training window (customers with an order, the population
+the model is trained on) goes to ``monitoring/churn_drift``.
 """
 
 from __future__ import annotations
@@ -70,7 +71,9 @@ def record_drift(rt: Runtime, ds: str, model: Any, features: Any, scores: Any) -
     import logging
 
     from campaignflow.models import drift
+    from campaignflow.models.training_set import in_population
 
+    features = features[in_population(features)]
     if model.reference is None or not len(features):
         return []
     aligned = scores.set_index("customer_id").loc[features["customer_id"], "churn_prob"].to_numpy()

@@ -7,7 +7,9 @@ the test window likewise. At scoring, the population stability index
     PSI = Σ (actual − expected) · ln(actual / expected)
 
 compares today's shares with those. Above :data:`PSI_ALERT` (0.2, the usual "significant shift")
-a column is flagged.
+a column is flagged. Today's rows must be the model's population (customers with an order: see
+:func:`~campaignflow.models.training_set.in_population`); the season columns are not compared, as
+one date's season always differs from a window of snapshots across the year.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from campaignflow.models.training_set import CONTEXT_COLUMNS
 
 PSI_ALERT = 0.2
 BINS = 10
@@ -59,6 +63,8 @@ def report(reference: dict[str, Any], frame: pd.DataFrame, scores: np.ndarray) -
     """PSI per model column and for the score (``__score__``), with a flag above the alert level."""
     rows = []
     for c, ref in reference["columns"].items():
+        if c in CONTEXT_COLUMNS:
+            continue
         v = frame[c].astype("float64").to_numpy() if c in frame else np.full(len(frame), np.nan)
         rows.append((c, psi(ref["shares"], _shares(v, ref["edges"]))))
     s = reference["score"]

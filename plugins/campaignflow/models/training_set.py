@@ -114,6 +114,12 @@ def with_context(features: pd.DataFrame, as_of: str) -> pd.DataFrame:
     return features.assign(**season_context(date.fromisoformat(as_of)), **ratios(features))
 
 
+def in_population(features: pd.DataFrame) -> pd.Series:
+    """Rows of customers with an order by their as-of date: the population churn is labelled on
+    (``features/labels.py``), so the one a model's training window and drift reference describe."""
+    return pd.to_numeric(features["orders_total"], errors="coerce").fillna(0) > 0
+
+
 def ratios(features: pd.DataFrame) -> dict[str, pd.Series]:
     """Recency over the mean gap between orders (1 = due today), and orders per 30 days of lifetime."""
     used = ["interpurchase_days_mean", "recency_days", "orders_total", "days_since_first_order"]
