@@ -186,10 +186,15 @@ def idle_share(rows: list[dict[str, Any]], wall_start: float, wall_end: float) -
     return 1 - covered / (wall_end - wall_start)
 
 
-def timeline(rows: list[dict[str, Any]], began: float) -> list[str]:
-    """Each task instance of the rows as ``start–end task`` (seconds after ``began``), by start."""
+def timeline(rows: list[dict[str, Any]], began: float, dated: bool = False) -> list[str]:
+    """Each task instance of the rows as ``start–end task`` (seconds after ``began``; ``dated``:
+    ``task@date``), by start."""
     spans = sorted(
-        (_stamp(r["start_date"]) - began, _stamp(r["end_date"]) - began, f"{r['dag_id']}.{r['task_id']}")
+        (
+            _stamp(r["start_date"]) - began,
+            _stamp(r["end_date"]) - began,
+            f"{r['dag_id']}.{r['task_id']}" + (f"@{str(r.get('logical_date'))[:10]}" if dated else ""),
+        )
         for r in rows
         if r.get("start_date") and r.get("end_date")
     )
@@ -331,7 +336,11 @@ def main() -> None:
                 many, many_marked = backfill(stack, first, last, args.max_active_runs, per_dag)
                 result["backfill_machine_cpu_s"] = round(machine_cpu_seconds() - cpu_before, 1)
                 days = [first + timedelta(days=k) for k in range(args.backfill_days)]
-                result["backfill_task_s"] = task_seconds([row for day in days for row in task_rows(stack, day)])
+                rows = [row for day in days for row in task_rows(stack, day)]
+                result["backfill_task_s"] = task_seconds(rows)
+                began = min(_stamp(r["start_date"]) for r in rows if r.get("start_date"))
+                (root / "backfill_timeline.txt").write_text("\n".join(timeline(rows, began, dated=True)) + "\n")
+                result["backfill_timeline"] = str(root / "backfill_timeline.txt")
                 try:
                     result["built_ahead_batches"] = built_ahead_batches(stack, days)
                 except (OSError, KeyError, ValueError) as err:  # an XCom the API would not give: keep the rest
