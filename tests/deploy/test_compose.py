@@ -9,7 +9,7 @@ import subprocess
 import pytest
 import yaml
 
-from campaignflow.orchestration.airflow_runner import HANDOFF_SETTINGS
+from campaignflow.orchestration.airflow_runner import SCHEDULER_SETTINGS
 from tests.conftest import ROOT
 
 COMPOSE = ROOT / "docker" / "docker-compose.yaml"
@@ -47,7 +47,8 @@ def test_airflow_services_share_image_env_and_dependencies() -> None:
         aws = json.loads(env["AIRFLOW_CONN_CAMPAIGNFLOW_AWS"])
         assert aws["conn_type"] == "aws" and aws["extra"]["endpoint_url"] == "http://minio:9000"
         assert "postgres" in svc["depends_on"]
-        assert {k: env.get(k) for k in HANDOFF_SETTINGS} == HANDOFF_SETTINGS  # as the test stacks and local installs
+        # as the test stacks and local installs
+        assert {k: env.get(k) for k in SCHEDULER_SETTINGS} == SCHEDULER_SETTINGS
     assert services["airflow-worker"]["command"] == ["celery", "worker"]
     assert services["airflow-init"]["entrypoint"] == ["campaignflow"] and services["airflow-init"]["command"] == [
         "airflow-init"

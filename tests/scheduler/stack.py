@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from campaignflow.orchestration.airflow_runner import HANDOFF_SETTINGS
+from campaignflow.orchestration.airflow_runner import SCHEDULER_SETTINGS
 from campaignflow.orchestration.dag_defaults import DAILY
 
 ROOT = Path(__file__).resolve().parents[2]  # not from tests.conftest: the benchmark imports this module too
@@ -229,7 +229,7 @@ def stack_env(home: Path, db_url: str, port: int, executor: str, extra: dict[str
             "AIRFLOW__API_AUTH__JWT_SECRET": uuid.uuid4().hex,
             "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": db_url,
             "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "2",
-            **HANDOFF_SETTINGS,  # as every deployment
+            **SCHEDULER_SETTINGS,  # as every deployment
             "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_SEC": "5",
             "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "10",
             "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
