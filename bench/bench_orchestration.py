@@ -338,8 +338,9 @@ def main() -> None:
                 days = [first + timedelta(days=k) for k in range(args.backfill_days)]
                 rows = [row for day in days for row in task_rows(stack, day)]
                 result["backfill_task_s"] = task_seconds(rows)
-                began = min(_stamp(r["start_date"]) for r in rows if r.get("start_date"))
-                (root / "backfill_timeline.txt").write_text("\n".join(timeline(rows, began, dated=True)) + "\n")
+                first_start = min(_stamp(r["start_date"]) for r in rows if r.get("start_date"))
+                lines = timeline(rows, first_start, dated=True)
+                (root / "backfill_timeline.txt").write_text("\n".join(lines) + "\n")
                 result["backfill_timeline"] = str(root / "backfill_timeline.txt")
                 try:
                     result["built_ahead_batches"] = built_ahead_batches(stack, days)
