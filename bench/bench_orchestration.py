@@ -336,10 +336,10 @@ def main() -> None:
                 many, many_marked = backfill(stack, first, last, args.max_active_runs, per_dag)
                 result["backfill_machine_cpu_s"] = round(machine_cpu_seconds() - cpu_before, 1)
                 days = [first + timedelta(days=k) for k in range(args.backfill_days)]
-                rows = [row for day in days for row in task_rows(stack, day)]
-                result["backfill_task_s"] = task_seconds(rows)
-                first_start = min(_stamp(r["start_date"]) for r in rows if r.get("start_date"))
-                lines = timeline(rows, first_start, dated=True)
+                backfill_rows = [row for day in days for row in task_rows(stack, day)]
+                result["backfill_task_s"] = task_seconds(backfill_rows)
+                first_start = min(_stamp(r["start_date"]) for r in backfill_rows if r.get("start_date"))
+                lines = timeline(backfill_rows, first_start, dated=True)
                 (root / "backfill_timeline.txt").write_text("\n".join(lines) + "\n")
                 result["backfill_timeline"] = str(root / "backfill_timeline.txt")
                 try:
