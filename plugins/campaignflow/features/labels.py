@@ -24,6 +24,7 @@ def labels(features: DataFrame, daily: DataFrame | None, as_of: date, horizon_da
     from pyspark.sql import functions as F
 
     end = as_of + timedelta(days=horizon_days)
+    # customers with an order by T: the same rule as models.training_set.in_population (pandas)
     population = features.where(F.col("orders_total") > 0).select("customer_id")
     if daily is None:
         future = population.select("customer_id", F.lit(0).alias("n"), F.lit(0).alias("spend"))
