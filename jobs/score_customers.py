@@ -71,13 +71,12 @@ def record_drift(rt: Runtime, ds: str, model: Any, features: Any, scores: Any) -
     import logging
 
     from campaignflow.models import drift
-    from campaignflow.models.training_set import in_population
 
-    features = features[in_population(features)]
-    if model.reference is None or not len(features):
+    if model.reference is None:
         return []
-    aligned = scores.set_index("customer_id").loc[features["customer_id"], "churn_prob"].to_numpy()
-    table = drift.report(model.reference, features, aligned)
+    table = drift.population_report(model.reference, features, scores.set_index("customer_id")["churn_prob"])
+    if table is None:
+        return []
     flagged = table.loc[table["flagged"], "column"].tolist()
     meta = {"model": model.label, "alert_psi": drift.PSI_ALERT, "flagged": flagged}
     rt.lake.write_frame(datasets.CHURN_DRIFT.at(ds), table, meta)

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from campaignflow.models.training_set import CONTEXT_COLUMNS
+from campaignflow.models.training_set import CONTEXT_COLUMNS, in_population
 
 PSI_ALERT = 0.2
 BINS = 10
@@ -73,6 +73,15 @@ def report(reference: dict[str, Any], frame: pd.DataFrame, scores: np.ndarray) -
     out["psi"] = out["psi"].round(5)
     out["flagged"] = out["psi"] > PSI_ALERT
     return out
+
+
+def population_report(reference: dict[str, Any], features: pd.DataFrame, scores: pd.Series) -> pd.DataFrame | None:
+    """:func:`report` over the model's population (customers with an order), each row with its
+    score from ``scores`` (indexed by customer_id); None when no customer is in it."""
+    rows = features[in_population(features)]
+    if not len(rows):
+        return None
+    return report(reference, rows, scores.loc[rows["customer_id"]].to_numpy())
 
 
 def to_json(reference: dict[str, Any]) -> bytes:
