@@ -9,9 +9,9 @@ planned, and each published to its destinations.
 1. Side by side: **wait_for_features** — D's features, segments and contact snapshot are committed
    (`ingest_features`); **wait_for_models** — both trainings have decided for D (`train_models`),
    so D is scored with the champion of its own time, in a daily run or a backfill alike.
-2. **score_customers** — `scores/customer/dt=D`: calibrated churn probability, band, top-3 reasons,
-   predicted orders and spend over H, days to the next order, RFM tier and cluster; drift (PSI)
-   against the training window in `monitoring/churn_drift/`. **recommend_products** —
+2. **score_customers** — `scores/customer/dt=D`: calibrated churn probability, band, top-3 reasons
+   (for buyers at medium or high risk), predicted orders and spend over H, days to the next order,
+   RFM tier and cluster; drift (PSI) against the training window in `monitoring/churn_drift/`. **recommend_products** —
    `recommendations/customer/dt=D`, the top 10 products per customer (skipped, saying why, for a
    shop without order lines).
 3. **build_audiences** — every active campaign whose schedule includes D, planned in priority

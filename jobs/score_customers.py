@@ -1,11 +1,12 @@
 """Score customers as of D: calibrated churn probability, band, reasons, value, segment.
 
 Churn comes from the champion serving at D; the reasons from the LightGBM version trained with it
-(the champion itself when it is LightGBM); predicted orders, spend and days to the next order from
-the newest value model trained on or before D; the RFM tier and cluster from ``segments/customer``.
-Features that do not match the model's columns are refused with the columns named. PSI of the
-model columns and the score against the training window (customers with an order, the population
-the model is trained on) goes to ``monitoring/churn_drift``.
+(the champion itself when it is LightGBM), for customers with an order at medium or high risk (a
+low risk has no causes to act on; TreeSHAP is most of scoring's cost); predicted orders, spend and
+days to the next order from the newest value model trained on or before D; the RFM tier and
+cluster from ``segments/customer``. Features that do not match the model's columns are refused with
+the columns named. PSI of the model columns and the score against the training window (customers
+with an order, the population the model is trained on) goes to ``monitoring/churn_drift``.
 """
 
 from __future__ import annotations

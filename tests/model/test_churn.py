@@ -114,6 +114,25 @@ def test_reasons_name_what_drives_risk(trained) -> None:  # type: ignore[no-unty
     assert top3.apply(lambda r: any(x.startswith(("no order in", "no activity in")) for x in r), axis=1).mean() > 0.5
 
 
+def test_reasons_only_where_a_risk_has_causes(trained) -> None:  # type: ignore[no-untyped-def]
+    from campaignflow.models.reasons import REASON_COLUMNS, top_reasons
+    from campaignflow.models.training_set import matrix
+
+    models, splits, _, _ = trained
+    lgbm = models["churn_lgbm"]
+    frame = splits.test.reset_index(drop=True)
+    frame.loc[frame.index % 5 == 0, "orders_total"] = 0  # outside the model's population: never ordered
+    scores = churn.score(lgbm, frame, explainer=lgbm).set_index("customer_id").loc[frame["customer_id"]]
+    everyone = top_reasons(lgbm.estimator.contributions(matrix(frame, lgbm.features)), frame, lgbm.features)
+    wanted = (frame["orders_total"] > 0).to_numpy() & (scores["churn_band"] != "low").to_numpy()
+    assert wanted.sum() > 50 and (~wanted).sum() > 50
+    got = scores[REASON_COLUMNS].reset_index(drop=True)
+    # the same reasons as explaining every row, where they are given; none elsewhere
+    pd.testing.assert_frame_equal(got[wanted], everyone[wanted].astype(object), check_dtype=False)
+    assert got[~wanted].isna().all().all()
+    assert got.loc[wanted, "reason_1"].notna().mean() > 0.9
+
+
 def test_pictures_are_saved_with_the_model(trained, lake) -> None:  # type: ignore[no-untyped-def]
     models, _, _, _ = trained
     model = models["churn_lgbm"]

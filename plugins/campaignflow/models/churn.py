@@ -24,7 +24,7 @@ from campaignflow.models.calibration import Calibrator, fit_calibrator
 from campaignflow.models.metrics import evaluate, ranking_auc
 from campaignflow.models.plots import churn_model_plots
 from campaignflow.models.reasons import REASON_COLUMNS, top_reasons
-from campaignflow.models.training_set import MODEL_COLUMNS, Splits, matrix
+from campaignflow.models.training_set import MODEL_COLUMNS, Splits, in_population, matrix
 
 log = logging.getLogger(__name__)
 
@@ -194,7 +194,8 @@ def score(model: ChurnModel, features: pd.DataFrame, explainer: ChurnModel | Non
     """Calibrated churn probability, band and top reasons for every customer in ``features``.
 
     ``explainer`` is the LightGBM model whose SHAP contributions give the reasons (the champion
-    itself when it is LightGBM); None leaves the reasons empty.
+    itself when it is LightGBM); None leaves the reasons empty. Reasons are given where a risk has
+    causes to name (:func:`explained`); elsewhere they are null.
     """
     check_features(model, features)
     prob = model.predict(features)
@@ -208,10 +209,20 @@ def score(model: ChurnModel, features: pd.DataFrame, explainer: ChurnModel | Non
             "model_version": model.version,
         }
     )
-    if explainer is not None and len(features):
-        contrib = explainer.estimator.contributions(matrix(features, explainer.features))
-        reasons = top_reasons(contrib, features.reset_index(drop=True), explainer.features)
-        out = pd.concat([out, reasons.reset_index(drop=True)], axis=1)
-    else:
-        out = out.assign(**dict.fromkeys(REASON_COLUMNS, None))
+    out = out.assign(**dict.fromkeys(REASON_COLUMNS, None))
+    if explainer is not None:  # TreeSHAP is most of scoring's cost: only the rows whose reasons are read
+        rows = np.flatnonzero(explained(features, bands))
+        at_risk = features.iloc[rows].reset_index(drop=True)
+        if len(rows):
+            contrib = explainer.estimator.contributions(matrix(at_risk, explainer.features))
+            reasons = top_reasons(contrib, at_risk, explainer.features)
+            for column in REASON_COLUMNS:
+                out.loc[rows, column] = reasons[column].to_numpy()
     return out.sort_values("customer_id", ignore_index=True)
+
+
+def explained(features: pd.DataFrame, bands: np.ndarray) -> np.ndarray:
+    """Rows whose churn score gets reasons: customers of the model's population (with an order;
+    :func:`~campaignflow.models.training_set.in_population`) at medium or high risk. A low risk has
+    no causes to act on, and a customer who never ordered cannot lapse from buying."""
+    return np.asarray(in_population(features)) & (np.asarray(bands) != BANDS[0][1])
