@@ -24,8 +24,10 @@ period that runs fits the period's model: in date order, that is the same date i
 the daily runs), so runs of several dates ingest and validate in parallel while
 features and contacts are built in date order. In a backfill, **build_features** also builds the
 following dates whose raw days are validated already (up to `CAMPAIGNFLOW_BACKFILL_AHEAD_DAYS`, 10)
-in one pass from D's state; their own runs find them built from the same inputs and claim them. Its
-tasks have a higher priority weight (every date's critical path starts here). Backfill runs use the
+in one pass from D's state; their own runs find them built from the same inputs and claim them.
+**build_segments** likewise segments the following dates whose features are committed, in one
+Spark job, up to a k-means period whose model is not stored yet. This DAG's tasks have a higher
+priority weight (every date's critical path starts here). Backfill runs use the
 `campaignflow_backfill` pool.
 """
 
@@ -78,10 +80,11 @@ def ingest_features() -> None:
         return run_job("build_features", str(ds), outlet_events=outlet_events, outlets=outlets, ahead=ahead)
 
     @task(outlets=[assets.SEGMENTS], depends_on_past=True)  # in date order: a period's first date fits its k-means
-    def build_segments(ds: str | None = None, outlet_events: Any = None) -> dict[str, Any]:
-        from campaignflow.orchestration.tasks import run_job
+    def build_segments(ds: str | None = None, dag_run: Any = None, outlet_events: Any = None) -> dict[str, Any]:
+        from campaignflow.orchestration.tasks import ahead_days, run_job
 
-        return run_job("build_segments", str(ds), outlet_events=outlet_events, outlets=[assets.SEGMENTS])
+        ahead = ahead_days(dag_run)  # a backfill's segments also cover the dates whose features are built
+        return run_job("build_segments", str(ds), outlet_events=outlet_events, outlets=[assets.SEGMENTS], ahead=ahead)
 
     wait_for_landing = PartitionSensor(task_id="wait_for_landing", condition="landing_complete", **WAIT_ARGS)
     validated = wait_for_landing >> ingest() >> validate_raw()

@@ -53,7 +53,8 @@ class Settings:
         promotion_margin: test-AUC margin a challenger must beat the champion by.
         churn_candidates: the churn models trained and compared at each retrain.
         backfill_ahead_days: in a backfill, how many following dates (raw validated) a feature build
-            also builds in its Spark session (0: each date by its own run only).
+            also builds in its Spark session, and a segments build segments (features committed)
+            (0: each date by its own run only).
     """
 
     lake_uri: str

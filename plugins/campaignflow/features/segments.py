@@ -107,29 +107,33 @@ def fit_kmeans(features: DataFrame, fitted_on: str, k: int = 6, seed: int = 7) -
 
 
 def segments(features: DataFrame, model: KMeansSegments | None) -> DataFrame:
-    """RFM scores, tier and cluster (null without a model; -1 for customers who never ordered)."""
+    """RFM scores, tier and cluster (null without a model; -1 for customers who never ordered) of
+    features with a ``dt`` column: each date scored against its own quintiles."""
     from pyspark.sql import functions as F
 
     buyer = F.col("orders_total") > 0
-    buyers = features.where(buyer)
-    q = buyers.agg(
-        F.percentile(-F.col("recency_days"), QUINTILES).alias("r"),
-        F.percentile("orders_total", QUINTILES).alias("f"),
-        F.percentile("monetary_total", QUINTILES).alias("m"),
-    ).first()
+    quintiles = (
+        features.where(buyer)
+        .groupBy(F.col("dt").alias("_dt"))
+        .agg(
+            F.percentile(-F.col("recency_days"), QUINTILES).alias("_r"),
+            F.percentile("orders_total", QUINTILES).alias("_f"),
+            F.percentile("monetary_total", QUINTILES).alias("_m"),
+        )
+    )
+    scored = features.join(F.broadcast(quintiles), F.col("dt") == F.col("_dt"), "left")
 
-    def score(value: Column, cuts: list[float] | None) -> Column:
-        if not cuts:
-            return F.lit(None).cast("int")
-        above = sum((F.when(value > F.lit(float(c)), 1).otherwise(0) for c in cuts), F.lit(0))
-        return F.when(buyer, F.lit(1) + above).cast("int")
+    def score(value: Column, cuts: str) -> Column:
+        above = sum((F.when(value > F.col(cuts)[i], 1).otherwise(0) for i in range(len(QUINTILES))), F.lit(0))
+        return F.when(buyer, F.lit(1) + above).cast("int")  # a date without buyers has no cuts, nor buyers
 
-    out = features.select(
+    out = scored.select(
+        "dt",
         "customer_id",
         "as_of",
-        score(-F.col("recency_days"), q["r"] if q else None).alias("r_score"),
-        score(F.col("orders_total"), q["f"] if q else None).alias("f_score"),
-        score(F.col("monetary_total"), q["m"] if q else None).alias("m_score"),
+        score(-F.col("recency_days"), "_r").alias("r_score"),
+        score(F.col("orders_total"), "_f").alias("f_score"),
+        score(F.col("monetary_total"), "_m").alias("m_score"),
         *[F.col(c) for c in KMEANS_FEATURES],
         "orders_total",
     )
@@ -139,7 +143,7 @@ def segments(features: DataFrame, model: KMeansSegments | None) -> DataFrame:
         tier = F.when(match, F.lit(name)).otherwise(tier)
     out = out.withColumn("rfm_tier", F.when(buyer, tier).otherwise(F.lit(PROSPECT)))
     out = out.withColumn("cluster", _nearest(model) if model else F.lit(None).cast("int"))
-    return out.select("customer_id", "as_of", *SEGMENT_COLUMNS)
+    return out.select("dt", "customer_id", "as_of", *SEGMENT_COLUMNS)
 
 
 def _nearest(model: KMeansSegments) -> Column:

@@ -502,3 +502,93 @@ def state_records(frame: pd.DataFrame) -> list[dict]:  # type: ignore[type-arg]
 
     rows = frame.sort_values("customer_id").to_dict("records")
     return [{k: plain(v) for k, v in r.items()} for r in rows]
+
+
+def segments_runtime(rt0: Runtime, root: Path, period_days: int) -> Runtime:
+    """A copy of ``rt0``'s features, with k-means periods of ``period_days``."""
+    shutil.copytree(Path(rt0.settings.lake_uri) / "features", root / "lake" / "features")
+    settings = Settings(str(root / "lake"), str(root / "landing"), str(root / "x"), segment_period_days=period_days)
+    return Runtime.from_settings(settings)
+
+
+def reference_rfm(features: pd.DataFrame) -> pd.DataFrame:
+    """RFM scores and tiers as the segments document them, in pandas: 1 + the number of the buyers'
+    exact quintiles a value exceeds (recency negated), the tier from the first matching map entry."""
+    from campaignflow.features.segments import PROSPECT, QUINTILES, TIERS
+
+    buyer = (features["orders_total"] > 0).to_numpy()
+    out = pd.DataFrame({"customer_id": features["customer_id"].to_numpy()})
+    for column, value in (
+        ("r_score", -features["recency_days"].astype("float64")),
+        ("f_score", features["orders_total"].astype("float64")),
+        ("m_score", features["monetary_total"].astype("float64")),
+    ):
+        cuts = np.percentile(value.to_numpy()[buyer], [100 * q for q in QUINTILES])
+        out[column] = np.where(buyer, 1 + (value.to_numpy()[:, None] > cuts).sum(axis=1), np.nan)
+    tier = []
+    for r, f, is_buyer in zip(out["r_score"], out["f_score"], buyer, strict=True):
+        hits = [n for n, (r0, r1), (f0, f1) in TIERS if r0 <= r <= r1 and f0 <= f <= f1]
+        tier.append(hits[0] if is_buyer and hits else PROSPECT)
+    return out.assign(rfm_tier=tier)
+
+
+def test_segments_score_each_date_against_its_own_quintiles(built, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Two dates segmented in one Spark job = the pandas reference of the RFM rules, date by date."""
+    from jobs import build_segments
+
+    rt = segments_runtime(built[0], tmp_path, 28)
+    build_segments.segment_dates(rt, [DATES[0], DATES[-1]], None, None)
+    for d in (DATES[0], DATES[-1]):
+        got = rt.lake.read_frame(datasets.CUSTOMER_SEGMENTS.at(d)).sort_values("customer_id", ignore_index=True)
+        want = reference_rfm(rt.lake.read_frame(datasets.CUSTOMER_FEATURES.at(d))).sort_values(
+            "customer_id", ignore_index=True
+        )
+        assert got["customer_id"].tolist() == want["customer_id"].tolist()
+        for column in ("r_score", "f_score", "m_score"):
+            assert np.array_equal(got[column].astype("float64"), want[column], equal_nan=True), (d, column)
+        assert got["rfm_tier"].tolist() == want["rfm_tier"].tolist()
+        assert got["rfm_tier"].nunique() >= 4 and got["cluster"].isna().all()  # no model: no clusters
+
+
+def test_a_backfill_segments_dates_ahead_up_to_a_period_without_model(  # type: ignore[no-untyped-def]
+    built, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One run segments the following dates of its period in one job (not the next period's first
+    date, whose own run fits its model); their runs claim them; the lake ends as date by date."""
+    from jobs import build_segments
+
+    daily = segments_runtime(built[0], tmp_path / "daily", 3)  # periods: 03-10 … 03-12, 03-13 …
+    for d in DATES:
+        build_segments.run(daily, d)
+    rt = segments_runtime(built[0], tmp_path / "ahead", 3)
+    first = build_segments.run(rt, DATES[0], ahead=5)
+    assert first["kmeans_fitted_now"] and first["built_ahead"] == DATES[1:3]
+    assert rt.lake.manifest(datasets.CUSTOMER_SEGMENTS.at(DATES[1]))["meta"]["built_ahead"]["by"] == DATES[0]
+    assert not rt.lake.is_committed(datasets.CUSTOMER_SEGMENTS.at(DATES[3]))
+
+    def must_not_build(*args: object, **kw: object) -> None:
+        raise AssertionError(f"segmented again: {args[1]}")
+
+    with monkeypatch.context() as m:
+        m.setattr(build_segments, "build", must_not_build)
+        claimed = [build_segments.run(rt, d) for d in DATES[1:3]]
+    assert [r["built_ahead_by"] for r in claimed] == [DATES[0]] * 2
+    assert build_segments.run(rt, DATES[3])["kmeans_fitted_now"]  # the new period's first date fits
+    for dataset in (datasets.CUSTOMER_SEGMENTS, datasets.SEGMENT_MODELS):
+        for d in rt.lake.committed_dates(dataset):
+            assert rt.lake.manifest(dataset.at(d)) == daily.lake.manifest(dataset.at(d)), (dataset, d)
+    assert len(daily.lake.committed_dates(datasets.SEGMENT_MODELS)) == 2
+
+
+def test_segments_built_ahead_from_other_features_are_built_again(built, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A date whose features changed after it was segmented ahead is segmented again by its run."""
+    from jobs import build_segments
+
+    rt = segments_runtime(built[0], tmp_path, 28)
+    build_segments.run(rt, DATES[0], ahead=1)
+    ref = datasets.CUSTOMER_FEATURES.at(DATES[1])
+    changed = rt.lake.read_frame(ref).assign(orders_total=0)  # e.g. rebuilt after a late correction
+    rt.lake.write_frame(ref, changed)
+    result = build_segments.run(rt, DATES[1])
+    assert "built_ahead_by" not in result and set(result["tiers"]) == {"prospect"}
+    assert "built_ahead" not in rt.lake.manifest(datasets.CUSTOMER_SEGMENTS.at(DATES[1]))["meta"]
