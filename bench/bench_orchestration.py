@@ -84,6 +84,42 @@ def machine_cpu_seconds() -> float:
     return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
 
 
+# process kinds by command line, first match wins; a task process's CPU is its executor worker's
+# (the worker waits for it), so "executor workers" holds the tasks' own Python
+PROCESS_KINDS = (
+    ("spark connect server (JVM)", "java"),
+    ("postgres", "postgres"),
+    ("executor workers and their tasks", "airflow worker"),
+    ("scheduler", "airflow scheduler"),
+    ("api server", "api_server"),
+    ("dag processor", "dag-processor"),
+    ("triggerer", "triggerer"),
+)
+
+
+def process_cpu() -> dict[str, tuple[str, float]]:
+    """Per live process (``pid:start``): its kind and CPU-seconds, its waited-for children's included."""
+    tick, out = os.sysconf("SC_CLK_TCK"), {}
+    for proc in Path("/proc").iterdir():
+        try:
+            stat = (proc / "stat").read_text()
+            cmd = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        kind = next((k for k, needle in PROCESS_KINDS if needle in cmd), "other")
+        out[f"{proc.name}:{fields[19]}"] = (kind, sum(int(v) for v in fields[11:15]) / tick)
+    return out
+
+
+def cpu_by_kind(before: dict[str, tuple[str, float]], after: dict[str, tuple[str, float]]) -> dict[str, float]:
+    """CPU-seconds per process kind between two :func:`process_cpu` snapshots (largest first)."""
+    totals: dict[str, float] = {}
+    for key, (kind, cpu) in after.items():
+        totals[kind] = totals.get(kind, 0.0) + cpu - (before[key][1] if key in before else 0.0)
+    return {k: round(v, 1) for k, v in sorted(totals.items(), key=lambda kv: -kv[1])}
+
+
 def built_ahead_batches(stack: AirflowStack, days: list[date]) -> list[int]:
     """How many dates each backfill run's ``build_features`` built ahead (runs that built some)."""
     sizes = []
@@ -332,9 +368,10 @@ def main() -> None:
             result["one_daily_run_timeline"] = timeline(rows, began)
             print(json.dumps(result), flush=True)
             if args.backfill_days:
-                cpu_before = machine_cpu_seconds()
+                cpu_before, processes_before = machine_cpu_seconds(), process_cpu()
                 many, many_marked = backfill(stack, first, last, args.max_active_runs, per_dag)
                 result["backfill_machine_cpu_s"] = round(machine_cpu_seconds() - cpu_before, 1)
+                result["backfill_cpu_s_by_process"] = cpu_by_kind(processes_before, process_cpu())
                 days = [first + timedelta(days=k) for k in range(args.backfill_days)]
                 backfill_rows = [row for day in days for row in task_rows(stack, day)]
                 result["backfill_task_s"] = task_seconds(backfill_rows)

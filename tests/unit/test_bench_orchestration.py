@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from bench.bench_orchestration import idle_share, timeline, wait_latencies
+from bench.bench_orchestration import cpu_by_kind, idle_share, process_cpu, timeline, wait_latencies
 
 NOON = datetime.fromisoformat("2024-01-02T12:00:00+00:00")
 
@@ -45,3 +45,11 @@ def test_timeline_lists_every_task_by_start() -> None:
     assert lines[-1] == "  43.0–  50.0 campaign_daily.score_customers"
     starts = [float(line.split("–")[0]) for line in lines]
     assert starts == sorted(starts) and len(lines) == len(ROWS)
+
+
+def test_cpu_by_kind_counts_what_each_kind_used_between_snapshots() -> None:
+    before = {"1:10": ("scheduler", 5.0), "2:20": ("postgres", 1.0), "3:30": ("other", 9.0)}
+    after = {"1:10": ("scheduler", 7.5), "2:20": ("postgres", 1.0), "4:40": ("postgres", 0.5), "5:50": ("other", 2.0)}
+    assert cpu_by_kind(before, after) == {"scheduler": 2.5, "other": 2.0, "postgres": 0.5}  # a new process counts whole
+    now = process_cpu()
+    assert now and all(cpu >= 0 for _, cpu in now.values())
