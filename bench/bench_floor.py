@@ -30,7 +30,17 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.bench_orchestration import backfill, machine_cpu_seconds, runs_span, task_rows, task_seconds
+from bench.bench_orchestration import (
+    add_runs_in_flight_arguments,
+    backfill,
+    cpu_by_kind,
+    machine_cpu_seconds,
+    per_dag_runs,
+    process_cpu,
+    runs_span,
+    task_rows,
+    task_seconds,
+)
 from campaignflow.orchestration.dag_defaults import DAILY
 from tests.scheduler.stack import airflow_stack
 
@@ -96,7 +106,7 @@ campaign_daily()
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--backfill-days", type=int, default=30)
-    parser.add_argument("--max-active-runs", type=int, default=3, help="each backfill's runs in flight")
+    add_runs_in_flight_arguments(parser, 3)
     parser.add_argument("--out", type=Path, default=None, help="working folder (default: a temp folder)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="a setting for the stack")
     args = parser.parse_args()
@@ -113,8 +123,9 @@ def main() -> None:
     env = {"AIRFLOW__CORE__DAGS_FOLDER": str(dags), **dict(item.split("=", 1) for item in args.set)}
     with airflow_stack(root / "airflow", "LocalExecutor", env) as stack:
         stack.start_dags(DAILY)
-        result["warm_up_first_date_s"] = round(backfill(stack, warm, warm, args.max_active_runs)[0], 1)
-        one = backfill(stack, daily, daily, args.max_active_runs)[0]
+        per_dag = per_dag_runs(args.dag_max_active_runs)
+        result["warm_up_first_date_s"] = round(backfill(stack, warm, warm, args.max_active_runs, per_dag)[0], 1)
+        one = backfill(stack, daily, daily, args.max_active_runs, per_dag)[0]
         began, ended = runs_span(stack, daily)
         rows = task_rows(stack, daily)
         result["one_daily_run_s"] = round(ended - began, 1)
@@ -123,9 +134,10 @@ def main() -> None:
         result["one_daily_run_task_s"] = task_seconds(rows)
         print(json.dumps(result), flush=True)
         if args.backfill_days:
-            cpu = machine_cpu_seconds()
-            many, many_marked = backfill(stack, first, last, args.max_active_runs)
+            cpu, processes = machine_cpu_seconds(), process_cpu()
+            many, many_marked = backfill(stack, first, last, args.max_active_runs, per_dag)
             result["backfill_machine_cpu_s"] = round(machine_cpu_seconds() - cpu, 1)  # until marked completed
+            result["backfill_cpu_s_by_process"] = cpu_by_kind(processes, process_cpu())
             result[f"backfill_{args.backfill_days}_days_s"] = round(many, 1)
             result[f"backfill_{args.backfill_days}_days_marked_completed_s"] = round(many_marked, 1)
             result["task_instances"] = sum(

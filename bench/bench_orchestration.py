@@ -77,6 +77,23 @@ def backfill(
     return max(_stamp(r["end_date"]) for r in ours) - started, marked
 
 
+def per_dag_runs(items: list[str]) -> dict[str, int]:
+    """``--dag-max-active-runs DAG=N`` options as {DAG: N}."""
+    return {dag: int(n) for dag, n in (item.split("=", 1) for item in items)}
+
+
+def add_runs_in_flight_arguments(parser: argparse.ArgumentParser, default: int) -> None:
+    """``--max-active-runs`` and ``--dag-max-active-runs``, as both orchestration benchmarks take them."""
+    parser.add_argument("--max-active-runs", type=int, default=default, help="each backfill's runs in flight")
+    parser.add_argument(
+        "--dag-max-active-runs",
+        action="append",
+        default=[],
+        metavar="DAG=N",
+        help="runs in flight of one DAG's backfill (e.g. ingest_features=30: ingestion runs ahead)",
+    )
+
+
 def machine_cpu_seconds() -> float:
     """CPU-seconds every process of this machine has used since boot (Linux ``/proc/stat``)."""
     fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
@@ -274,19 +291,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=None, help="working folder (default: a temp folder)")
     parser.add_argument("--driver-memory", default="2g", help="Spark driver memory of the Connect server")
     parser.add_argument("--shuffle-partitions", type=int, default=4)
-    parser.add_argument(
-        "--max-active-runs",
-        type=int,
-        default=3,
-        help="each backfill's runs in flight",
-    )
-    parser.add_argument(
-        "--dag-max-active-runs",
-        action="append",
-        default=[],
-        metavar="DAG=N",
-        help="runs in flight of one DAG's backfill (e.g. ingest_features=30: ingestion runs ahead)",
-    )
+    add_runs_in_flight_arguments(parser, 3)
     parser.add_argument(
         "--set",
         action="append",
@@ -300,7 +305,7 @@ def main() -> None:
         help="skip the warm-up date when an earlier run in --out left its outputs (to compare Airflow settings)",
     )
     args = parser.parse_args()
-    per_dag = {dag: int(n) for dag, n in (item.split("=", 1) for item in args.dag_max_active_runs)}
+    per_dag = per_dag_runs(args.dag_max_active_runs)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # a stopped benchmark still stops its stack
     root = args.out or Path(tempfile.mkdtemp(prefix="cf-bench-orch-"))
     start = date(2023, 1, 1)
