@@ -212,8 +212,8 @@ def score(model: ChurnModel, features: pd.DataFrame, explainer: ChurnModel | Non
     out = out.assign(**dict.fromkeys(REASON_COLUMNS, None))
     if explainer is not None:  # TreeSHAP is most of scoring's cost: only the rows whose reasons are read
         rows = np.flatnonzero(explained(features, bands))
-        at_risk = features.iloc[rows].reset_index(drop=True)
         if len(rows):
+            at_risk = features.iloc[rows].reset_index(drop=True)
             contrib = explainer.estimator.contributions(matrix(at_risk, explainer.features))
             reasons = top_reasons(contrib, at_risk, explainer.features)
             for column in REASON_COLUMNS:
