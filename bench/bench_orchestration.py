@@ -43,6 +43,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from campaignflow.io.spark_engine import SERVER_CLASS
 from campaignflow.io.storage import LocalStore
 from campaignflow.orchestration.dag_defaults import DAILY, INGEST_FEATURES
 from campaignflow.runtime import Runtime
@@ -104,7 +105,7 @@ def machine_cpu_seconds() -> float:
 # process kinds by command line, first match wins; a task process's CPU is its executor worker's
 # (the worker waits for it), so "executor workers" holds the tasks' own Python
 PROCESS_KINDS = (
-    ("spark connect server (JVM)", "java"),
+    ("spark connect server (JVM)", SERVER_CLASS),
     ("postgres", "postgres"),
     ("executor workers and their tasks", "airflow worker"),
     ("scheduler", "airflow scheduler"),
@@ -124,9 +125,13 @@ def process_cpu() -> dict[str, tuple[str, float]]:
         except OSError:
             continue
         fields = stat[stat.rindex(")") + 2 :].split()
-        kind = next((k for k, needle in PROCESS_KINDS if needle in cmd), "other")
-        out[f"{proc.name}:{fields[19]}"] = (kind, sum(int(v) for v in fields[11:15]) / tick)
+        out[f"{proc.name}:{fields[19]}"] = (process_kind(cmd), sum(int(v) for v in fields[11:15]) / tick)
     return out
+
+
+def process_kind(cmd: str) -> str:
+    """The kind of a process with command line ``cmd`` (:data:`PROCESS_KINDS`; ``other`` when none)."""
+    return next((kind for kind, needle in PROCESS_KINDS if needle in cmd), "other")
 
 
 def cpu_by_kind(before: dict[str, tuple[str, float]], after: dict[str, tuple[str, float]]) -> dict[str, float]:

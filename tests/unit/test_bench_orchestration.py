@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from bench.bench_orchestration import cpu_by_kind, idle_share, process_cpu, timeline, wait_latencies
+from bench.bench_orchestration import cpu_by_kind, idle_share, process_cpu, process_kind, timeline, wait_latencies
 
 NOON = datetime.fromisoformat("2024-01-02T12:00:00+00:00")
 
@@ -53,3 +53,12 @@ def test_cpu_by_kind_counts_what_each_kind_used_between_snapshots() -> None:
     assert cpu_by_kind(before, after) == {"scheduler": 2.5, "other": 2.0, "postgres": 0.5}  # a new process counts whole
     now = process_cpu()
     assert now and all(cpu >= 0 for _, cpu in now.values())
+
+
+def test_process_kinds_tell_the_spark_server_from_other_java() -> None:
+    from campaignflow.io.spark_engine import SERVER_CLASS
+
+    assert process_kind(f"/usr/bin/java -cp jars/* {SERVER_CLASS} --port 15002") == "spark connect server (JVM)"
+    assert process_kind("/usr/bin/java -jar some-other-service.jar") == "other"
+    assert process_kind("airflow worker -- 01a240e4-88d3") == "executor workers and their tasks"
+    assert process_kind("/venv/bin/python /venv/bin/airflow scheduler") == "scheduler"

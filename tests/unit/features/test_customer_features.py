@@ -10,6 +10,7 @@ from __future__ import annotations
 import shutil
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -150,9 +151,9 @@ def write_raw(lake: Lake, raw: dict[str, pd.DataFrame], dates: set[str] | None =
             lake.write_frame(datasets.raw(table).at(str(dt)), body[schema.names], schema=schema)
 
 
-def runtime(root: Path) -> Runtime:
-    settings = Settings(lake_uri=str(root / "lake"), landing_uri=str(root / "landing"), exports_uri=str(root / "x"))
-    return Runtime.from_settings(settings)
+def runtime(root: Path, **settings: Any) -> Runtime:
+    lake, landing, exports = str(root / "lake"), str(root / "landing"), str(root / "x")
+    return Runtime.from_settings(Settings(lake_uri=lake, landing_uri=landing, exports_uri=exports, **settings))
 
 
 def assert_same_features(got: pd.DataFrame, want: pd.DataFrame) -> None:
@@ -507,8 +508,7 @@ def state_records(frame: pd.DataFrame) -> list[dict]:  # type: ignore[type-arg]
 def segments_runtime(rt0: Runtime, root: Path, period_days: int) -> Runtime:
     """A copy of ``rt0``'s features, with k-means periods of ``period_days``."""
     shutil.copytree(Path(rt0.settings.lake_uri) / "features", root / "lake" / "features")
-    settings = Settings(str(root / "lake"), str(root / "landing"), str(root / "x"), segment_period_days=period_days)
-    return Runtime.from_settings(settings)
+    return runtime(root, segment_period_days=period_days)
 
 
 def reference_rfm(features: pd.DataFrame) -> pd.DataFrame:
