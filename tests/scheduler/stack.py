@@ -121,13 +121,19 @@ class AirflowStack:
 
     def stop_scheduled_runs(self, dag_id: str, settle_s: float = 15) -> None:
         """End the run the scheduler makes for today on unpausing (catchup=False): the test's runs are
-        backfills of history and should not share two cores with today's run."""
+        backfills of history and should not share two cores with today's run. The update is tried
+        again when PostgreSQL picked it as a deadlock victim (a 500) against the scheduler's own
+        update of the run, which had just finished a task."""
         deadline = time.monotonic() + settle_s
         while time.monotonic() < deadline:
             for run in self.runs(dag_id):
                 if run["run_type"] == "scheduled":
-                    self.api("PATCH", f"dags/{dag_id}/dagRuns/{run['dag_run_id']}", {"state": "failed"})
-                    return
+                    try:
+                        self.api("PATCH", f"dags/{dag_id}/dagRuns/{run['dag_run_id']}", {"state": "failed"})
+                        return
+                    except urllib.error.HTTPError as err:
+                        if err.code != 500 or time.monotonic() > deadline:
+                            raise
             time.sleep(1)
 
     def wait_for_runs(self, dag_id: str, count: int, run_type: str = "backfill", timeout: float = 900) -> list[dict]:
