@@ -21,10 +21,12 @@ partition (`extra.dt`). `train_models` and `campaign_daily` wait for these parti
 **build_features** and **snapshot_contacts** depend on their previous run (D's feature state and
 contact snapshot grow from D-1's), and so does **build_segments** (the first date of a k-means
 period that runs fits the period's model: in date order, that is the same date in a backfill as in
-the daily runs), so runs of several dates ingest and validate in parallel while
-features and contacts are built in date order. In a backfill, **build_features** also builds the
-following dates whose raw days are validated already (up to `CAMPAIGNFLOW_BACKFILL_AHEAD_DAYS`, 10)
-in one pass from D's state; their own runs find them built from the same inputs and claim them.
+the daily runs), so runs of several dates ingest and validate in parallel while features and
+contacts are built in date order; a date whose batch is rejected holds the later dates there until
+its export is fixed and its failed tasks cleared (README, *Backfill runbook*). In a backfill,
+**build_features** also builds the following dates whose raw days are validated already (up to
+`CAMPAIGNFLOW_BACKFILL_AHEAD_DAYS`, 10) in one pass from D's state; their own runs find them built
+from the same inputs and claim them.
 **build_segments** likewise segments the following dates whose features are committed, in one
 Spark job, up to a k-means period whose model is not stored yet. This DAG's tasks have a higher
 priority weight (every date's critical path starts here). Backfill runs use the

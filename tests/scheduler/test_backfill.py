@@ -12,15 +12,18 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import pytest
 
 from campaignflow.orchestration.policy import BACKFILL_POOL
 from tests.daily_shop import D1, D2, lake_fingerprint
-from tests.scheduler.stack import S3_SECRET, copy_tree_bytes
+from tests.scheduler.stack import S3_SECRET, AirflowStack, copy_tree_bytes
 
 pytestmark = [pytest.mark.slow, pytest.mark.scheduler, pytest.mark.airflow, pytest.mark.spark, pytest.mark.s3]
+
+INGEST_ZONES = ("raw", "daily", "state", "features", "segments", "dims")  # what ingest_features commits
 
 
 def test_backfill_runs_every_dag_for_every_date(backfilled_stack) -> None:  # type: ignore[no-untyped-def]
@@ -79,14 +82,14 @@ def test_no_secret_in_task_logs(backfilled_stack) -> None:  # type: ignore[no-un
 
 def test_second_backfill_changes_nothing(backfilled_stack) -> None:  # type: ignore[no-untyped-def]
     stack, shop, _ = backfilled_stack
-    before = copy_tree_bytes(shop.root / "lake", ("raw", "daily", "state", "features", "segments", "dims"))
+    before = copy_tree_bytes(shop.root / "lake", INGEST_ZONES)
     started = time.time()
     stack.wait_for_backfill(stack.create_backfill("ingest_features", str(D1), str(D2), "completed"))
     runs = stack.runs("ingest_features")
     rerun = [r for r in runs if r["run_type"] == "backfill"]
     assert len(rerun) == 2 and {r["state"] for r in rerun} == {"success"}
     assert all(datetime.fromisoformat(r["end_date"]).timestamp() > started for r in rerun)  # really re-ran
-    after = copy_tree_bytes(shop.root / "lake", ("raw", "daily", "state", "features", "segments", "dims"))
+    after = copy_tree_bytes(shop.root / "lake", INGEST_ZONES)
     assert after.keys() == before.keys()
     assert [k for k in after if after[k] != before[k]] == []
     # reprocessing only failures over dates that all succeeded: the backfill completes with no run
@@ -108,3 +111,66 @@ def test_on_demand_training(backfilled_stack) -> None:  # type: ignore[no-untype
     assert runs[0]["state"] == "success", stack.failures("train_models", runs[0]["dag_run_id"])
     decision = json.loads((shop.root / "lake" / f"monitoring/training_churn/dt={day}/decision.json").read_text())
     assert decision["trained"] is True
+
+
+def test_a_bad_day_holds_the_backfill_until_fixed_and_cleared(backfilled_stack) -> None:  # type: ignore[no-untyped-def]
+    """The runbook's recovery. D1's export is re-landed with a duplicated order and the DAG backfilled
+    again: D1's run fails at validation at once (no retry; quarantined with file, column and rule,
+    which its run report shows), D2's run ingests and validates but holds before its first task that
+    grows from D1's output, and nothing committed changes. Once the export is fixed and D1's failed
+    tasks are cleared with ``airflow tasks clear --only-failed``, the same backfill goes on and
+    completes, the lake as before."""
+    stack, shop, _ = backfilled_stack
+    lake = shop.root / "lake"
+    before = copy_tree_bytes(lake, INGEST_ZONES)
+    landing, key = shop.runtime().landing, f"dt={D1}/orders.csv"
+    good = landing.read_bytes(key)
+    lines = good.decode().splitlines(keepends=True)
+    landing.write_bytes(key, "".join([*lines, lines[1]]).encode())  # the first order twice
+    try:
+        backfill = stack.create_backfill("ingest_features", str(D1), str(D2), "completed")
+        d1, d2 = (_run_on(stack, "ingest_features", day) for day in (D1, D2))
+        _wait_for(lambda: _state(stack, "ingest_features", d1) == "failed", "D1's run to fail")
+        tis = {ti["task_id"]: ti for ti in stack.task_instances("ingest_features", d1)}
+        validation = tis["validate_raw"]
+        assert validation["state"] == "failed" and validation["try_number"] < validation["max_tries"]  # not retried
+        assert tis["build_features"]["state"] == "upstream_failed"
+        report = (lake / f"quarantine/raw/orders/dt={D1}/_report.json").read_text()
+        assert "orders.csv" in report and "order_id" in report and "unique" in report
+        status, page = stack.get(f"/campaignflow/runs/ingest_features/{d1}", token=stack.token())  # the run report
+        assert status == 200 and b"quarantined" in page and b"order_id" in page and b"rows is kept" in page
+        _wait_for(lambda: _ti_states(stack, d2)["validate_raw"] == "success", "D2's validation")
+        time.sleep(10)  # scheduler loops: D2's contact snapshot must still wait for D1's
+        held = _ti_states(stack, d2)
+        assert _state(stack, "ingest_features", d2) == "running", held
+        assert [held[t] for t in ("snapshot_contacts", "build_features", "build_segments")] == [None] * 3, held
+        assert stack.api("GET", f"backfills/{backfill}")["completed_at"] is None
+        assert copy_tree_bytes(lake, INGEST_ZONES) == before
+    finally:
+        landing.write_bytes(key, good)  # the fixed export, re-landed
+    stack.cli("tasks", "clear", "ingest_features", "-s", str(D1), "-e", str(D1), "--only-failed", "--yes")
+    stack.wait_for_backfill(backfill)
+    assert [_state(stack, "ingest_features", run) for run in (d1, d2)] == ["success", "success"]
+    after = copy_tree_bytes(lake, INGEST_ZONES)
+    assert after.keys() == before.keys()
+    assert [k for k in after if after[k] != before[k]] == []
+
+
+def _run_on(stack: AirflowStack, dag_id: str, day: object) -> str:
+    return next(r["dag_run_id"] for r in stack.runs(dag_id) if r["logical_date"].startswith(str(day)))
+
+
+def _state(stack: AirflowStack, dag_id: str, run_id: str) -> str:
+    return str(stack.api("GET", f"dags/{dag_id}/dagRuns/{run_id}")["state"])
+
+
+def _ti_states(stack: AirflowStack, run_id: str) -> dict[str, str | None]:
+    return {ti["task_id"]: ti["state"] for ti in stack.task_instances("ingest_features", run_id)}
+
+
+def _wait_for(check: Callable[[], bool], what: str, timeout: float = 600) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"waited {timeout}s for {what}")
+        time.sleep(2)

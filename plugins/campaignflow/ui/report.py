@@ -57,11 +57,11 @@ def gather(rt: Runtime, ds: str) -> dict[str, Any]:
     out: dict[str, Any] = {"summary": summarise(rt, ds), "quality": [], "training": {}, "drift": None, "lift": None}
     for table in datasets.RAW_TABLES:
         raw, quarantine = datasets.raw(table).at(ds), datasets.raw_quarantine(table).at(ds)
-        if lake.is_committed(quarantine) and not lake.is_committed(raw):
-            report = json.loads(lake.store.read_bytes(f"{quarantine.key}/{REPORT}"))
-            out["quality"].append({"table": table, "passed": False, "report": report})
-        elif lake.is_committed(raw):
-            out["quality"].append({"table": table, "passed": True, "rows": lake.manifest(raw)["rows"]})
+        rows = lake.manifest(raw)["rows"] if lake.is_committed(raw) else None
+        rejected = lake.is_committed(quarantine)
+        report = json.loads(lake.store.read_bytes(f"{quarantine.key}/{REPORT}")) if rejected else None
+        if rows is not None or report is not None:
+            out["quality"].append({"table": table, "rows": rows, "report": report})
     for task in ("churn", "recommender"):
         ref = datasets.training_run(task).at(ds)
         out["training"][task] = lake.manifest(ref)["meta"] if lake.is_committed(ref) else None
@@ -151,7 +151,7 @@ def render(run: RunInfo, gathered: dict[str, Any] | None, picture_url: str = "fi
         parts.append('<p class="muted">Nothing is committed in the lake for this date yet.</p>')
     else:
         s = gathered["summary"]
-        parts += [_quality(gathered), _features(s), _models(s, gathered, picture_url), _segments(s)]
+        parts += [_quality(gathered, rejected_by(run)), _features(s), _models(s, gathered, picture_url), _segments(s)]
         parts += [_audiences(s, picture_url), _drift(gathered), _lift(gathered)]
     body = "\n".join(p for p in parts if p)
     return (
@@ -169,18 +169,27 @@ def _stages(run: RunInfo) -> str:
     return _table(["task", "state", "tries", "seconds"], rows, "stages")
 
 
-def _quality(g: dict[str, Any]) -> str:
+def rejected_by(run: RunInfo) -> bool:
+    """Whether ``run`` itself rejected a batch (its validation failed): its report shows the quarantine
+    even where an earlier batch of the date stays committed."""
+    return any(t.task_id == "validate_raw" and t.state == "failed" for t in run.tasks)
+
+
+def _quality(g: dict[str, Any], rejected: bool) -> str:
+    """Per raw table: committed (rows), or quarantined with its report where nothing is committed or
+    this run rejected the batch (the earlier committed one is kept, and said so)."""
     rows = []
     for q in g["quality"]:
-        if q["passed"]:
+        report = q["report"]
+        if report is None or (q["rows"] is not None and not rejected):
             rows.append([_e(q["table"]), '<span class="ok">passed</span>', _e(q["rows"]), ""])
         else:
-            report = q["report"]
             failures = report.get("failures") or report.get("errors") or report
+            kept = f" (the committed batch of {_e(q['rows'])} rows is kept)" if q["rows"] is not None else ""
             rows.append(
                 [
                     _e(q["table"]),
-                    '<span class="bad">quarantined</span>',
+                    f'<span class="bad">quarantined</span>{kept}',
                     _e(report.get("rows", "")),
                     f"<code>{_e(json.dumps(failures, default=str)[:1500])}</code>",
                 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import datetime
 
 from hypothesis import given
@@ -58,8 +59,8 @@ def _gathered(campaign: str = "winback") -> dict:
     return {
         "summary": summary,
         "quality": [
-            {"table": "orders", "passed": True, "rows": 61},
-            {"table": "events", "passed": False, "report": {"rows": 566, "failures": [{"column": "event_type"}]}},
+            {"table": "orders", "rows": 61, "report": None},
+            {"table": "events", "rows": None, "report": {"rows": 566, "failures": [{"column": "event_type"}]}},
         ],
         "training": {"churn": {"trained": True, "decision": "first champion"}, "recommender": None},
         "drift": [{"column": "recency_days", "psi": 0.4, "flagged": True}, {"column": "orders_90d", "psi": 0.01}],
@@ -78,6 +79,20 @@ def test_every_section_and_number_is_on_the_page() -> None:
     assert 'src="files/models/churn_lgbm/dt=2024-04-07/churn_model.png"' in page
     assert 'src="files/audiences/winback/dt=2024-04-08/_report.png"' in page
     assert "drifted: recency_days" in page
+
+
+def test_a_run_that_rejected_a_batch_shows_it_over_the_committed_one() -> None:
+    """A date re-landed with a bad batch keeps its committed raw: the run that rejected it shows the
+    quarantine (and that the committed batch is kept); the date's other runs show the committed rows."""
+    gathered = _gathered()
+    report = {"rows": 62, "failures": [{"column": "order_id"}]}
+    gathered["quality"] = [{"table": "orders", "rows": 61, "report": report}]
+    rejecting = replace(RUN, dag_id="ingest_features", tasks=[TaskRow("validate_raw", -1, "failed", 1, 2.0)])
+    page = render(rejecting, gathered)
+    assert "quarantined" in page and "order_id" in page and "batch of 61 rows is kept" in page
+    for run in (RUN, replace(rejecting, tasks=[TaskRow("validate_raw", -1, "success", 2, 2.0)])):
+        page = render(run, gathered)
+        assert "quarantined" not in page and "order_id" not in page and ">61<" in page
 
 
 def test_nothing_in_the_lake_yet() -> None:
