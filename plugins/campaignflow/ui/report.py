@@ -58,8 +58,8 @@ def gather(rt: Runtime, ds: str) -> dict[str, Any]:
     for table in datasets.RAW_TABLES:
         raw, quarantine = datasets.raw(table).at(ds), datasets.raw_quarantine(table).at(ds)
         rows = lake.manifest(raw)["rows"] if lake.is_committed(raw) else None
-        rejected = lake.is_committed(quarantine)
-        report = json.loads(lake.store.read_bytes(f"{quarantine.key}/{REPORT}")) if rejected else None
+        quarantined = lake.is_committed(quarantine)
+        report = json.loads(lake.store.read_bytes(f"{quarantine.key}/{REPORT}")) if quarantined else None
         if rows is not None or report is not None:
             out["quality"].append({"table": table, "rows": rows, "report": report})
     for task in ("churn", "recommender"):
