@@ -90,7 +90,7 @@ def claim(rt: Runtime, ds: str, inputs: RawInputs) -> dict[str, Any] | None:
     inputs (claimed: the mark removed, the data kept); None when ``ds`` must be built."""
     if not rt.lake.is_committed(datasets.FEATURE_STATE.at(ds)):
         return None
-    claimed = ahead.claim(rt.lake, datasets.CUSTOMER_FEATURES.at(ds), ahead.digest(inputs.fingerprints))
+    claimed = ahead.claim(rt.lake, datasets.CUSTOMER_FEATURES.at(ds), lambda: ahead.digest(inputs.fingerprints))
     if claimed is None:
         return None
     manifest, builder = claimed

@@ -119,10 +119,7 @@ def build_ahead(rt: Runtime, ds: str, limit: int) -> list[str]:
 def claim(rt: Runtime, ds: str) -> dict[str, Any] | None:
     """The result of ``ds`` when an earlier date's run segmented it ahead from these very features
     and model (claimed: the mark removed, the data kept); None when ``ds`` must be segmented."""
-    ref = datasets.CUSTOMER_SEGMENTS.at(ds)
-    if ahead.built_by(rt.lake, ref) is None:  # nothing built ahead: no digest to read
-        return None
-    claimed = ahead.claim(rt.lake, ref, inputs_digest(rt, ds))
+    claimed = ahead.claim(rt.lake, datasets.CUSTOMER_SEGMENTS.at(ds), lambda: inputs_digest(rt, ds))
     if claimed is None:
         return None
     manifest, builder = claimed

@@ -19,7 +19,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -175,16 +175,22 @@ class AirflowStack:
         }
         return int(self.api("POST", "backfills", body)["id"])
 
-    def wait_for_backfill(self, backfill_id: int, timeout: float = 900) -> dict[str, Any]:
-        """Until the scheduler marks the backfill completed (all its runs finished)."""
+    def wait_until(self, check: Callable[[], bool], what: str, timeout: float = 600, poll_s: float = 2) -> None:
+        """Until ``check()`` holds; fails at once when an Airflow component died, and after ``timeout``."""
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        while True:
             self.check_alive()
-            found = self.api("GET", f"backfills/{backfill_id}")
-            if found["completed_at"]:
-                return dict(found)
-            time.sleep(3)
-        raise TimeoutError(f"backfill {backfill_id} not completed in {timeout}s\n{self.logs()}")
+            if check():
+                return
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{what}: not within {timeout}s\n{self.logs()}")
+            time.sleep(poll_s)
+
+    def wait_for_backfill(self, backfill_id: int, timeout: float = 900) -> dict[str, Any]:
+        """Until the scheduler marks the backfill completed (all its runs finished); its record."""
+        path = f"backfills/{backfill_id}"
+        self.wait_until(lambda: bool(self.api("GET", path)["completed_at"]), f"{path} completed", timeout, poll_s=3)
+        return dict(self.api("GET", path))
 
     def task_instances(self, dag_id: str, run_id: str) -> list[dict[str, Any]]:
         return list(self.api("GET", f"dags/{dag_id}/dagRuns/{run_id}/taskInstances?limit=100")["task_instances"])

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import pytest
@@ -130,7 +129,7 @@ def test_a_bad_day_holds_the_backfill_until_fixed_and_cleared(backfilled_stack) 
     try:
         backfill = stack.create_backfill("ingest_features", str(D1), str(D2), "completed")
         d1, d2 = (_run_on(stack, "ingest_features", day) for day in (D1, D2))
-        _wait_for(lambda: _state(stack, "ingest_features", d1) == "failed", "D1's run to fail")
+        stack.wait_until(lambda: _state(stack, "ingest_features", d1) == "failed", "D1's run to fail")
         tis = {ti["task_id"]: ti for ti in stack.task_instances("ingest_features", d1)}
         validation = tis["validate_raw"]
         assert validation["state"] == "failed" and validation["try_number"] < validation["max_tries"]  # not retried
@@ -139,7 +138,7 @@ def test_a_bad_day_holds_the_backfill_until_fixed_and_cleared(backfilled_stack) 
         assert "orders.csv" in report and "order_id" in report and "unique" in report
         status, page = stack.get(f"/campaignflow/runs/ingest_features/{d1}", token=stack.token())  # the run report
         assert status == 200 and b"quarantined" in page and b"order_id" in page and b"rows is kept" in page
-        _wait_for(lambda: _ti_states(stack, d2)["validate_raw"] == "success", "D2's validation")
+        stack.wait_until(lambda: _ti_states(stack, d2)["validate_raw"] == "success", "D2's validation")
         time.sleep(10)  # scheduler loops: D2's contact snapshot must still wait for D1's
         held = _ti_states(stack, d2)
         assert _state(stack, "ingest_features", d2) == "running", held
@@ -166,11 +165,3 @@ def _state(stack: AirflowStack, dag_id: str, run_id: str) -> str:
 
 def _ti_states(stack: AirflowStack, run_id: str) -> dict[str, str | None]:
     return {ti["task_id"]: ti["state"] for ti in stack.task_instances("ingest_features", run_id)}
-
-
-def _wait_for(check: Callable[[], bool], what: str, timeout: float = 600) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"waited {timeout}s for {what}")
-        time.sleep(2)

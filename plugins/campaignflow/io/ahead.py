@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from campaignflow.io.lake import Lake, PartitionRef
@@ -29,14 +29,15 @@ def marked(meta: Mapping[str, Any], by: str | None, inputs: str) -> dict[str, An
     return {**meta, MARK: {"by": by, "inputs": inputs}} if by else dict(meta)
 
 
-def claim(lake: Lake, ref: PartitionRef, inputs: str) -> tuple[dict[str, Any], str] | None:
+def claim(lake: Lake, ref: PartitionRef, inputs: Callable[[], str]) -> tuple[dict[str, Any], str] | None:
     """``ref``'s manifest with the mark removed, and the date whose run built it, when it was built
-    ahead from ``inputs``; None (nothing changed) when it was not, or from other inputs."""
+    ahead from what ``inputs()`` digests (called only for a marked partition: the daily runs, with
+    nothing built ahead, read no inputs); None (nothing changed) when it was not, or from others."""
     if not lake.is_committed(ref):
         return None
     meta = dict(lake.manifest(ref)["meta"])
     mark = meta.pop(MARK, None)
-    if not mark or mark.get("inputs") != inputs:
+    if not mark or mark.get("inputs") != inputs():
         return None
     return lake.replace_meta(ref, meta), str(mark["by"])
 
