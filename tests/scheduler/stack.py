@@ -99,15 +99,8 @@ class AirflowStack:
 
     def wait_for_dag(self, dag_id: str, timeout: float = 180) -> None:
         """Until the DAG processor has parsed ``dag_id`` into the DB."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            self.check_alive()
-            try:
-                self.api("GET", f"dags/{dag_id}")
-                return
-            except urllib.error.HTTPError:
-                time.sleep(2)
-        raise TimeoutError(f"{dag_id} not parsed within {timeout}s\n{self.logs()}")
+        path = f"/api/v2/dags/{dag_id}"
+        self.wait_until(lambda: self.get(path, self.token())[0] == 200, f"{dag_id} parsed", timeout)
 
     def unpause(self, dag_id: str) -> None:
         self.api("PATCH", f"dags/{dag_id}?update_mask=is_paused", {"is_paused": False})
@@ -138,14 +131,14 @@ class AirflowStack:
 
     def wait_for_runs(self, dag_id: str, count: int, run_type: str = "backfill", timeout: float = 900) -> list[dict]:
         """Until ``count`` runs of ``run_type`` exist and all are finished; their final records."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            self.check_alive()
-            runs = [r for r in self.runs(dag_id) if r["run_type"] == run_type]
-            if len(runs) >= count and all(r["state"] in TERMINAL for r in runs):
-                return runs
-            time.sleep(3)
-        raise TimeoutError(f"{dag_id}: {count} {run_type} runs not finished in {timeout}s\n{self.logs()}")
+        found: list[dict] = []
+
+        def finished() -> bool:
+            found[:] = [r for r in self.runs(dag_id) if r["run_type"] == run_type]
+            return len(found) >= count and all(r["state"] in TERMINAL for r in found)
+
+        self.wait_until(finished, f"{dag_id}: {count} {run_type} runs finished", timeout, poll_s=3)
+        return found
 
     def backfill_cli(self, dag_id: str, first: object, last: object, max_active_runs: int = 2) -> None:
         """``airflow backfill create`` as the README's runbook runs it (re-run failed dates, keep completed)."""
@@ -334,14 +327,7 @@ def contextlib_redis(executor: str) -> Iterator[str | None]:
 
 
 def _wait_http(stack: AirflowStack, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        stack.check_alive()
-        status, _ = stack.get("/api/v2/monitor/health")
-        if status == 200:
-            return
-        time.sleep(2)
-    raise TimeoutError(f"the API server did not answer within {timeout}s\n{stack.logs()}")
+    stack.wait_until(lambda: stack.get("/api/v2/monitor/health")[0] == 200, "the API server answering", timeout)
 
 
 def _stop(proc: subprocess.Popen[bytes], grace_s: float = 20) -> None:
