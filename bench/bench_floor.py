@@ -12,7 +12,9 @@ PostgreSQL) then runs one date and a backfill of N dates, as that benchmark does
 backfill takes here is a lower bound for the real suite's on this machine: Airflow's own cost of
 that many task instances, whatever the tasks do. ``backfill_machine_cpu_s`` is the CPU time every
 process of the machine used from creating the backfills to Airflow marking them completed (run it
-on an otherwise idle machine).
+on an otherwise idle machine). With ``--task-sleep-s S`` every task sleeps S seconds first (no CPU):
+the backfill then lasts about as long as the real one, and what the machine uses is what Airflow's
+processes spend over that time (the scheduler loops while runs wait), for comparing its settings.
 """
 
 from __future__ import annotations
@@ -47,6 +49,8 @@ from tests.scheduler.stack import airflow_stack
 ROOT = Path(__file__).resolve().parents[1]
 
 FLOOR_DAGS = '''"""The suite's daily DAGs with tasks that do nothing (bench/bench_floor.py)."""
+import time
+
 from airflow.sdk import cross_downstream, dag, task
 
 from campaignflow.orchestration.dag_defaults import DEFAULT_ARGS, INGEST_ARGS, START_DATE
@@ -57,6 +61,7 @@ CAMPAIGNS = {campaigns!r}
 def nothing(name, **kw):
     @task(task_id=name, **kw)
     def run(ds=None):
+        time.sleep({task_sleep_s})
         return {{"dt": ds}}
 
     return run
@@ -82,10 +87,12 @@ def train_models():
 def campaign_daily():
     @task(depends_on_past=True, wait_for_downstream=True)
     def build_audiences(ds=None):
+        time.sleep({task_sleep_s})
         return CAMPAIGNS
 
     @task(map_index_template="{{{{ campaign }}}}")
     def export_audience(campaign, ds=None):
+        time.sleep({task_sleep_s})
         return {{"campaign": campaign}}
 
     waits = [nothing("wait_for_features")(), nothing("wait_for_models")()]
@@ -106,6 +113,12 @@ campaign_daily()
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--backfill-days", type=int, default=30)
+    parser.add_argument(
+        "--task-sleep-s",
+        type=float,
+        default=0.0,
+        help="each task sleeps this long (no CPU): a backfill as long as the real one, for the scheduler's loops",
+    )
     add_runs_in_flight_arguments(parser, 3)
     parser.add_argument("--out", type=Path, default=None, help="working folder (default: a temp folder)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="a setting for the stack")
@@ -115,11 +128,12 @@ def main() -> None:
     dags = root / "dags"
     dags.mkdir(parents=True, exist_ok=True)
     campaigns = sorted(p.stem for p in (ROOT / "campaigns").glob("*.yaml"))
-    (dags / "floor_suite.py").write_text(FLOOR_DAGS.format(campaigns=campaigns))
+    (dags / "floor_suite.py").write_text(FLOOR_DAGS.format(campaigns=campaigns, task_sleep_s=args.task_sleep_s))
     warm = date(2024, 1, 1)
     daily, first = warm + timedelta(days=1), warm + timedelta(days=2)
     last = warm + timedelta(days=1 + args.backfill_days)
     result: dict[str, Any] = {"machine": f"{platform.machine()}, {os.cpu_count()} cores", "campaigns": campaigns}
+    result["task_sleep_s"] = args.task_sleep_s
     env = {"AIRFLOW__CORE__DAGS_FOLDER": str(dags), **dict(item.split("=", 1) for item in args.set)}
     with airflow_stack(root / "airflow", "LocalExecutor", env) as stack:
         stack.start_dags(DAILY)
