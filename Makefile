@@ -46,7 +46,7 @@ bench: setup
 	$(BIN)/python bench/bench_generate.py --customers $${BENCH_CUSTOMERS:-1000000} --days $${BENCH_DAYS:-365}
 	$(BIN)/python bench/bench_pipeline.py --customers $${BENCH_PIPELINE_CUSTOMERS:-20000}
 	$(BIN)/python bench/bench_orchestration.py --customers $${BENCH_ORCH_CUSTOMERS:-20000} --history-days 365 --backfill-days 30 \
-	  --max-active-runs 10 --dag-max-active-runs ingest_features=30 --out $(CAMPAIGNFLOW_HOME)/bench-orchestration
+	  --max-active-runs 3 --dag-max-active-runs ingest_features=30 --out $(CAMPAIGNFLOW_HOME)/bench-orchestration
 	$(BIN)/python bench/bench_recommender.py --customers $${BENCH_REC_CUSTOMERS:-1000000} --products 20000 --days 120 \
 	  --out $(CAMPAIGNFLOW_HOME)/bench-recommender
 	for shop in full lines orders; do \
