@@ -131,14 +131,15 @@ class AirflowStack:
 
     def wait_for_runs(self, dag_id: str, count: int, run_type: str = "backfill", timeout: float = 900) -> list[dict]:
         """Until ``count`` runs of ``run_type`` exist and all are finished; their final records."""
-        found: list[dict] = []
 
-        def finished() -> bool:
-            found[:] = [r for r in self.runs(dag_id) if r["run_type"] == run_type]
-            return len(found) >= count and all(r["state"] in TERMINAL for r in found)
+        def of_type() -> list[dict]:
+            return [r for r in self.runs(dag_id) if r["run_type"] == run_type]
 
-        self.wait_until(finished, f"{dag_id}: {count} {run_type} runs finished", timeout, poll_s=3)
-        return found
+        def finished(runs: list[dict]) -> bool:
+            return len(runs) >= count and all(r["state"] in TERMINAL for r in runs)
+
+        self.wait_until(lambda: finished(of_type()), f"{dag_id}: {count} {run_type} runs finished", timeout, poll_s=3)
+        return of_type()  # finished runs do not change
 
     def backfill_cli(self, dag_id: str, first: object, last: object, max_active_runs: int = 2) -> None:
         """``airflow backfill create`` as the README's runbook runs it (re-run failed dates, keep completed)."""
