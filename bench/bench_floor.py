@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import signal
 import sys
 import tempfile
@@ -37,6 +35,7 @@ from bench.bench_orchestration import (
     backfill,
     cpu_by_kind,
     machine_cpu_seconds,
+    machine_label,
     per_dag_runs,
     process_cpu,
     runs_span,
@@ -132,7 +131,7 @@ def main() -> None:
     warm = date(2024, 1, 1)
     daily, first = warm + timedelta(days=1), warm + timedelta(days=2)
     last = warm + timedelta(days=1 + args.backfill_days)
-    result: dict[str, Any] = {"machine": f"{platform.machine()}, {os.cpu_count()} cores", "campaigns": campaigns}
+    result: dict[str, Any] = {"machine": machine_label(), "campaigns": campaigns}
     result["task_sleep_s"] = args.task_sleep_s
     env = {"AIRFLOW__CORE__DAGS_FOLDER": str(dags), **dict(item.split("=", 1) for item in args.set)}
     with airflow_stack(root / "airflow", "LocalExecutor", env) as stack:

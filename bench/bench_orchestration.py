@@ -95,11 +95,21 @@ def add_runs_in_flight_arguments(parser: argparse.ArgumentParser, default: int) 
     )
 
 
+def machine_label() -> str:
+    """The architecture and the cores this process may use, of the machine's (``taskset`` pins fewer)."""
+    return f"{platform.machine()}, {len(os.sched_getaffinity(0))} of {os.cpu_count()} cores"
+
+
 def machine_cpu_seconds() -> float:
-    """CPU-seconds every process of this machine has used since boot (Linux ``/proc/stat``)."""
-    fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
-    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(v) for v in fields[:8])
-    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+    """CPU-seconds used since boot on the cores this process may run on (Linux ``/proc/stat``; all of
+    them unless pinned with ``taskset``), by every process."""
+    cores, busy = {f"cpu{c}" for c in os.sched_getaffinity(0)}, 0
+    for line in Path("/proc/stat").read_text().splitlines():
+        name, *fields = line.split()
+        if name in cores:
+            user, nice, system, _idle, _iowait, irq, softirq, steal = (int(v) for v in fields[:8])
+            busy += user + nice + system + irq + softirq + steal
+    return busy / os.sysconf("SC_CLK_TCK")
 
 
 # process kinds by command line, first match wins; a task process's CPU is its executor worker's
@@ -323,7 +333,7 @@ def main() -> None:
     total_days = (last - start).days + 1
     rt = Runtime.from_settings(Settings.under(root))
     result: dict[str, Any] = {
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+        "machine": machine_label(),
         "customers": args.customers,
         "history_days": args.history_days,
     }
