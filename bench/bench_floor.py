@@ -8,13 +8,14 @@ temporary DAGs folder with the same ids, task ids, dependencies, ``depends_on_pa
 and cluster policy (backfills in the backfill pool), but every task returns at once and every
 wait is a task that finds its partition at its first check. The same stack as
 ``bench_orchestration.py`` (scheduler, DAG processor, API server, triggerer, LocalExecutor,
-PostgreSQL) then runs one date and a backfill of N dates, as that benchmark does. What the
-backfill takes here is a lower bound for the real suite's on this machine: Airflow's own cost of
-that many task instances, whatever the tasks do. ``backfill_machine_cpu_s`` is the CPU time every
-process of the machine used from creating the backfills to Airflow marking them completed (run it
-on an otherwise idle machine). With ``--task-sleep-s S`` every task sleeps S seconds first (no CPU):
-the backfill then lasts about as long as the real one, and what the machine uses is what Airflow's
-processes spend over that time (the scheduler loops while runs wait), for comparing its settings.
+PostgreSQL) then runs one date (``--daily-runs K``: K dates one at a time, their median) and a
+backfill of N dates, as that benchmark does. What the backfill takes here is a lower bound for the
+real suite's on this machine: Airflow's own cost of that many task instances, whatever the tasks
+do. ``backfill_machine_cpu_s`` is the CPU time every process of the machine used from creating the
+backfills to Airflow marking them completed (run it on an otherwise idle machine). With
+``--task-sleep-s S`` every task sleeps S seconds first (no CPU): the backfill then lasts about as
+long as the real one, and what the machine uses is what Airflow's processes spend over that time
+(the scheduler loops while runs wait), for comparing its settings.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import signal
+import statistics
 import sys
 import tempfile
 from datetime import date, timedelta
@@ -118,6 +120,9 @@ def main() -> None:
         default=0.0,
         help="each task sleeps this long (no CPU): a backfill as long as the real one, for the scheduler's loops",
     )
+    parser.add_argument(
+        "--daily-runs", type=int, default=1, help="dates run one at a time before the backfill (median and spread)"
+    )
     add_runs_in_flight_arguments(parser, 3)
     parser.add_argument("--out", type=Path, default=None, help="working folder (default: a temp folder)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="a setting for the stack")
@@ -129,8 +134,9 @@ def main() -> None:
     campaigns = sorted(p.stem for p in (ROOT / "campaigns").glob("*.yaml"))
     (dags / "floor_suite.py").write_text(FLOOR_DAGS.format(campaigns=campaigns, task_sleep_s=args.task_sleep_s))
     warm = date(2024, 1, 1)
-    daily, first = warm + timedelta(days=1), warm + timedelta(days=2)
-    last = warm + timedelta(days=1 + args.backfill_days)
+    dailies = [warm + timedelta(days=1 + k) for k in range(args.daily_runs)]
+    first = warm + timedelta(days=1 + args.daily_runs)
+    last = first + timedelta(days=args.backfill_days - 1)
     result: dict[str, Any] = {"machine": machine_label(), "campaigns": campaigns}
     result["task_sleep_s"] = args.task_sleep_s
     env = {"AIRFLOW__CORE__DAGS_FOLDER": str(dags), **dict(item.split("=", 1) for item in args.set)}
@@ -138,11 +144,16 @@ def main() -> None:
         stack.start_dags(DAILY)
         per_dag = per_dag_runs(args.dag_max_active_runs)
         result["warm_up_first_date_s"] = round(backfill(stack, warm, warm, args.max_active_runs, per_dag)[0], 1)
-        one = backfill(stack, daily, daily, args.max_active_runs, per_dag)[0]
-        began, ended = runs_span(stack, daily)
-        rows = task_rows(stack, daily)
-        result["one_daily_run_s"] = round(ended - began, 1)
-        result["one_daily_run_as_backfill_s"] = round(one, 1)
+        spans, as_backfill = [], []
+        for daily in dailies:
+            as_backfill.append(backfill(stack, daily, daily, args.max_active_runs, per_dag)[0])
+            began, ended = runs_span(stack, daily)
+            spans.append(ended - began)
+        rows = task_rows(stack, dailies[-1])
+        result["one_daily_run_s"] = round(statistics.median(spans), 2)
+        result["one_daily_run_as_backfill_s"] = round(statistics.median(as_backfill), 2)
+        if len(spans) > 1:
+            result["daily_runs_s"] = [round(s, 2) for s in spans]
         result["one_daily_run_tasks"] = len(rows)
         result["one_daily_run_task_s"] = task_seconds(rows)
         print(json.dumps(result), flush=True)
