@@ -369,7 +369,9 @@ def main() -> None:
                 result["warm_up_first_date_s"] = round(backfill(stack, warm, warm, args.max_active_runs, per_dag)[0], 1)
                 result["warm_up_task_s"] = task_seconds(task_rows(stack, warm))
             print(json.dumps(result), flush=True)
+            cpu_before = machine_cpu_seconds()
             one, one_marked = backfill(stack, daily, daily, args.max_active_runs, per_dag)
+            result["one_daily_run_machine_cpu_s"] = round(machine_cpu_seconds() - cpu_before, 1)  # until marked
             rows = task_rows(stack, daily)
             began, ended = runs_span(stack, daily)
             result["one_daily_run_s"] = round(ended - began, 1)
