@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta
 
 import pytest
 
-from bench.bench_orchestration import cpu_by_kind, idle_share, process_cpu, process_kind, timeline, wait_latencies
+from bench.bench_orchestration import (
+    CpuTrace,
+    cpu_by_kind,
+    idle_share,
+    process_cpu,
+    process_kind,
+    timeline,
+    wait_latencies,
+)
 
 NOON = datetime.fromisoformat("2024-01-02T12:00:00+00:00")
 
@@ -62,3 +71,14 @@ def test_process_kinds_tell_the_spark_server_from_other_java() -> None:
     assert process_kind("/usr/bin/java -jar some-other-service.jar") == "other"
     assert process_kind("airflow worker -- 01a240e4-88d3") == "executor workers and their tasks"
     assert process_kind("/venv/bin/python /venv/bin/airflow scheduler") == "scheduler"
+
+
+def test_cpu_trace_interpolates_what_was_used_between_two_times() -> None:
+    readings = iter(float(v) for v in range(10_000))  # one CPU-second more at every sample
+    with CpuTrace(interval=0.01, read=lambda: next(readings)) as trace:
+        while len(trace.samples) < 5:
+            time.sleep(0.001)
+    (t1, c1), (t2, _), (t3, c3) = trace.samples[1:4]
+    assert trace.between(t1, t3) == pytest.approx(c3 - c1) == pytest.approx(2.0)
+    assert trace.between(t1, (t1 + t2) / 2) == pytest.approx(0.5)  # halfway between two samples
+    assert trace.between(t1, t1) == 0.0
