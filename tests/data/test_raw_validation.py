@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -72,6 +72,12 @@ def test_fault_is_rejected_named_and_quarantined(
     failure = next(f for f in report["tables"][table]["failures"] if f["column"] == column)
     assert failure["unexpected_count"] >= 1 and failure["rows"] and all(r >= 2 for r in failure["rows"])
     assert lake.committed_dates(Dataset("quarantine", f"raw/{table}")) == [BAD_DAY]
+    stamps = {
+        json.loads(lake.store.read_bytes(f"{key.rsplit('/', 1)[0]}/_report.json"))["rejected_at"]
+        for key in lake.store.list_keys("quarantine/raw")
+        if key.endswith("/_report.json")
+    }  # every table of the rejected batch, one rejection
+    assert len(stamps) == 1 and datetime.fromisoformat(stamps.pop()).tzinfo is not None
 
 
 def test_malformed_values_reject_the_batch_at_parse(tmp_path: Path, lake: Lake) -> None:

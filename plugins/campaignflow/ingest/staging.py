@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
@@ -107,6 +108,7 @@ def promote_days(lake: Lake, dates: Sequence[str]) -> dict[str, dict[str, int]]:
         bad_dates = sorted({d for rep in failed.values() for f in rep.failures for d in f.dates} or set(dates))
         report = {
             "stage": "validate",
+            "rejected_at": datetime.now(UTC).isoformat(),  # one stamp for every table this rejection quarantines
             "dates": bad_dates,
             "rows": sum(r.rows for r in failed.values()),
             "tables": {name: rep.to_dict() for name, rep in failed.items()},

@@ -175,13 +175,22 @@ def rejected_by(run: RunInfo) -> bool:
     return any(t.task_id == "validate_raw" and t.state == "failed" for t in run.tasks)
 
 
+def latest_rejection(quality: list[dict[str, Any]]) -> str | None:
+    """When the newest rejection of the date's raw batches happened (its reports' ``rejected_at``)."""
+    return max((q["report"].get("rejected_at") or "" for q in quality if q["report"]), default=None) or None
+
+
 def _quality(g: dict[str, Any], rejected: bool) -> str:
     """Per raw table: committed (rows), or quarantined with its report where nothing is committed or
-    this run rejected the batch (the earlier committed one is kept, and said so)."""
+    this run rejected the batch (the earlier committed one is kept, and said so). A run that rejected
+    a batch shows the quarantines of that rejection, the newest: a table its batch did not re-land
+    keeps an older quarantine, which is not this run's."""
     rows = []
+    newest = latest_rejection(g["quality"])
     for q in g["quality"]:
         report = q["report"]
-        if report is None or (q["rows"] is not None and not rejected):
+        ours = rejected and (newest is None or (report is not None and report.get("rejected_at") == newest))
+        if report is None or (q["rows"] is not None and not ours):
             rows.append([_e(q["table"]), '<span class="ok">passed</span>', _e(q["rows"]), ""])
         else:
             failures = report.get("failures") or report.get("errors") or report

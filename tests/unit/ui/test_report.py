@@ -9,7 +9,7 @@ from datetime import datetime
 from hypothesis import given
 from hypothesis import strategies as st
 
-from campaignflow.ui.report import RunInfo, TaskRow, lake_key, psi_chart, render
+from campaignflow.ui.report import RunInfo, TaskRow, lake_key, latest_rejection, psi_chart, render
 
 RUN = RunInfo(
     "campaign_daily",
@@ -93,6 +93,23 @@ def test_a_run_that_rejected_a_batch_shows_it_over_the_committed_one() -> None:
     for run in (RUN, replace(rejecting, tasks=[TaskRow("validate_raw", -1, "success", 2, 2.0)])):
         page = render(run, gathered)
         assert "quarantined" not in page and "order_id" not in page and ">61<" in page
+
+
+def test_a_rejecting_run_shows_only_its_own_rejection() -> None:
+    """Events were rejected once and a later batch re-landed only orders, which was rejected too:
+    events keep the older quarantine, but the rejecting run shows the committed events as passed."""
+    gathered = _gathered()
+    older = {"rows": 566, "rejected_at": "2024-04-08T06:00:00+00:00", "failures": [{"column": "event_type"}]}
+    newer = {"rows": 62, "rejected_at": "2024-04-08T09:30:00+00:00", "failures": [{"column": "order_id"}]}
+    gathered["quality"] = [
+        {"table": "orders", "rows": 61, "report": newer},
+        {"table": "events", "rows": 566, "report": older},
+    ]
+    rejecting = replace(RUN, dag_id="ingest_features", tasks=[TaskRow("validate_raw", -1, "failed", 1, 2.0)])
+    page = render(rejecting, gathered)
+    assert "order_id" in page and "batch of 61 rows is kept" in page
+    assert "event_type" not in page and "batch of 566 rows is kept" not in page and ">566<" in page
+    assert latest_rejection(gathered["quality"]) == newer["rejected_at"]
 
 
 def test_nothing_in_the_lake_yet() -> None:
