@@ -176,8 +176,9 @@ def rejected_by(run: RunInfo) -> bool:
 
 
 def latest_rejection(quality: list[dict[str, Any]]) -> str | None:
-    """When the newest rejection of the date's raw batches happened (its reports' ``rejected_at``)."""
-    return max((q["report"].get("rejected_at") or "" for q in quality if q["report"]), default=None) or None
+    """When the newest rejection of the date's raw batches happened (its reports' ``rejected_at``;
+    None where no report has one: a lake from before the stamp)."""
+    return max((q["report"]["rejected_at"] for q in quality if (q["report"] or {}).get("rejected_at")), default=None)
 
 
 def _quality(g: dict[str, Any], rejected: bool) -> str:
@@ -189,7 +190,7 @@ def _quality(g: dict[str, Any], rejected: bool) -> str:
     newest = latest_rejection(g["quality"])
     for q in g["quality"]:
         report = q["report"]
-        ours = rejected and (newest is None or (report is not None and report.get("rejected_at") == newest))
+        ours = rejected and report is not None and report.get("rejected_at") == newest  # unstamped: all ours
         if report is None or (q["rows"] is not None and not ours):
             rows.append([_e(q["table"]), '<span class="ok">passed</span>', _e(q["rows"]), ""])
         else:
