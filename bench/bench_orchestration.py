@@ -2,6 +2,7 @@
 PostgreSQL) on a generated shop: one daily run, its orchestration overhead, and a backfill of N days.
 
 python bench/bench_orchestration.py --customers 20000 --history-days 365 --backfill-days 30
+python bench/bench_orchestration.py ... --dags ingest_features  # a backfill of historical segments alone
 python bench/bench_orchestration.py --customers 1000000 --history-days 365 --backfill-days 0 \
     --driver-memory 10g --shuffle-partitions 16 \
     --set CAMPAIGNFLOW_SNAPSHOT_COUNT=2 --set CAMPAIGNFLOW_CHURN_CANDIDATES=churn_lgbm \
@@ -59,22 +60,27 @@ CHEAP_TASKS = ("validate_campaigns", "wait_for_landing", "wait_for_orders", "wai
 
 
 def backfill(
-    stack: AirflowStack, first: date, last: date, max_active_runs: int, per_dag: dict[str, int] | None = None
+    stack: AirflowStack,
+    first: date,
+    last: date,
+    max_active_runs: int,
+    per_dag: dict[str, int] | None = None,
+    dags: tuple[str, ...] = DAILY,
 ) -> tuple[float, float]:
-    """Backfill the three DAGs over [first, last] at once, each with ``max_active_runs`` runs in flight
-    (``per_dag`` overrides it for some); seconds from creating the backfills until their last run
-    ended, and until Airflow marked every backfill completed (it looks every 30 s)."""
+    """Backfill the DAGs (the three daily ones) over [first, last] at once, each with ``max_active_runs``
+    runs in flight (``per_dag`` overrides it for some); seconds from creating the backfills until their
+    last run ended, and until Airflow marked every backfill completed (it looks every 30 s)."""
     per_dag = per_dag or {}
     started = time.time()
     # REST, as the UI's form sends it (the CLI's own start-up would be counted otherwise)
     created = {
         dag_id: stack.create_backfill(dag_id, str(first), str(last), "failed", per_dag.get(dag_id, max_active_runs))
-        for dag_id in DAILY
+        for dag_id in dags
     }
     for backfill_id in created.values():
         stack.wait_for_backfill(backfill_id, timeout=6 * 3600)
     marked = time.time() - started
-    runs = [r for dag_id in DAILY for r in stack.runs(dag_id) if r["run_type"] == "backfill"]
+    runs = [r for dag_id in dags for r in stack.runs(dag_id) if r["run_type"] == "backfill"]
     ours = [r for r in runs if str(first) <= r["logical_date"][:10] <= str(last)]
     failed = [r for r in ours if r["state"] != "success"]
     if failed:
@@ -85,6 +91,16 @@ def backfill(
 def per_dag_runs(items: list[str]) -> dict[str, int]:
     """``--dag-max-active-runs DAG=N`` options as {DAG: N}."""
     return {dag: int(n) for dag, n in (item.split("=", 1) for item in items)}
+
+
+def daily_dags(text: str) -> tuple[str, ...]:
+    """``--dags``: comma-separated ids, each one of the daily DAGs."""
+    dags = tuple(d.strip() for d in text.split(",") if d.strip())
+    unknown = sorted(set(dags) - set(DAILY))
+    if not dags or unknown:
+        named = ", ".join(unknown) if unknown else repr(text)
+        raise argparse.ArgumentTypeError(f"not a daily DAG: {named} (those: {', '.join(DAILY)})")
+    return dags
 
 
 def add_runs_in_flight_arguments(parser: argparse.ArgumentParser, default: int) -> None:
@@ -205,18 +221,18 @@ def _stamp(value: str) -> float:
     return datetime.fromisoformat(value).timestamp()
 
 
-def day_runs(stack: AirflowStack, day: date) -> list[dict[str, Any]]:
-    return [next(r for r in stack.runs(dag_id) if r["logical_date"].startswith(str(day))) for dag_id in DAILY]
+def day_runs(stack: AirflowStack, day: date, dags: tuple[str, ...] = DAILY) -> list[dict[str, Any]]:
+    return [next(r for r in stack.runs(dag_id) if r["logical_date"].startswith(str(day))) for dag_id in dags]
 
 
-def task_rows(stack: AirflowStack, day: date) -> list[dict[str, Any]]:
-    return [ti for run in day_runs(stack, day) for ti in stack.task_instances(run["dag_id"], run["dag_run_id"])]
+def task_rows(stack: AirflowStack, day: date, dags: tuple[str, ...] = DAILY) -> list[dict[str, Any]]:
+    return [ti for run in day_runs(stack, day, dags) for ti in stack.task_instances(run["dag_id"], run["dag_run_id"])]
 
 
-def runs_span(stack: AirflowStack, day: date) -> tuple[float, float]:
+def runs_span(stack: AirflowStack, day: date, dags: tuple[str, ...] = DAILY) -> tuple[float, float]:
     """From the first of the date's runs being queued to the last one ending (epoch seconds): what a
     scheduled daily run takes, without the backfill's own bookkeeping."""
-    runs = day_runs(stack, day)
+    runs = day_runs(stack, day, dags)
     return min(_stamp(r["queued_at"]) for r in runs), max(_stamp(r["end_date"]) for r in runs)
 
 
@@ -351,12 +367,20 @@ def main() -> None:
         help="a setting for the tasks or the stack (e.g. CAMPAIGNFLOW_SNAPSHOT_COUNT=2, AIRFLOW__CORE__PARALLELISM=2)",
     )
     parser.add_argument(
+        "--dags",
+        type=daily_dags,
+        default=DAILY,
+        help="the DAGs warmed up, run and backfilled, comma-separated (ingest_features alone: a backfill of "
+        "historical segments)",
+    )
+    parser.add_argument(
         "--reuse-warm-up",
         action="store_true",
         help="skip the warm-up date when an earlier run in --out left its outputs (to compare Airflow settings)",
     )
     args = parser.parse_args()
     per_dag = per_dag_runs(args.dag_max_active_runs)
+    dags: tuple[str, ...] = args.dags
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # a stopped benchmark still stops its stack
     root = args.out or Path(tempfile.mkdtemp(prefix="cf-bench-orch-"))
     start = date(2023, 1, 1)
@@ -394,21 +418,24 @@ def main() -> None:
         result["settings"] = args.set
     if per_dag:
         result["dag_max_active_runs"] = per_dag
+    if dags != DAILY:
+        result["dags"] = list(dags)
     try:
         with airflow_stack(root / "airflow", "LocalExecutor", env) as stack:
-            stack.start_dags(DAILY)
+            stack.start_dags(dags)
             if args.reuse_warm_up and warmed_up(rt, warm):
                 removed = forget_after([root / "lake", root / "exports"], warm)
                 result["warm_up"] = f"reused {warm}'s outputs; {removed} later partitions removed first"
                 spark_server("start", env)  # as a warm-up leaves it: the measured run does not start it
             else:
-                result["warm_up_first_date_s"] = round(backfill(stack, warm, warm, args.max_active_runs, per_dag)[0], 1)
-                result["warm_up_task_s"] = task_seconds(task_rows(stack, warm))
+                warm_up_s = backfill(stack, warm, warm, args.max_active_runs, per_dag, dags)[0]
+                result["warm_up_first_date_s"] = round(warm_up_s, 1)
+                result["warm_up_task_s"] = task_seconds(task_rows(stack, warm, dags))
             print(json.dumps(result), flush=True)
             with CpuTrace() as cpu:
-                one, one_marked = backfill(stack, daily, daily, args.max_active_runs, per_dag)
-            rows = task_rows(stack, daily)
-            began, ended = runs_span(stack, daily)
+                one, one_marked = backfill(stack, daily, daily, args.max_active_runs, per_dag, dags)
+            rows = task_rows(stack, daily, dags)
+            began, ended = runs_span(stack, daily, dags)
             result["one_daily_run_machine_cpu_s"] = round(cpu.between(began, ended), 1)
             result["one_daily_run_s"] = round(ended - began, 1)
             result["one_daily_run_as_backfill_s"] = round(one, 1)  # created → its last run ended
@@ -429,20 +456,21 @@ def main() -> None:
                 processes_before = process_cpu()
                 with CpuTrace() as cpu:
                     created = time.time()
-                    many, many_marked = backfill(stack, first, last, args.max_active_runs, per_dag)
+                    many, many_marked = backfill(stack, first, last, args.max_active_runs, per_dag, dags)
                 # the machine's over the backfill's own span, as the daily run's; by process until marked
                 result["backfill_machine_cpu_s"] = round(cpu.between(created, created + many), 1)
                 result["backfill_machine_cpu_s_until_marked"] = round(cpu.between(created, created + many_marked), 1)
                 result["backfill_cpu_s_by_process"] = cpu_by_kind(processes_before, process_cpu())
                 days = [first + timedelta(days=k) for k in range(args.backfill_days)]
-                backfill_rows = [row for day in days for row in task_rows(stack, day)]
+                backfill_rows = [row for day in days for row in task_rows(stack, day, dags)]
                 result["backfill_task_s"] = task_seconds(backfill_rows)
                 first_start = min(_stamp(r["start_date"]) for r in backfill_rows if r.get("start_date"))
                 lines = timeline(backfill_rows, first_start, dated=True)
                 (root / "backfill_timeline.txt").write_text("\n".join(lines) + "\n")
                 result["backfill_timeline"] = str(root / "backfill_timeline.txt")
                 try:
-                    result["built_ahead_batches"] = built_ahead_batches(stack, days)
+                    if INGEST_FEATURES in dags:
+                        result["built_ahead_batches"] = built_ahead_batches(stack, days)
                 except (OSError, KeyError, ValueError) as err:  # an XCom the API would not give: keep the rest
                     result["built_ahead_batches"] = f"unavailable: {err!r}"
                 result[f"backfill_{args.backfill_days}_days_s"] = round(many, 1)

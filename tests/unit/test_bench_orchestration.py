@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import time
 from datetime import datetime, timedelta
 
@@ -10,6 +11,7 @@ import pytest
 from bench.bench_orchestration import (
     CpuTrace,
     cpu_by_kind,
+    daily_dags,
     idle_share,
     process_cpu,
     process_kind,
@@ -83,3 +85,11 @@ def test_cpu_trace_interpolates_what_was_used_between_two_times() -> None:
     # halfway between two samples (epoch seconds 10 ms apart carry about 1e-5 of rounding)
     assert trace.between(t1, (t1 + t2) / 2) == pytest.approx(0.5, abs=1e-3)
     assert trace.between(t1, t1) == 0.0
+
+
+def test_dags_option_takes_daily_dags_only() -> None:
+    assert daily_dags("ingest_features") == ("ingest_features",)
+    assert daily_dags("ingest_features, campaign_daily") == ("ingest_features", "campaign_daily")
+    for bad in ("ingest_feature", "ingest_features,nightly", ","):
+        with pytest.raises(argparse.ArgumentTypeError, match="not a daily DAG"):
+            daily_dags(bad)
