@@ -11,7 +11,9 @@ planned, and each published to its destinations.
    so D is scored with the champion of its own time, in a daily run or a backfill alike.
 2. **score_customers** — `scores/customer/dt=D`: calibrated churn probability, band, top-3 reasons
    (for buyers at medium or high risk), predicted orders and spend over H, days to the next order,
-   RFM tier and cluster; drift (PSI) against the training window in `monitoring/churn_drift/`. **recommend_products** —
+   RFM tier and cluster; drift (PSI) against the training window in `monitoring/churn_drift/`;
+   skipped with the reason, and the audiences and exports with it, while a young shop has no churn
+   model yet. **recommend_products** —
    `recommendations/customer/dt=D`, the top 10 products per customer (skipped, saying why, for a
    shop without order lines).
 3. **build_audiences** — every active campaign whose schedule includes D, planned in priority

@@ -20,7 +20,8 @@ its own date, whatever day the backfill runs.
 
 Each task commits its decision (trained, not due, refused, skipped) to
 `monitoring/training_<task>/dt=D` — the assets `campaignflow.monitoring.training_*` — and
-`campaign_daily` scores D only once both have decided.
+`campaign_daily` scores D only once both have decided. A shop too young for its first churn model
+gets `train_churn` skipped with the reason (the refusal committed); the next date tries again.
 """
 
 from __future__ import annotations

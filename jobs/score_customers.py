@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from campaignflow.errors import MissingPartition
+from campaignflow.errors import MissingPartition, NoModelYet
 from campaignflow.io import datasets
 from campaignflow.jobcli import date_job
 from campaignflow.runtime import Runtime
@@ -25,6 +25,8 @@ def run(rt: Runtime, ds: str) -> dict[str, Any]:
 
     pointer = registry.champion(rt.lake, ds)
     if pointer is None:
+        if refused := registry.no_model_yet(rt.lake, ds):  # a young shop: nothing is wrong
+            raise NoModelYet(f"no churn model at {ds} yet: {refused}")
         raise MissingPartition(f"no churn champion serves at {ds}", remedy=f"run train-churn --date {ds} first")
     model = churn.load(rt.lake, pointer.name, pointer.version)
     explainer = model if model.name == churn_lgbm.NAME else None

@@ -6,7 +6,8 @@ At D, when the newest model is ``CAMPAIGNFLOW_RETRAIN_DAYS`` old (or none exists
    features as of each T and labels from (T, T+H] (both built if missing); test = newest, validation =
    next, train = rest;
 2. an eligibility check (enough customers and both outcomes in every window) — a refusal keeps the
-   current champion serving and says why; with no champion at all it fails the task;
+   current champion serving and says why; with no champion at all (a young shop) the refusal is
+   committed and the task skipped, and the next date tries again;
 3. each candidate (LightGBM, torch MLP) trained, calibrated and measured on the test window against
    recency, frequency, an RFM logistic regression and BG/NBD; all are registered
    (``models/<name>/dt=D``), with the value model (``models/value/dt=D``, learned vs BG/NBD);
@@ -22,7 +23,7 @@ from typing import Any
 
 import pandas as pd
 
-from campaignflow.errors import NotEnoughHistory
+from campaignflow.errors import NoModelYet, NotEnoughHistory
 from campaignflow.features.lineage import RawInputs, raw_inputs
 from campaignflow.io import datasets
 from campaignflow.jobcli import training_job
@@ -33,10 +34,18 @@ MIN_HISTORY_DAYS = 28  # a snapshot needs this much order history before it
 
 
 def run(rt: Runtime, ds: str, force: bool = False) -> dict[str, Any]:
-    """Train if due (or forced) and commit the decision to ``monitoring/training_churn/dt=D``."""
+    """Train if due (or forced) and commit the decision to ``monitoring/training_churn/dt=D``.
+
+    Raises:
+        NoModelYet: no model serves and the history is too short to train one (the refusal is
+            committed first, so the date's scoring does not wait for a model that cannot come).
+    """
     from campaignflow.models import registry
 
-    return registry.record_training_run(rt.lake, "churn", ds, train(rt, ds, force))
+    result = registry.record_training_run(rt.lake, "churn", ds, train(rt, ds, force))
+    if result["champion"] is None and "refused" in result:
+        raise NoModelYet(f"no churn model at {ds} yet: {result['refused']}")
+    return result
 
 
 def train(rt: Runtime, ds: str, force: bool = False) -> dict[str, Any]:
@@ -49,10 +58,9 @@ def train(rt: Runtime, ds: str, force: bool = False) -> dict[str, Any]:
     try:
         splits, plan = training_splits(rt, ds)
     except NotEnoughHistory as err:
-        if current is None:
-            raise
-        log.warning("not retraining at %s: %s; %s keeps serving", ds, err, current.label())
-        return {"dt": ds, "trained": False, "champion": current.label(), "refused": str(err)}
+        serving = current.label() if current else None
+        log.warning("not training at %s: %s; %s", ds, err, f"{serving} keeps serving" if serving else "no model yet")
+        return {"dt": ds, "trained": False, "champion": serving, "refused": str(err)}
     value_model = value.train(splits, s.churn_horizon_days, s.seed, ds)
     baselines = churn.baseline_scores(splits)
     baselines["BG/NBD expected orders"] = value.churn_score_from_bgnbd(value_model, splits.test)

@@ -15,7 +15,14 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
-from campaignflow.errors import CampaignflowError, ConfigError, DateOutOfRange, MissingOutputs, TransientError
+from campaignflow.errors import (
+    CampaignflowError,
+    ConfigError,
+    DateOutOfRange,
+    MissingOutputs,
+    StepSkipped,
+    TransientError,
+)
 from campaignflow.jobcli import iso_date, setup_logging
 from campaignflow.settings import CHURN_CANDIDATES, RECOMMENDER_CANDIDATES
 
@@ -520,7 +527,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Exit 0 on success, 2 for a permanent error, 75 for a transient one, 1 for a bug (with traceback)."""
+    """Exit 0 on success or a skipped step (its reason printed), 2 for a permanent error, 75 for a
+    transient one, 1 for a bug (with traceback)."""
     from campaignflow.orchestration.console import quiet_output
 
     args = build_parser().parse_args(argv)
@@ -534,6 +542,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             console.out.write(f"logs: {args.log}\n")
         try:
             result = args.func(args)
+        except StepSkipped as err:
+            console.err.write(f"skipped: {err}\n" + (f"remedy: {err.remedy}\n" if err.remedy else ""))
+            return 0
         except CampaignflowError as err:
             console.err.write(f"error: {err}\n" + (f"remedy: {err.remedy}\n" if err.remedy else ""))
             return 75 if isinstance(err, TransientError) else 2

@@ -30,6 +30,21 @@ class CampaignflowError(Exception):
         return f"{self}\n  remedy: {self.remedy}" if self.remedy else str(self)
 
 
+class StepSkipped(CampaignflowError):
+    """Nothing a step can do for a date yet, and nothing is wrong: a shop too young for a churn model.
+    Airflow marks the task skipped (the tasks after it too, and the next date's runs are not held);
+    the CLI prints the reason and exits 0."""
+
+
+class NoModelYet(StepSkipped):
+    """No churn model serves yet and the orders do not reach back far enough to train one."""
+
+    default_remedy = (
+        "campaigns start by themselves once the orders reach back far enough for a model; sooner: load "
+        "more history (campaignflow load-history) or shorten CAMPAIGNFLOW_CHURN_HORIZON_DAYS"
+    )
+
+
 class PermanentError(CampaignflowError):
     """Retrying with the same inputs cannot succeed."""
 

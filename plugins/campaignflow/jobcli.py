@@ -66,10 +66,13 @@ def job_main(
     add_arguments(parser)
     args = parser.parse_args(argv)
     setup_logging()
-    from campaignflow.errors import CampaignflowError, TransientError
+    from campaignflow.errors import CampaignflowError, StepSkipped, TransientError
 
     try:
         result = run(args)
+    except StepSkipped as err:
+        sys.stderr.write(f"skipped: {err.explain()}\n")
+        return 0
     except CampaignflowError as err:
         sys.stderr.write(f"error: {err.explain()}\n")
         return 75 if isinstance(err, TransientError) else 2

@@ -15,7 +15,7 @@ from campaignflow.campaigns.spec import CampaignSpec, load_campaigns
 from campaignflow.errors import MissingPartition
 from campaignflow.io import datasets
 from campaignflow.io.lake import Lake, PartitionRef
-from campaignflow.models.registry import champion
+from campaignflow.models.registry import champion, no_model_yet
 from campaignflow.runtime import Runtime
 
 
@@ -34,14 +34,17 @@ class Expected:
 
 
 def expected_outputs(rt: Runtime, ds: str) -> list[Expected]:
-    """Every partition one daily run for ``ds`` commits (active campaigns and their destinations)."""
+    """Every partition one daily run for ``ds`` commits (active campaigns and their destinations; no
+    scores or campaigns while a young shop has no churn model)."""
     out = [Expected("validate_raw", rt.lake, datasets.raw(t).at(ds)) for t in datasets.REQUIRED_RAW_TABLES]
     out += [
         Expected("build_features", rt.lake, datasets.CUSTOMER_FEATURES.at(ds)),
         Expected("build_segments", rt.lake, datasets.CUSTOMER_SEGMENTS.at(ds)),
         Expected("snapshot_contacts", rt.lake, datasets.CONTACTS.at(ds)),
-        Expected("score_customers", rt.lake, datasets.CUSTOMER_SCORES.at(ds)),
     ]
+    if no_model_yet(rt.lake, ds):
+        return out
+    out.append(Expected("score_customers", rt.lake, datasets.CUSTOMER_SCORES.at(ds)))
     for spec in running_campaigns(rt, ds):
         out.append(Expected(f"build_audiences[{spec.name}]", rt.lake, datasets.audience(spec.name).at(ds)))
         for dest in spec.destinations:
@@ -87,7 +90,7 @@ def summarise(rt: Runtime, ds: str) -> dict[str, Any]:
     segments = datasets.CUSTOMER_SEGMENTS.at(ds)
     out["segments"] = lake.manifest(segments)["meta"].get("tiers") if lake.is_committed(segments) else None
     pointer = champion(lake, ds)
-    out["model"] = None
+    out["model"], out["no_model_yet"] = None, no_model_yet(lake, ds)
     if pointer:
         ref = datasets.model(pointer.name).at(pointer.version)
         manifest = lake.manifest(ref)
@@ -159,6 +162,8 @@ def format_summary(summary: dict[str, Any]) -> str:
         lines.append("  windows:     " + ", ".join(f"{k}={v.get('rows')}" for k, v in windows.items()))
         lines.append(f"  why:         {s['model']['reason']}")
         lines += [f"  ROC / reliability / gain / importance: {picture}" for picture in s["model"]["pictures"]]
+    if s.get("no_model_yet"):
+        lines.append(f"churn model:   none yet, so no scores or campaigns: {s['no_model_yet']}")
     if s["scores"] is not None:
         lines.append(f"scores:        {s['scores']} customers")
     r = s.get("recommendations")

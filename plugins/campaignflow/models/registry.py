@@ -200,6 +200,21 @@ def training_recorded(lake: Lake, ds: str, task: str) -> bool:
     return lake.is_committed(datasets.training_run(task).at(ds))
 
 
+def training_decision(lake: Lake, ds: str, task: str) -> dict[str, Any] | None:
+    """What the training of ``task`` decided for ``ds`` (:func:`record_training_run`), or None."""
+    ref = datasets.training_run(task).at(ds)
+    return lake.manifest(ref)["meta"] if lake.is_committed(ref) else None
+
+
+def no_model_yet(lake: Lake, ds: str) -> str | None:
+    """Why no churn model serves at ``ds``, when its training refused for lack of history (a young
+    shop: scoring and campaigns are skipped); None when a model serves or no refusal is recorded."""
+    if champion(lake, ds) is not None:
+        return None
+    refused = (training_decision(lake, ds, "churn") or {}).get("refused")
+    return str(refused) if refused else None
+
+
 LISTED_METRICS = {"churn": ("auc", "ece", "log_loss"), "recommender": ("recall@10", "ndcg@10", "coverage@10")}
 
 

@@ -1,8 +1,9 @@
 """The one wrapper every DAG task body goes through: run a job, map its errors for Airflow.
 
 Permanent errors (bad batch, missing history or input, bad campaign spec) fail the task at once,
-without retries, with the cause and remedy as the message; transient errors and bugs propagate, so
-Airflow retries them with backoff. Imported inside task bodies only (nothing heavy at parse time).
+without retries, with the cause and remedy as the message; a step with nothing to do yet is skipped
+with its reason; transient errors and bugs propagate, so Airflow retries them with backoff.
+Imported inside task bodies only (nothing heavy at parse time).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import importlib
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from campaignflow.errors import PermanentError
+from campaignflow.errors import PermanentError, StepSkipped
 
 if TYPE_CHECKING:
     from campaignflow.runtime import Runtime
@@ -24,7 +25,7 @@ def run_job(job: str, ds: str, *args: Any, outlet_events: Any = None, outlets: I
 
     With ``outlet_events``, each of ``outlets`` gets an asset event naming the committed partition.
     """
-    from airflow.sdk.exceptions import AirflowFailException
+    from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
     from campaignflow.orchestration.assets import record_partition
 
@@ -34,6 +35,8 @@ def run_job(job: str, ds: str, *args: Any, outlet_events: Any = None, outlets: I
         result = module.run(rt, ds, *args, **kw)
     except PermanentError as err:
         raise AirflowFailException(err.explain()) from err
+    except StepSkipped as err:
+        raise AirflowSkipException(err.explain()) from err
     if outlet_events is not None:
         record_partition(outlet_events, outlets, ds, result if isinstance(result, dict) else None)
     return result

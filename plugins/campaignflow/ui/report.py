@@ -16,6 +16,7 @@ from typing import Any
 
 from campaignflow.io import datasets
 from campaignflow.io.lake import REPORT
+from campaignflow.models.registry import training_decision
 from campaignflow.runtime import Runtime
 
 
@@ -63,8 +64,7 @@ def gather(rt: Runtime, ds: str) -> dict[str, Any]:
         if rows is not None or report is not None:
             out["quality"].append({"table": table, "rows": rows, "report": report})
     for task in ("churn", "recommender"):
-        ref = datasets.training_run(task).at(ds)
-        out["training"][task] = lake.manifest(ref)["meta"] if lake.is_committed(ref) else None
+        out["training"][task] = training_decision(lake, ds, task)
     drift = datasets.CHURN_DRIFT.at(ds)
     if lake.is_committed(drift):
         out["drift"] = lake.read_frame(drift).to_dict("records")

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from campaignflow.errors import ConfigError, CorruptModel, ModelMismatch, NotEnoughHistory
+from campaignflow.errors import ConfigError, CorruptModel, MissingPartition, ModelMismatch, NoModelYet, NotEnoughHistory
 from campaignflow.io import datasets
 from campaignflow.io.lake import Dataset, Lake
 from campaignflow.models import churn, registry
@@ -142,6 +142,40 @@ def test_training_without_history_fails_before_any_spark_work(tmp_path) -> None:
     with pytest.raises(NotEnoughHistory, match="needs two snapshots"):
         training_splits(rt, "2024-03-01")
     assert not rt.lake.committed_dates(Dataset("features", "customer"))
+
+
+def test_a_young_shop_commits_the_refusal_and_skips_training_and_scoring(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """No model and too little history: the refusal is the date's decision (what waits for it stops
+    waiting), the step is skipped with the reason, and scoring the date is skipped for it too."""
+    from campaignflow.orchestration.waits import models_settled
+    from campaignflow.reporting import expected_outputs
+    from campaignflow.runtime import Runtime
+    from campaignflow.settings import Settings
+    from jobs import score_customers, train_churn
+
+    rt = Runtime.from_settings(Settings.under(tmp_path, churn_horizon_days=90))
+    rt.lake.write_frame(datasets.raw("orders").at("2024-03-01"), pd.DataFrame({"customer_id": ["a"]}))
+    assert registry.no_model_yet(rt.lake, "2024-03-01") is None
+    stages = {e.stage for e in expected_outputs(rt, "2024-03-01")}
+    assert "score_customers" in stages and "build_audiences[winback]" in stages
+    with pytest.raises(NoModelYet, match=r"no churn model at 2024-03-01 yet: .*needs two snapshots") as err:
+        train_churn.run(rt, "2024-03-01")
+    assert "load-history" in err.value.remedy
+    decision = registry.training_decision(rt.lake, "2024-03-01", "churn")
+    assert decision is not None and decision["champion"] is None and "needs two snapshots" in decision["refused"]
+    assert "needs two snapshots" in (registry.no_model_yet(rt.lake, "2024-03-01") or "")
+    registry.record_training_run(rt.lake, "recommender", "2024-03-01", {"skipped": "no order lines"})
+    assert models_settled("2024-03-01", rt)
+    with pytest.raises(NoModelYet, match="needs two snapshots"):
+        score_customers.run(rt, "2024-03-01")
+    assert {e.stage for e in expected_outputs(rt, "2024-03-01")} == {
+        "validate_raw", "build_features", "build_segments", "snapshot_contacts"
+    }
+    with pytest.raises(MissingPartition, match="no churn champion serves at 2024-03-02"):
+        score_customers.run(rt, "2024-03-02")  # no refusal recorded: a step not run, not a young shop
+    _register(rt.lake, "churn_lgbm", "2024-03-01")
+    registry.set_champion(rt.lake, "2024-03-01", "churn_lgbm", "2024-03-01", "first")
+    assert registry.no_model_yet(rt.lake, "2024-03-01") is None  # a model serves: nothing is skipped
 
 
 def test_retraining_on_the_champions_own_date_is_refused(tmp_path) -> None:  # type: ignore[no-untyped-def]
