@@ -40,6 +40,9 @@ def test_a_young_shop_runs_without_a_model_and_says_why(tmp_path: Path, monkeypa
     assert run.returncode == 0, run.stdout + run.stderr
     assert run.stdout.count("churn model:   none yet, so no scores or campaigns: ") == 2, run.stdout
     assert "needs two snapshots" in run.stdout
+    from campaignflow.cli import main
+
+    assert main(["summary", "--date", str(last)]) == 0  # complete: no scores or audiences are due yet
     rt = Runtime.from_settings()
     for day in (str(first), str(last)):
         assert rt.lake.is_committed(datasets.CUSTOMER_SEGMENTS.at(day))
