@@ -50,7 +50,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from campaignflow.io.spark_engine import SERVER_CLASS
 from campaignflow.io.storage import LocalStore
-from campaignflow.orchestration.dag_defaults import DAILY, INGEST_FEATURES
+from campaignflow.orchestration.dag_defaults import CAMPAIGN_DAILY, DAILY, INGEST_FEATURES, TRAIN_MODELS
 from campaignflow.runtime import Runtime
 from campaignflow.settings import Settings
 from campaignflow.synthetic.generate import ShopSpec, generate_shop
@@ -93,13 +93,20 @@ def per_dag_runs(items: list[str]) -> dict[str, int]:
     return {dag: int(n) for dag, n in (item.split("=", 1) for item in items)}
 
 
+# the DAGs whose partitions each daily DAG waits for
+WAITS_ON = {TRAIN_MODELS: (INGEST_FEATURES,), CAMPAIGN_DAILY: (INGEST_FEATURES, TRAIN_MODELS)}
+
+
 def daily_dags(text: str) -> tuple[str, ...]:
-    """``--dags``: comma-separated ids, each one of the daily DAGs."""
+    """``--dags``: comma-separated ids, each one of the daily DAGs, with every DAG it waits for."""
     dags = tuple(d.strip() for d in text.split(",") if d.strip())
     unknown = sorted(set(dags) - set(DAILY))
     if not dags or unknown:
         named = ", ".join(unknown) if unknown else repr(text)
         raise argparse.ArgumentTypeError(f"not a daily DAG: {named} (those: {', '.join(DAILY)})")
+    for dag in dags:
+        if absent := [up for up in WAITS_ON.get(dag, ()) if up not in dags]:
+            raise argparse.ArgumentTypeError(f"{dag} waits for {', '.join(absent)}'s partitions: name it too")
     return dags
 
 

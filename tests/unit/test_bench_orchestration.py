@@ -89,7 +89,9 @@ def test_cpu_trace_interpolates_what_was_used_between_two_times() -> None:
 
 def test_dags_option_takes_daily_dags_only() -> None:
     assert daily_dags("ingest_features") == ("ingest_features",)
-    assert daily_dags("ingest_features, campaign_daily") == ("ingest_features", "campaign_daily")
+    assert daily_dags("ingest_features, train_models") == ("ingest_features", "train_models")
     for bad in ("ingest_feature", "ingest_features,nightly", ","):
         with pytest.raises(argparse.ArgumentTypeError, match="not a daily DAG"):
             daily_dags(bad)
+    with pytest.raises(argparse.ArgumentTypeError, match="campaign_daily waits for train_models's partitions"):
+        daily_dags("ingest_features,campaign_daily")  # its runs would wait a day for models
