@@ -106,7 +106,8 @@ def daily_dags(text: str) -> tuple[str, ...]:
         raise argparse.ArgumentTypeError(f"not a daily DAG: {named} (those: {', '.join(DAILY)})")
     for dag in dags:
         if absent := [up for up in WAITS_ON.get(dag, ()) if up not in dags]:
-            raise argparse.ArgumentTypeError(f"{dag} waits for {', '.join(absent)}'s partitions: name it too")
+            them = "them" if len(absent) > 1 else "it"
+            raise argparse.ArgumentTypeError(f"{dag} waits for the partitions of {', '.join(absent)}: name {them} too")
     return dags
 
 
