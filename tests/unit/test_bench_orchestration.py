@@ -93,5 +93,6 @@ def test_dags_option_takes_daily_dags_only() -> None:
     for bad in ("ingest_feature", "ingest_features,nightly", ","):
         with pytest.raises(argparse.ArgumentTypeError, match="not a daily DAG"):
             daily_dags(bad)
-    with pytest.raises(argparse.ArgumentTypeError, match="campaign_daily waits for the partitions of train_models: name it too"):
+    waits = "campaign_daily waits for the partitions of train_models: name it too"
+    with pytest.raises(argparse.ArgumentTypeError, match=waits):
         daily_dags("ingest_features,campaign_daily")  # its runs would wait a day for models
