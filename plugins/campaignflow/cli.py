@@ -15,15 +15,8 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
-from campaignflow.errors import (
-    CampaignflowError,
-    ConfigError,
-    DateOutOfRange,
-    MissingOutputs,
-    StepSkipped,
-    TransientError,
-)
-from campaignflow.jobcli import iso_date, setup_logging
+from campaignflow.errors import CampaignflowError, ConfigError, DateOutOfRange, MissingOutputs, StepSkipped
+from campaignflow.jobcli import exit_code, iso_date, setup_logging
 from campaignflow.settings import CHURN_CANDIDATES, RECOMMENDER_CANDIDATES
 
 QUIET_COMMANDS = ("run", "demo")  # long commands: framework logs go to a file, progress to the terminal
@@ -542,12 +535,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             console.out.write(f"logs: {args.log}\n")
         try:
             result = args.func(args)
-        except StepSkipped as err:
-            console.err.write(f"skipped: {err}\n" + (f"remedy: {err.remedy}\n" if err.remedy else ""))
-            return 0
         except CampaignflowError as err:
-            console.err.write(f"error: {err}\n" + (f"remedy: {err.remedy}\n" if err.remedy else ""))
-            return 75 if isinstance(err, TransientError) else 2
+            said = "skipped" if isinstance(err, StepSkipped) else "error"
+            console.err.write(f"{said}: {err}\n" + (f"remedy: {err.remedy}\n" if err.remedy else ""))
+            return exit_code(err)
         except Exception:
             console.err.write(traceback.format_exc())
             return 1

@@ -8,7 +8,10 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from campaignflow.errors import CampaignflowError
 
 
 def iso_date(text: str) -> str:
@@ -55,6 +58,14 @@ def setup_logging(verbose: bool = False) -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
+def exit_code(err: CampaignflowError) -> int:
+    """The exit status for an error campaignflow raised on purpose: 0 for a skipped step (nothing is
+    wrong), 75 for a transient error (try again later), 2 for a permanent one."""
+    from campaignflow.errors import StepSkipped, TransientError
+
+    return 0 if isinstance(err, StepSkipped) else 75 if isinstance(err, TransientError) else 2
+
+
 def job_main(
     description: str,
     add_arguments: Callable[[argparse.ArgumentParser], None],
@@ -66,16 +77,13 @@ def job_main(
     add_arguments(parser)
     args = parser.parse_args(argv)
     setup_logging()
-    from campaignflow.errors import CampaignflowError, StepSkipped, TransientError
+    from campaignflow.errors import CampaignflowError, StepSkipped
 
     try:
         result = run(args)
-    except StepSkipped as err:
-        sys.stderr.write(f"skipped: {err.explain()}\n")
-        return 0
     except CampaignflowError as err:
-        sys.stderr.write(f"error: {err.explain()}\n")
-        return 75 if isinstance(err, TransientError) else 2
+        sys.stderr.write(f"{'skipped' if isinstance(err, StepSkipped) else 'error'}: {err.explain()}\n")
+        return exit_code(err)
     sys.stdout.write(json.dumps(result, indent=2, default=str) + "\n")
     return 0
 

@@ -90,7 +90,7 @@ def summarise(rt: Runtime, ds: str) -> dict[str, Any]:
     segments = datasets.CUSTOMER_SEGMENTS.at(ds)
     out["segments"] = lake.manifest(segments)["meta"].get("tiers") if lake.is_committed(segments) else None
     pointer = champion(lake, ds)
-    out["model"], out["no_model_yet"] = None, no_model_yet(lake, ds)
+    out["model"], out["no_model_yet"] = None, None if pointer else no_model_yet(lake, ds)
     if pointer:
         ref = datasets.model(pointer.name).at(pointer.version)
         manifest = lake.manifest(ref)
