@@ -6,12 +6,14 @@ Customers are every customer with features at D (else every customer with an ord
 history gets the best products by category popularity. Products outside D's catalogue are never
 recommended, nor, with
 ``CAMPAIGNFLOW_RECOMMEND_EXCLUDE_BOUGHT_DAYS`` = N > 0, what the customer bought in the last N days.
-Scoring runs in batched matrix products on the device (no per-customer Python loop). A shop without
+Scoring runs in batched matrix products on the device (no per-customer Python loop); a baseline that
+won the last training's judgement (buy again, popularity, co-occurrence) serves the same way. A shop without
 a recommender (no order lines, or none trained yet) is skipped with the reason.
 """
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 from typing import Any
 
@@ -25,14 +27,13 @@ from campaignflow.runtime import Runtime
 
 def run(rt: Runtime, ds: str) -> dict[str, Any]:
     from campaignflow.models import registry
-    from campaignflow.recommend import baselines, bpr, interactions
+    from campaignflow.recommend import baselines, bpr, interactions, serving
     from jobs import train_recommender
 
     lake, s = rt.lake, rt.settings
     pointer = registry.champion(lake, ds, "recommender")
     if pointer is None:
         return {"dt": ds, "skipped": f"no recommender serves at {ds} (train-recommender trains one from order lines)"}
-    model = train_recommender.load(rt, pointer.version)
     activity = interactions.load_activity(lake, ds)
     now = interactions.interactions(activity, ds)
     features_ref = datasets.CUSTOMER_FEATURES.at(ds)
@@ -41,11 +42,25 @@ def run(rt: Runtime, ds: str) -> dict[str, Any]:
     else:
         ids = activity.orders["customer_id"]
     customers = pd.Index(sorted(set(ids) | set(now["customer_id"].unique())))
-    index = baselines.Index(customers, model.products)
+    model, kind = None, None
+    if pointer.name == serving.BASELINE_NAME:  # a rule serves, built from the history up to D
+        files, _ = registry.read_version(lake, pointer.name, pointer.version)
+        kind = json.loads(files["baseline.json"])["baseline"]
+        sold = activity.catalogue if activity.catalogue is not None else now
+        products = pd.Index(sorted(sold["product_id"].unique()))
+    else:
+        model = train_recommender.load(rt, pointer.version)
+        products = model.products
+    index = baselines.Index(customers, products)
     recent, gone = excluded(activity, index, ds, s.recommend_exclude_bought_days)
-    history = bpr.History(index.matrix(now, "weight"))
-    top, scores = model.top(history, s.recommend_k, exclude=recent, unavailable=gone)
-    frame = recommendations_frame(customers, model.products, activity.catalogue, top, scores)
+    if model is None:
+        scorer = baselines.BASELINES[kind](now, index, ds)  # type: ignore[index]
+        top, scores = serving.serve_top(scorer, len(customers), s.recommend_k, recent, gone)
+    else:
+        top, scores = model.top(
+            bpr.History(index.matrix(now, "weight")), s.recommend_k, exclude=recent, unavailable=gone
+        )
+    frame = recommendations_frame(customers, products, activity.catalogue, top, scores)
     frame["favourite_category"] = frame["customer_id"].map(favourite_categories(now, activity.catalogue))
     meta = {"model": pointer.label(), "k": s.recommend_k, "notes": activity.notes}
     lake.write_frame(datasets.RECOMMENDATIONS.at(ds), frame, meta)

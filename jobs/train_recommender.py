@@ -5,8 +5,10 @@ At D, when the newest recommender is ``CAMPAIGNFLOW_RETRAIN_DAYS`` old (or none 
 model trained on windows before T = D − H (H = ``CAMPAIGNFLOW_RECOMMEND_HORIZON_DAYS``) and judged
 with the baselines (popularity, buy again, co-occurrence) on what customers bought in (T, D]. The
 version is registered (``models/recommender_bpr/dt=D``, with metrics and the recall@k picture),
-the evaluation kept (``monitoring/recommender_evaluation/dt=D``), and the champion pointer moves
-only when its NDCG@10 beats the champion's on the same window by ``CAMPAIGNFLOW_PROMOTION_MARGIN``.
+the evaluation kept (``monitoring/recommender_evaluation/dt=D``), and the best NDCG@10 on that
+window serves (:func:`campaignflow.recommend.serving.choose`): the challenger when it beats the
+learned champion by ``CAMPAIGNFLOW_PROMOTION_MARGIN`` and every baseline, else the champion, and a
+baseline (registered as ``models/recommender_baseline/dt=D``) whenever it beats both.
 A shop without order lines or a catalogue is skipped with the reason, never failed.
 """
 
@@ -35,7 +37,7 @@ def run(rt: Runtime, ds: str, force: bool = False) -> dict[str, Any]:
 
 def train(rt: Runtime, ds: str, force: bool = False) -> dict[str, Any]:
     from campaignflow.models import registry
-    from campaignflow.recommend import bpr, interactions, training
+    from campaignflow.recommend import bpr, interactions, serving, training
 
     lake, s = rt.lake, rt.settings
     current, wait = registry.training_due(lake, ds, "recommender", s.retrain_days, force)
@@ -43,20 +45,15 @@ def train(rt: Runtime, ds: str, force: bool = False) -> dict[str, Any]:
         return {"dt": ds, "trained": False, "champion": current.label() if current else None, "why": wait}
     span = interactions.WINDOW_DAYS + (training.WINDOWS + 1) * s.recommend_horizon_days
     activity = interactions.load_activity(lake, ds, span)
-    champion = load(rt, current.version) if current else None
+    # a serving baseline is not loaded: it is judged again among the baselines
+    champion = load(rt, current.version) if current and current.name == bpr.NAME else None
     try:
         result = training.train_and_judge(activity, ds, s.recommend_horizon_days, s.seed, champion=champion)
     except NotEnoughHistory as err:
         log.warning("recommender not trained at %s: %s", ds, err)
         return {"dt": ds, "trained": False, "champion": current.label() if current else None, "skipped": str(err)}
-    ndcg = result.metrics["test"]["ndcg@10"]
-    held = result.metrics["champion_test"]
-    if held is None:
-        promote, reason = True, f"first champion (NDCG@10 {ndcg})"
-    elif ndcg >= held["ndcg@10"] + s.promotion_margin:
-        promote, reason = True, f"NDCG@10 {ndcg} beats champion {current.label()} {held['ndcg@10']}"  # type: ignore[union-attr]
-    else:
-        promote, reason = False, f"kept {current.label()}: NDCG@10 {held['ndcg@10']} vs challenger {ndcg}"  # type: ignore[union-attr]
+    choice = serving.choose(result.metrics, current.label() if current else None, s.promotion_margin)
+    reason = choice.reason
     files = {
         **result.model.to_files(),
         "metrics.json": json.dumps(result.metrics, indent=2, sort_keys=True).encode(),
@@ -67,7 +64,13 @@ def train(rt: Runtime, ds: str, force: bool = False) -> dict[str, Any]:
     registry.save_version(lake, bpr.NAME, ds, files, rows, {**meta, "metrics": result.metrics})
     table = evaluation_table(result.metrics)
     lake.write_frame(datasets.RECOMMENDER_EVALUATION.at(ds), table, {"decision": reason})
-    if promote:
+    promote = choice.serving != "champion"
+    if choice.baseline is not None:
+        judged = {"test": result.metrics["baselines"][choice.baseline], "baselines": result.metrics["baselines"]}
+        spec = json.dumps({"baseline": choice.baseline}).encode()
+        registry.save_version(lake, serving.BASELINE_NAME, ds, {"baseline.json": spec}, 0, {**meta, "metrics": judged})
+        current = registry.set_champion(lake, ds, serving.BASELINE_NAME, ds, reason)
+    elif promote:
         current = registry.set_champion(lake, ds, bpr.NAME, ds, reason)
     log.info("recommender at %s: %s", ds, reason)
     return {

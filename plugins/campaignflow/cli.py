@@ -402,9 +402,9 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--timezone", help="time zone of timestamps without an offset, e.g. Europe/Berlin (default UTC)")
     imp.add_argument(
         "--timestamp-format",
-        choices=["auto", "iso", "epoch_s", "epoch_ms", "excel"],
         default="auto",
-        help="how timestamps are written (default: ISO 8601 text)",
+        help="how timestamps are written: auto (ISO 8601, or local dates such as 11/1/2000 whose day/month "
+        "order the values show), epoch_s, epoch_ms, excel, or a strftime pattern such as '%%d.%%m.%%Y %%H:%%M'",
     )
     imp.add_argument("--return-prefix", help="order ids starting with this are cancellations/returns (e.g. C)")
     imp.set_defaults(func=cmd_import_orders)

@@ -69,6 +69,12 @@ class BatchRejected(BadInput):
         self.report = report
 
 
+class ImportRejected(BatchRejected):
+    """A file given to ``campaignflow import-*`` failed parsing or validation; nothing was written."""
+
+    default_remedy = "fix the rows named above in the file and run the same import command again"
+
+
 class NotEnoughHistory(PermanentError):
     """Training needs labelled customers from at least one horizon back."""
 

@@ -87,6 +87,7 @@ def summarise(rt: Runtime, ds: str) -> dict[str, Any]:
     meta = lake.manifest(features)["meta"] if out["features"] is not None else {}
     out["absent_tables"] = meta.get("absent_tables", [])
     out["features_mode"] = f"{meta['mode']}: {meta['reason']}" if "mode" in meta else None
+    out["features_flagged"] = meta.get("warnings", [])
     segments = datasets.CUSTOMER_SEGMENTS.at(ds)
     out["segments"] = lake.manifest(segments)["meta"].get("tiers") if lake.is_committed(segments) else None
     pointer = champion(lake, ds)
@@ -146,6 +147,9 @@ def format_summary(summary: dict[str, Any]) -> str:
         lines.append(f"features:      {s['features']} customers{note}")
         if s.get("features_mode"):
             lines.append(f"  built:       {s['features_mode']}")
+        for w in s.get("features_flagged", []):
+            count = f"{w['unexpected_count']} customer(s): " if w.get("unexpected_count") else ""
+            lines.append(f"  flagged:     {count}{w['column']} {w['rule']} (unusual, kept)")
     if s.get("segments"):
         tiers = sorted(s["segments"].items(), key=lambda kv: -kv[1])
         lines.append("segments:      " + ", ".join(f"{tier}={n}" for tier, n in tiers))

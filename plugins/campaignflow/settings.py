@@ -29,7 +29,8 @@ def default_home() -> Path:
 
 
 CHURN_CANDIDATES = ("churn_lgbm", "churn_torch")  # the churn estimators (campaignflow.models.churn.ESTIMATORS)
-RECOMMENDER_CANDIDATES = ("recommender_bpr",)  # campaignflow.recommend.bpr.NAME
+# campaignflow.recommend.bpr.NAME, and a baseline chosen to serve (campaignflow.recommend.serving.BASELINE_NAME)
+RECOMMENDER_CANDIDATES = ("recommender_bpr", "recommender_baseline")
 
 
 @dataclass(frozen=True)

@@ -161,7 +161,7 @@ def _catalogue() -> list[Feature]:
             "share of order lines bought below the catalogue price of their day",
             "no order lines or catalogue, or no lines",
         ),
-        Feature("returns_365d", "int", "365 d", "returns", "returns in the last 365 days", "no returns export"),
+        Feature("returns_365d", "int", "365 d", "returns", "returned lines in the last 365 days", "no returns export"),
         Feature(
             "return_amount_365d",
             "double",
@@ -175,7 +175,7 @@ def _catalogue() -> list[Feature]:
             "double",
             "365 d",
             "returns",
-            "return_amount_365d / monetary_365d",
+            "return_amount_365d / monetary_365d (over 1 when items bought before the window come back in it: flagged)",
             "no returns export, or no spend in 365 days",
         ),
     ]

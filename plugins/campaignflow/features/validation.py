@@ -3,8 +3,10 @@
 Errors (the partition is quarantined, downstream stops): a customer twice; a feature the catalogue
 says is never null with nulls; a feature of a table the shop does not export that is not null;
 counts or shares outside their range; fewer customers than the previous date (customers are never
-forgotten, so fewer means lost input). Warnings (recorded in the manifest): the customer count grew
-by more than ``growth_tolerance`` since the previous date, negative money (refunds as orders).
+forgotten, so fewer means lost input). Warnings (unusual but real: flagged in the manifest and the
+run's summary, never a reason to stop the shop's run): the customer count grew by more than
+``growth_tolerance`` since the previous date, negative money (refunds as orders), a return rate over
+1 (items bought before the 365-day window returned inside it).
 """
 
 from __future__ import annotations
@@ -37,8 +39,11 @@ def expectations(present: frozenset[str], previous_rows: int | None, growth_tole
             continue
         if f.null_means.startswith("never null"):
             out.append(exp.ExpectColumnValuesToNotBeNull(column=f.name))
-        if f.name.endswith("_share") or f.name.startswith("return_rate"):
+        if f.name.endswith("_share"):
             out.append(exp.ExpectColumnValuesToBeBetween(column=f.name, min_value=0, max_value=1))
+        elif f.name.startswith("return_rate"):
+            out.append(exp.ExpectColumnValuesToBeBetween(column=f.name, min_value=0))
+            out.append(exp.ExpectColumnValuesToBeBetween(column=f.name, max_value=1, severity=warn))
         elif "trend" in f.name:
             out.append(exp.ExpectColumnValuesToBeBetween(column=f.name, min_value=0, strict_min=True))
         elif f.name.startswith(("monetary", "avg_order", "return_amount")):

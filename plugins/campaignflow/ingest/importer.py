@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,7 +25,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from campaignflow.errors import BadInput, BatchRejected, StorageUnavailable
+from campaignflow.errors import BadInput, ImportRejected, StorageUnavailable
 from campaignflow.ingest.reader import CsvOptions, read_csv_text
 from campaignflow.ingest.schemas import ORDER_LINES, ORDERS, RETURNS, ROW_COLUMN, RowError, TableSchema, coerce
 from campaignflow.ingest.validation import validate_frame, with_lag
@@ -36,7 +37,9 @@ from campaignflow.settings import EARLIEST_DATE
 log = logging.getLogger(__name__)
 
 Mode = Literal["refuse", "merge", "replace"]
-TimestampFormat = Literal["auto", "iso", "epoch_s", "epoch_ms", "excel"]
+NAMED_TIMESTAMP_FORMATS = ("auto", "iso", "epoch_s", "epoch_ms", "excel")
+# Dates written the local way: 11/1/2000, 01.03.2024, 1-3-2024 (day and month in either order), maybe a time.
+_LOCAL_DATE = re.compile(r"^(\d{1,2})([/.\-])(\d{1,2})\2(\d{4})(?:[ T](\d{1,2}:\d{2}(?::\d{2})?))?$")
 _EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 _MAX_SHOWN = 10
 
@@ -75,7 +78,7 @@ class ImportOptions:
     csv: CsvOptions = field(default_factory=CsvOptions)
     decimal_comma: bool = False  # "1.234,56" means 1234.56
     timezone: str | None = None  # zone of timestamps written without an offset (None: UTC)
-    timestamp_format: TimestampFormat = "auto"
+    timestamp_format: str = "auto"  # one of NAMED_TIMESTAMP_FORMATS, or a strftime pattern ("%d.%m.%Y %H:%M")
     return_prefix: str | None = None  # order ids starting with this are cancellations (e.g. "C")
     now: datetime | None = None  # orders after this are rejected as future-dated (None: the clock)
 
@@ -85,6 +88,7 @@ class ImportedLog:
     orders: pd.DataFrame  # typed orders with a ``dt`` (order day) column
     lines: pd.DataFrame | None  # typed order lines with ``dt``, when the log names products
     returns: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=[*RETURNS.names, "dt"]))
+    notes: list[str] = field(default_factory=list)  # how the log was read, for the import's summary
 
 
 def read_source(path: Path, options: CsvOptions | None = None) -> pd.DataFrame:
@@ -140,7 +144,7 @@ def prepare_orders(
 
     Raises:
         BadInput: a mapped column is missing or an option cannot apply.
-        BatchRejected: with every unreadable value or failed rule (file, line, column, rule).
+        ImportRejected: with every unreadable value or failed rule (file, line, column, rule).
     """
     options = options or ImportOptions()
     _check_mapping(text, mapping, file)
@@ -157,8 +161,15 @@ def prepare_orders(
         price = pd.to_numeric(frame["unit_price"], errors="coerce")
         frame["amount"] = (qty * price).round(4).astype("string")
         frame.loc[qty.isna() | price.isna(), "amount"] = frame["quantity"].where(qty.isna(), frame["unit_price"])
+    notes = []
     if "order_id" not in frame.columns:
-        frame["order_id"] = _derived_ids(frame)
+        per_day = mapping.product_id is not None
+        frame["order_id"] = _derived_ids(frame, per_day)
+        notes.append(
+            "no order id: each customer's lines on one day are one order"
+            if per_day
+            else "no order id: each row is one order (ids derived from customer, time and amount)"
+        )
     if "quantity" not in frame.columns:
         frame["quantity"] = "1"
     is_return = _is_return(frame, options)
@@ -171,7 +182,7 @@ def prepare_orders(
         line_text = frame.assign(unit_price="0")
         lines, line_errors = coerce(ORDER_LINES, line_text, file)
         errors += [e for e in line_errors if e.column == "quantity"]
-    returns, return_errors = coerce(RETURNS, _return_text(frame), file)
+    returns, return_errors = coerce(RETURNS, _return_text(frame, options), file)
     errors += [e for e in return_errors if e.column == "quantity"]
     errors += _date_rules(typed, file, options)
     if errors:
@@ -193,7 +204,7 @@ def prepare_orders(
     if len(returns):
         _check(RETURNS, returns, file)
     log.info("%s: %d orders, %d returns, %d lines", file, len(typed), len(returns), 0 if lines is None else len(lines))
-    return ImportedLog(typed.reset_index(drop=True), lines, returns.reset_index(drop=True))
+    return ImportedLog(typed.reset_index(drop=True), lines, returns.reset_index(drop=True), notes)
 
 
 def _check_mapping(text: pd.DataFrame, mapping: ColumnMapping, file: str) -> None:
@@ -211,6 +222,11 @@ def _normalise_timestamps(frame: pd.DataFrame, file: str, options: ImportOptions
     """ISO-8601 UTC text for every readable timestamp (others left for coerce to report)."""
     raw = frame["order_ts"].astype("string").str.strip()
     kind = options.timestamp_format
+    if kind not in NAMED_TIMESTAMP_FORMATS and "%" not in kind:
+        raise BadInput(
+            f"--timestamp-format {kind!r} is neither a named format nor a strftime pattern",
+            remedy=f"use one of {', '.join(NAMED_TIMESTAMP_FORMATS)} or a pattern such as '%d.%m.%Y %H:%M'",
+        )
     numeric = pd.to_numeric(raw, errors="coerce")
     if kind == "auto" and numeric.notna().all() and len(raw):
         hint = "epoch_ms" if (numeric > 1e11).all() else "epoch_s" if (numeric > 1e8).all() else "excel"
@@ -224,6 +240,11 @@ def _normalise_timestamps(frame: pd.DataFrame, file: str, options: ImportOptions
         parsed = pd.to_datetime(numeric, unit="ms", utc=True)
     elif kind == "excel":
         parsed = (_EXCEL_EPOCH + pd.to_timedelta(numeric, unit="D")).dt.tz_localize("UTC")
+    elif "%" in kind:
+        try:
+            parsed = _localised(pd.to_datetime(raw, errors="coerce", format=kind), options)
+        except ValueError as err:
+            raise BadInput(f"--timestamp-format {kind!r} is not a usable strftime pattern ({err})") from None
     else:
         try:
             parsed = pd.to_datetime(raw, errors="coerce", format="ISO8601")
@@ -233,17 +254,68 @@ def _normalise_timestamps(frame: pd.DataFrame, file: str, options: ImportOptions
             parsed = raw.map(_parse_one)
             parsed = parsed.map(lambda ts: ts if ts is None or ts.tzinfo else ts.tz_localize(options.timezone or "UTC"))
             parsed = pd.to_datetime(parsed, utc=True)
-        elif parsed.dt.tz is None:
-            try:
-                parsed = parsed.dt.tz_localize(options.timezone or "UTC", ambiguous="NaT", nonexistent="NaT")
-            except Exception as err:  # unknown zone name
-                raise BadInput(f"--timezone {options.timezone!r} is not a time zone name ({err})") from None
+        elif kind == "auto" and parsed.isna().all() and raw.notna().any():
+            parsed = _localised(_local_dates(raw, file), options)
+        else:
+            parsed = _localised(parsed, options)
         parsed = parsed.dt.tz_convert("UTC")
     bad = raw.notna() & parsed.isna()
     for idx in np.flatnonzero(bad.to_numpy(dtype=bool)):
         row = int(frame[ROW_COLUMN].iloc[idx])
         errors.append(RowError(file, row, "order_ts", f"not a valid timestamp ({kind})", str(raw.iloc[idx])))
     return parsed.dt.tz_localize(None).dt.strftime("%Y-%m-%dT%H:%M:%S.%f").where(~bad & raw.notna(), "")
+
+
+def _localised(parsed: pd.Series, options: ImportOptions) -> pd.Series:
+    """Naive timestamps read in ``options.timezone`` (UTC when none), as UTC."""
+    if parsed.dt.tz is not None:
+        return parsed.dt.tz_convert("UTC")
+    try:
+        local = parsed.dt.tz_localize(options.timezone or "UTC", ambiguous="NaT", nonexistent="NaT")
+    except Exception as err:  # unknown zone name
+        raise BadInput(f"--timezone {options.timezone!r} is not a time zone name ({err})") from None
+    return local.dt.tz_convert("UTC")
+
+
+def local_date_format(values: pd.Series, file: str) -> str | None:
+    """The strftime pattern of dates written the local way (``11/1/2000``, ``01.03.2024 10:30``).
+
+    Returns None when the values are not such dates. The day/month order is read from the values
+    themselves: a first field over 12 is a day, a second one over 12 is a day.
+
+    Raises:
+        BadInput: the order cannot be told (every day of the file is 12 or less), or both orders occur.
+    """
+    parts = values.dropna().str.extract(_LOCAL_DATE)
+    if parts.empty or parts[0].isna().any():
+        return None
+    first, second = parts[0].astype(int), parts[2].astype(int)
+    sep = parts[1].iloc[0]
+    if (parts[1] != sep).any():
+        return None
+    day_first, month_first = (first > 12).any(), (second > 12).any()
+    both = f"'%d{sep}%m{sep}%Y' (day first) or '%m{sep}%d{sep}%Y' (month first)"
+    if day_first == month_first:
+        why = "both orders occur" if day_first else "no day in the file is over 12, so the order cannot be told"
+        raise BadInput(
+            f"{file}: column 'order_ts' holds dates written the local way ({why})",
+            remedy=f"say how they are written: --timestamp-format {both}, with ' %H:%M' if they carry a time",
+        )
+    date_part = f"%d{sep}%m{sep}%Y" if day_first else f"%m{sep}%d{sep}%Y"
+    times = parts[4].dropna()
+    if times.empty:
+        return date_part
+    return date_part + (" %H:%M:%S" if times.str.count(":").max() == 2 else " %H:%M")
+
+
+def _local_dates(raw: pd.Series, file: str) -> pd.Series:
+    pattern = local_date_format(raw, file)
+    if pattern is None:
+        return pd.to_datetime(raw, errors="coerce", format="ISO8601")
+    log.info("%s: reading order_ts as %s (the day/month order follows from the values)", file, pattern)
+    date_only = pattern.split(" ")[0]
+    parsed = pd.to_datetime(raw, errors="coerce", format=pattern)
+    return parsed.fillna(pd.to_datetime(raw, errors="coerce", format=date_only))
 
 
 def _parse_one(value: Any) -> pd.Timestamp | None:
@@ -261,8 +333,12 @@ def _is_return(frame: pd.DataFrame, options: ImportOptions) -> pd.Series:
     return negative.astype(bool)
 
 
-def _return_text(frame: pd.DataFrame) -> pd.DataFrame:
+def _return_text(frame: pd.DataFrame, options: ImportOptions) -> pd.DataFrame:
+    """A return's own id is its invoice's; the original order is known only for a negative line of a
+    plain order (a cancellation invoice, ``C536379``, does not name the order it cancels)."""
     out = frame.assign(return_id=frame["order_id"], return_ts=frame["order_ts"])
+    if options.return_prefix:
+        out.loc[out["order_id"].str.startswith(options.return_prefix).fillna(False), "order_id"] = None
     if "product_id" not in out.columns:
         out["product_id"] = None
     return out
@@ -287,11 +363,20 @@ def _reject(errors: list[RowError], file: str) -> None:
     errors.sort(key=lambda e: (e.row, e.column))
     shown = "\n  ".join(str(e) for e in errors[:_MAX_SHOWN])
     more = f"\n  ... and {len(errors) - _MAX_SHOWN} more" if len(errors) > _MAX_SHOWN else ""
-    raise BatchRejected(
+    raise ImportRejected(
         f"{len(errors)} problem(s), nothing imported:\n  {shown}{more}",
         {"file": file, "errors": [vars(e) for e in errors]},
-        remedy="fix the rows named above (or pass the option the message suggests) and import again",
+        remedy=_remedy(errors),
     )
+
+
+def _remedy(errors: list[RowError]) -> str:
+    if any(e.column == "order_ts" and e.rule.startswith("not a valid timestamp") for e in errors):
+        return (
+            "fix the rows named above, or say how the timestamps are written: --timestamp-format with a "
+            "pattern such as '%d.%m.%Y %H:%M' or '%m/%d/%Y' (or epoch_s, epoch_ms, excel), then import again"
+        )
+    return ImportRejected.default_remedy
 
 
 def _orders_from_lines(lines: pd.DataFrame, file: str) -> pd.DataFrame:
@@ -300,7 +385,7 @@ def _orders_from_lines(lines: pd.DataFrame, file: str) -> pd.DataFrame:
     shared = owners[owners > 1].index
     if len(shared):
         rows = sorted(lines.loc[lines["order_id"].isin(shared), ROW_COLUMN].tolist())[:_MAX_SHOWN]
-        raise BatchRejected(
+        raise ImportRejected(
             f"{file}: {len(shared)} order id(s) appear with more than one customer (lines {rows}), nothing imported",
             {"file": file, "column": "order_id", "rule": "one customer per order", "rows": rows},
         )
@@ -327,7 +412,7 @@ def _check_one_day_per_order(frame: pd.DataFrame, file: str) -> None:
     reused = days[days > 1].index
     if len(reused):
         rows = sorted(frame.loc[frame["order_id"].isin(reused), ROW_COLUMN].tolist())[:_MAX_SHOWN]
-        raise BatchRejected(
+        raise ImportRejected(
             f"{file}: column 'order_id' fails rule 'one order id, one day' for {len(reused)} id(s) "
             f"(lines {rows}), nothing imported",
             {"file": file, "column": "order_id", "rule": "one order id, one day", "rows": rows},
@@ -338,7 +423,7 @@ def _check(schema: TableSchema, frame: pd.DataFrame, file: str) -> None:
     report = validate_frame(schema, with_lag(schema, frame, frame["dt"]))
     if not report.success:
         lines = "\n  ".join(f.describe(file) for f in report.failures)
-        raise BatchRejected(f"order log failed validation, nothing imported:\n  {lines}", report.to_dict())
+        raise ImportRejected(f"order log failed validation, nothing imported:\n  {lines}", report.to_dict())
 
 
 # -- landing -------------------------------------------------------------------------------------
@@ -397,6 +482,7 @@ def write_landing(imported: ImportedLog, store: ObjectStore, mode: Mode = "refus
         "days": len(days),
         "mode": mode,
         "overlapping_days": len(overlap),
+        **({"notes": imported.notes} if imported.notes else {}),
     }
 
 
@@ -448,27 +534,39 @@ def _merge_day(
             raise BadInput(f"{store.full_uri(key)}: the landed file cannot be merged: {errors[0]}")
         id_col = "return_id" if name == "returns" else "order_id"
         new = mine[name]
-        if name != "order_lines":
-            both = new.merge(existing, on=id_col, suffixes=("", "_landed"))
-            value_cols = [c for c in schema.names if c not in (id_col, "currency")]
-            differ = np.zeros(len(both), dtype=bool)
-            for col in value_cols:
-                a, b = both[col], both[f"{col}_landed"]
-                differ |= ~((a == b) | (a.isna() & b.isna())).to_numpy(dtype=bool)
-            if differ.any():
-                ids = both.loc[differ, id_col].tolist()[:_MAX_SHOWN]
-                raise BadInput(
-                    f"{store.full_uri(key)}: {int(differ.sum())} {id_col}(s) are landed already with different "
-                    f"values ({ids}); nothing imported",
-                    remedy="use --mode replace if this file is the corrected export of those days",
-                )
+        value_cols = [c for c in schema.names if c not in (id_col, "currency")]
+        differ = _differing_ids(new, existing, id_col, value_cols)
+        if differ:
+            raise BadInput(
+                f"{store.full_uri(key)}: {len(differ)} {id_col}(s) are landed already with different "
+                f"values ({differ[:_MAX_SHOWN]}); nothing imported",
+                remedy="use --mode replace if this file is the corrected export of those days",
+            )
         fresh = new[~new[id_col].isin(existing[id_col])]
         out[name] = pd.concat([existing.assign(dt=day), fresh], ignore_index=True)
     return out
 
 
-def _derived_ids(frame: pd.DataFrame) -> list[str]:
-    """Stable ids for logs without one: hash of customer, timestamp, amount and occurrence."""
+def _differing_ids(new: pd.DataFrame, existing: pd.DataFrame, id_col: str, value_cols: list[str]) -> list[str]:
+    """Ids in both frames whose rows differ (an id may have several rows: an order's lines, a return's)."""
+
+    def rows_per_id(frame: pd.DataFrame) -> pd.Series:
+        text = frame[value_cols].astype("string").fillna("\x00").agg("\x1f".join, axis=1)
+        return text.groupby(frame[id_col]).agg(lambda rows: "\x1e".join(sorted(rows)))
+
+    if new.empty or existing.empty:
+        return []
+    ours, theirs = rows_per_id(new), rows_per_id(existing)
+    both = ours.index.intersection(theirs.index)
+    return sorted(str(i) for i in both if ours[i] != theirs[i])
+
+
+def _derived_ids(frame: pd.DataFrame, per_day: bool) -> list[str]:
+    """Stable ids for logs without one: a line-level log's order is its customer's day (the basket),
+    an order-level log's is its row (hash of customer, timestamp, amount and occurrence)."""
+    if per_day:
+        customer, days = frame["customer_id"].astype(str).str.strip(), frame["order_ts"].astype(str).str[:10]
+        return ["D" + hashlib.sha256(f"{c}|{d}".encode()).hexdigest()[:16] for c, d in zip(customer, days, strict=True)]
     key = frame["customer_id"].astype(str) + "|" + frame["order_ts"].astype(str) + "|" + frame["amount"].astype(str)
     occurrence = key.groupby(key).cumcount().astype(str)
     return ["I" + hashlib.sha256(f"{k}|{n}".encode()).hexdigest()[:16] for k, n in zip(key, occurrence, strict=True)]

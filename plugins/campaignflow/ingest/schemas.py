@@ -114,6 +114,8 @@ PRODUCTS = TableSchema(
     unique_key="product_id",
 )
 
+# Line level, like a shop's cancellation invoices: one row per returned product, so a return id (a
+# cancellation invoice, a refund basket) may repeat on its lines, and a line may repeat a product.
 RETURNS = TableSchema(
     "returns",
     (
@@ -127,7 +129,6 @@ RETURNS = TableSchema(
         Column("currency", "string"),
     ),
     time_column="return_ts",
-    unique_key="return_id",
     max_lateness_days=7,
 )
 

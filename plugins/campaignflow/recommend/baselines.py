@@ -88,3 +88,10 @@ class CoOccurrence:
 
     def scores(self, customers: np.ndarray) -> np.ndarray:
         return np.asarray((self.history[customers] @ self.similarity).todense(), dtype="float32") + self.fill
+
+
+BASELINES: dict[str, type[Popular] | type[BuyAgain] | type[CoOccurrence]] = {
+    "popularity": Popular,
+    "buy again": BuyAgain,
+    "co-occurrence": CoOccurrence,
+}

@@ -105,9 +105,7 @@ def train_and_judge(
     log.info("judging the model and 3 baselines on %d customers who bought in (%s, %s]", len(judged), t, as_of)
     recommenders: dict[str, Scorer] = {
         "model": model.scorer(bpr.History(index.matrix(now, "weight"))),
-        "popularity": baselines.Popular(now, index, t),
-        "buy again": baselines.BuyAgain(now, index, t),
-        "co-occurrence": baselines.CoOccurrence(now, index, t),
+        **{name: baseline(now, index, t) for name, baseline in baselines.BASELINES.items()},
     }
     if champion is not None:
         recommenders["champion"] = _Reindexed(champion, products, index.matrix(now, "weight"))

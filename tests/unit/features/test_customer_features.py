@@ -335,6 +335,13 @@ def test_validation_rejects_duplicates_and_lost_customers(built) -> None:  # typ
     ]
     bad = frame.assign(top_category_share=frame["top_category_share"] * 3)
     assert any(f.column == "top_category_share" for f in validate_features(bad, present, None).failures)
+    # a customer who returned, inside the window, what they bought before it: unusual, flagged, kept
+    odd = frame.assign(return_rate_365d=frame["return_rate_365d"].where(frame.index != frame.index[0], 1.8))
+    report = validate_features(odd, present, None)
+    assert report.success
+    assert [(w.column, w.unexpected_count) for w in report.warnings] == [("return_rate_365d", 1)]
+    negative = frame.assign(return_rate_365d=-0.5)
+    assert [f.column for f in validate_features(negative, present, None).failures] == ["return_rate_365d"]
 
 
 def test_a_failing_partition_is_quarantined_not_committed(built, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]

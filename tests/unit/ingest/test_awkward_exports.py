@@ -296,3 +296,92 @@ def test_quoted_newlines_keep_line_numbers(tmp_path: Path, runtime_env: Runtime,
     path.write_text(HEADER.rstrip("\n") + ",note\n" + "".join(rows))
     rc, err = run_import(runtime_env, path, capsys=capsys)
     assert rc == 2 and "line 6002, column 'amount': not a valid float" in err
+
+
+# -- what real line-level exports do -------------------------------------------------------------
+
+CANCELLATIONS = """InvoiceNo,StockCode,Quantity,InvoiceDate,UnitPrice,CustomerID
+536365,85123A,6,2010-12-01 08:26:00,2.55,17850
+536365,71053,6,2010-12-01 08:26:00,3.39,17850
+C536379,D,-1,2010-12-01 09:41:00,27.50,14527
+C536383,35004C,-1,2010-12-01 09:49:00,4.65,15311
+C536383,22556,-12,2010-12-01 09:49:00,1.65,15311
+C536383,22556,-12,2010-12-01 09:49:00,1.65,15311
+536390,22941,-3,2010-12-01 10:19:00,8.50,17511
+536390,22941,10,2010-12-01 10:19:00,8.50,17511
+"""
+
+
+def test_multi_line_cancellation_invoices_and_partial_cancellations(
+    tmp_path: Path, runtime_env: Runtime, capsys
+) -> None:  # type: ignore[no-untyped-def]
+    """A cancellation invoice has a line per product (even the same product twice); a negative line
+    in a plain order is a partial cancellation of that order."""
+    path = tmp_path / "retail.csv"
+    path.write_text(CANCELLATIONS)
+    flags = ["--customer-col", "CustomerID", "--timestamp-col", "InvoiceDate", "--product-col", "StockCode"]
+    flags += ["--quantity-col", "Quantity", "--unit-price-col", "UnitPrice", "--return-prefix", "C"]
+    rc = main(["import-orders", str(path), "--order-id-col", "InvoiceNo", *flags])
+    assert rc == 0, capsys.readouterr().err
+    returns = runtime_env.lake.read_range(datasets.raw("returns"))
+    assert returns is not None
+    got = sorted(returns[["return_id", "order_id", "product_id", "quantity", "amount"]].astype(str).values.tolist())
+    assert got == [
+        ["536390", "536390", "22941", "3", "25.5"],  # partial: the original order is known
+        ["C536379", "None", "D", "1", "27.5"],  # a cancellation invoice names no original order
+        ["C536383", "None", "22556", "12", "19.8"],
+        ["C536383", "None", "22556", "12", "19.8"],
+        ["C536383", "None", "35004C", "1", "4.65"],
+    ]
+    assert orders(runtime_env)["order_id"].tolist() == ["536365", "536390"]
+    assert main(["import-orders", str(path), "--order-id-col", "InvoiceNo", *flags, "--mode", "merge"]) == 0
+    assert len(runtime_env.lake.read_range(datasets.raw("returns"))) == 5  # type: ignore[arg-type]  # merge: idempotent
+
+
+TA_FENG_LIKE = """"TRANSACTION_DT","CUSTOMER_ID","PRODUCT_ID","AMOUNT","SALES_PRICE"
+"11/1/2000","01104905","4710199010372","2","30"
+"11/1/2000","01104905","4710857472535","1","46"
+"11/1/2000","00418683","4710857472535","1","46"
+"11/30/2000","01104905","4710043654103","2","166"
+"""
+
+
+def test_line_log_without_order_ids_and_with_local_dates(tmp_path: Path, runtime_env: Runtime, capsys) -> None:  # type: ignore[no-untyped-def]
+    """A customer's lines on one day are one order; ``11/30/2000`` shows the month comes first."""
+    path = tmp_path / "ta_feng.csv"
+    path.write_text(TA_FENG_LIKE)
+    flags = ["--customer-col", "CUSTOMER_ID", "--timestamp-col", "TRANSACTION_DT", "--amount-col", "SALES_PRICE"]
+    rc = main(["import-orders", str(path), *flags, "--product-col", "PRODUCT_ID", "--quantity-col", "AMOUNT"])
+    out, err = capsys.readouterr()
+    assert rc == 0, err
+    assert "each customer's lines on one day are one order" in out
+    got = orders(runtime_env).sort_values(["order_ts", "customer_id"])
+    assert got[["customer_id", "amount"]].values.tolist() == [
+        ["00418683", 46.0],
+        ["01104905", 76.0],
+        ["01104905", 166.0],
+    ]
+    assert got["order_ts"].dt.strftime("%Y-%m-%d").tolist() == ["2000-11-01", "2000-11-01", "2000-11-30"]
+
+
+@pytest.mark.parametrize(
+    ("values", "flag", "want"),
+    [
+        (["01.03.2024", "02.03.2024"], None, "cannot be told"),  # every day 12 or less: refused, both orders named
+        (["13/03/2024", "03/13/2024"], None, "both orders occur"),
+        (["01.03.2024 10:30", "13.03.2024 09:00"], None, ["2024-03-01 10:30", "2024-03-13 09:00"]),
+        (["01.03.2024", "02.03.2024"], "%d.%m.%Y", ["2024-03-01 00:00", "2024-03-02 00:00"]),
+        (["01.03.2024", "02.03.2024"], "%m.%d.%Y", ["2024-01-03 00:00", "2024-02-03 00:00"]),
+        (["01.03.2024", "31.02.2024"], "%d.%m.%Y", "line 3, column 'order_ts': not a valid timestamp"),
+    ],
+)
+def test_dates_written_the_local_way(tmp_path: Path, runtime_env: Runtime, capsys, values, flag, want) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "log.csv"
+    path.write_text(HEADER + "".join(f"c{i},{v},1.00,A{i}\n" for i, v in enumerate(values)))
+    rc, err = run_import(runtime_env, path, *(["--timestamp-format", flag] if flag else []), capsys=capsys)
+    if isinstance(want, str):
+        assert rc == 2 and want in err and "--timestamp-format" in err, err
+        assert nothing_written(runtime_env)
+    else:
+        assert rc == 0, err
+        assert orders(runtime_env)["order_ts"].dt.strftime("%Y-%m-%d %H:%M").tolist() == want

@@ -21,10 +21,10 @@ def trained() -> tuple[object, list[churn.ChurnModel]]:
 
 
 def test_every_registered_candidate_has_an_estimator() -> None:
-    from campaignflow.recommend import bpr
+    from campaignflow.recommend import bpr, serving
 
     assert set(churn.ESTIMATORS) == set(registry.CANDIDATES)
-    assert registry.RECOMMENDER_CANDIDATES == (bpr.NAME,)
+    assert registry.RECOMMENDER_CANDIDATES == (bpr.NAME, serving.BASELINE_NAME)
 
 
 def _register(lake: Lake, name: str, version: str) -> None:
@@ -169,7 +169,10 @@ def test_a_young_shop_commits_the_refusal_and_skips_training_and_scoring(tmp_pat
     with pytest.raises(NoModelYet, match="needs two snapshots"):
         score_customers.run(rt, "2024-03-01")
     assert {e.stage for e in expected_outputs(rt, "2024-03-01")} == {
-        "validate_raw", "build_features", "build_segments", "snapshot_contacts"
+        "validate_raw",
+        "build_features",
+        "build_segments",
+        "snapshot_contacts",
     }
     with pytest.raises(MissingPartition, match="no churn champion serves at 2024-03-02"):
         score_customers.run(rt, "2024-03-02")  # no refusal recorded: a step not run, not a young shop
