@@ -120,6 +120,37 @@ def cmd_import_orders(args: argparse.Namespace) -> dict[str, Any]:
     return {"file": str(path), **landed, "raw_rows": loaded["raw_rows"], "lake": rt.lake.uri}
 
 
+def cmd_import_table(args: argparse.Namespace) -> dict[str, Any]:
+    from campaignflow.ingest import dimensions
+    from campaignflow.ingest.importer import ImportOptions, read_source
+    from campaignflow.ingest.reader import CsvOptions
+    from campaignflow.io import landing
+    from campaignflow.runtime import Runtime
+    from jobs import load_history
+
+    rt = Runtime.from_settings()
+    path = Path(args.file)
+    columns = dict(_field_mapping(c) for c in args.col or ())
+    options = ImportOptions(
+        csv=CsvOptions(encoding=args.encoding, delimiter=args.delimiter),
+        timezone=args.timezone,
+        timestamp_format=args.timestamp_format,
+    )
+    days = landing.complete_dates(rt.landing)
+    text = read_source(path, options.csv)
+    prepared = dimensions.prepare(args.table, text, columns, str(path), days, options, args.country)
+    landed = dimensions.write_landing(prepared, rt.landing, args.mode)
+    loaded = load_history.run(rt, *dimensions.affected_days(prepared))
+    return {"file": str(path), **landed, "notes": prepared.notes, "flagged": prepared.flagged, **loaded}
+
+
+def _field_mapping(text: str) -> tuple[str, str]:
+    name, sep, source = text.partition("=")
+    if not sep or not name or not source:
+        raise ConfigError(f"--col {text!r}: write it as field=column, e.g. --col email=EmailAddress")
+    return name.strip(), source.strip()
+
+
 def cmd_run(args: argparse.Namespace) -> dict[str, Any]:
     """Run the daily DAG per date; a date counts as done only when all its outputs are committed."""
     from tqdm import tqdm
@@ -408,6 +439,34 @@ def build_parser() -> argparse.ArgumentParser:
     )
     imp.add_argument("--return-prefix", help="order ids starting with this are cancellations/returns (e.g. C)")
     imp.set_defaults(func=cmd_import_orders)
+
+    table = sub.add_parser(
+        "import",
+        help="import your own customers (contacts, consent) or product catalogue (CSV or Parquet)",
+        description=(
+            "Import a customers or products file into landing and raw (after the orders: records land on the "
+            "days of the history). Fields: customers: customer_id, email, phone, country, signup_ts, "
+            "marketing_consent, unsubscribed, updated_ts, consent_ts, unsubscribed_ts; products: product_id, "
+            "category, price, updated_ts. A column named like its field needs no --col. Nothing is written "
+            "if any row is bad. See docs/data-contract.md."
+        ),
+    )
+    table.add_argument("table", choices=["customers", "products"])
+    table.add_argument("file", help="CSV or Parquet file")
+    table.add_argument("--col", action="append", metavar="FIELD=COLUMN", help="which column feeds a field (repeat)")
+    table.add_argument("--country", help="customers: the shop's country (ISO code) for blank countries (phones)")
+    table.add_argument(
+        "--mode",
+        choices=["refuse", "merge", "replace"],
+        default="refuse",
+        help="days that have the table already: refuse (default), merge (newer records win, unsubscribes kept), "
+        "replace",
+    )
+    table.add_argument("--encoding", help="text encoding (default: UTF-8, or UTF-16 with a BOM)")
+    table.add_argument("--delimiter", help="field separator (default: detected from the header)")
+    table.add_argument("--timezone", help="time zone of timestamps without an offset (default UTC)")
+    table.add_argument("--timestamp-format", default="auto", help="as for import-orders")
+    table.set_defaults(func=cmd_import_table)
 
     camp = sub.add_parser(
         "campaigns",

@@ -152,7 +152,7 @@ def prepare_orders(
     if frame.empty:
         raise BadInput(f"{file}: no data rows (only a header)")
     errors: list[RowError] = []
-    frame["order_ts"] = _normalise_timestamps(frame, file, options, errors)
+    frame["order_ts"] = normalise_timestamps(frame, "order_ts", file, options, errors)
     for col in ("amount", "quantity", "unit_price"):
         if col in frame.columns and options.decimal_comma:
             frame[col] = frame[col].str.replace(r"[.\s']", "", regex=True).str.replace(",", ".", regex=False)
@@ -186,7 +186,7 @@ def prepare_orders(
     errors += [e for e in return_errors if e.column == "quantity"]
     errors += _date_rules(typed, file, options)
     if errors:
-        _reject(errors, file)
+        reject(errors, file)
     typed["dt"] = typed["order_ts"].dt.strftime("%Y-%m-%d")
     typed["currency"] = typed["currency"].fillna("UNK")
     returns = returns[is_return].copy()
@@ -218,9 +218,11 @@ def _check_mapping(text: pd.DataFrame, mapping: ColumnMapping, file: str) -> Non
         raise BadInput(f"{file}: name an amount column, or a quantity and a unit price column")
 
 
-def _normalise_timestamps(frame: pd.DataFrame, file: str, options: ImportOptions, errors: list[RowError]) -> pd.Series:
-    """ISO-8601 UTC text for every readable timestamp (others left for coerce to report)."""
-    raw = frame["order_ts"].astype("string").str.strip()
+def normalise_timestamps(
+    frame: pd.DataFrame, column: str, file: str, options: ImportOptions, errors: list[RowError]
+) -> pd.Series:
+    """ISO-8601 UTC text for every readable timestamp of ``column`` (each unreadable one an error)."""
+    raw = frame[column].astype("string").str.strip()
     kind = options.timestamp_format
     if kind not in NAMED_TIMESTAMP_FORMATS and "%" not in kind:
         raise BadInput(
@@ -231,7 +233,7 @@ def _normalise_timestamps(frame: pd.DataFrame, file: str, options: ImportOptions
     if kind == "auto" and numeric.notna().all() and len(raw):
         hint = "epoch_ms" if (numeric > 1e11).all() else "epoch_s" if (numeric > 1e8).all() else "excel"
         raise BadInput(
-            f"{file}: column 'order_ts' holds numbers, not dates",
+            f"{file}: column {column!r} holds numbers, not dates",
             remedy=f"say how to read them: --timestamp-format {hint} (or epoch_s, epoch_ms, excel)",
         )
     if kind == "epoch_s":
@@ -255,14 +257,14 @@ def _normalise_timestamps(frame: pd.DataFrame, file: str, options: ImportOptions
             parsed = parsed.map(lambda ts: ts if ts is None or ts.tzinfo else ts.tz_localize(options.timezone or "UTC"))
             parsed = pd.to_datetime(parsed, utc=True)
         elif kind == "auto" and parsed.isna().all() and raw.notna().any():
-            parsed = _localised(_local_dates(raw, file), options)
+            parsed = _localised(_local_dates(raw, column, file), options)
         else:
             parsed = _localised(parsed, options)
         parsed = parsed.dt.tz_convert("UTC")
     bad = raw.notna() & parsed.isna()
     for idx in np.flatnonzero(bad.to_numpy(dtype=bool)):
         row = int(frame[ROW_COLUMN].iloc[idx])
-        errors.append(RowError(file, row, "order_ts", f"not a valid timestamp ({kind})", str(raw.iloc[idx])))
+        errors.append(RowError(file, row, column, f"not a valid timestamp ({kind})", str(raw.iloc[idx])))
     return parsed.dt.tz_localize(None).dt.strftime("%Y-%m-%dT%H:%M:%S.%f").where(~bad & raw.notna(), "")
 
 
@@ -277,7 +279,7 @@ def _localised(parsed: pd.Series, options: ImportOptions) -> pd.Series:
     return local.dt.tz_convert("UTC")
 
 
-def local_date_format(values: pd.Series, file: str) -> str | None:
+def local_date_format(values: pd.Series, column: str, file: str) -> str | None:
     """The strftime pattern of dates written the local way (``11/1/2000``, ``01.03.2024 10:30``).
 
     Returns None when the values are not such dates. The day/month order is read from the values
@@ -298,7 +300,7 @@ def local_date_format(values: pd.Series, file: str) -> str | None:
     if day_first == month_first:
         why = "both orders occur" if day_first else "no day in the file is over 12, so the order cannot be told"
         raise BadInput(
-            f"{file}: column 'order_ts' holds dates written the local way ({why})",
+            f"{file}: column {column!r} holds dates written the local way ({why})",
             remedy=f"say how they are written: --timestamp-format {both}, with ' %H:%M' if they carry a time",
         )
     date_part = f"%d{sep}%m{sep}%Y" if day_first else f"%m{sep}%d{sep}%Y"
@@ -308,11 +310,11 @@ def local_date_format(values: pd.Series, file: str) -> str | None:
     return date_part + (" %H:%M:%S" if times.str.count(":").max() == 2 else " %H:%M")
 
 
-def _local_dates(raw: pd.Series, file: str) -> pd.Series:
-    pattern = local_date_format(raw, file)
+def _local_dates(raw: pd.Series, column: str, file: str) -> pd.Series:
+    pattern = local_date_format(raw, column, file)
     if pattern is None:
         return pd.to_datetime(raw, errors="coerce", format="ISO8601")
-    log.info("%s: reading order_ts as %s (the day/month order follows from the values)", file, pattern)
+    log.info("%s: reading %s as %s (the day/month order follows from the values)", file, column, pattern)
     date_only = pattern.split(" ")[0]
     parsed = pd.to_datetime(raw, errors="coerce", format=pattern)
     return parsed.fillna(pd.to_datetime(raw, errors="coerce", format=date_only))
@@ -359,7 +361,8 @@ def _date_rules(orders: pd.DataFrame, file: str, options: ImportOptions) -> list
     return errors
 
 
-def _reject(errors: list[RowError], file: str) -> None:
+def reject(errors: list[RowError], file: str) -> None:
+    """Raise every problem of a file at once (the first few shown, all in the report)."""
     errors.sort(key=lambda e: (e.row, e.column))
     shown = "\n  ".join(str(e) for e in errors[:_MAX_SHOWN])
     more = f"\n  ... and {len(errors) - _MAX_SHOWN} more" if len(errors) > _MAX_SHOWN else ""
@@ -371,7 +374,7 @@ def _reject(errors: list[RowError], file: str) -> None:
 
 
 def _remedy(errors: list[RowError]) -> str:
-    if any(e.column == "order_ts" and e.rule.startswith("not a valid timestamp") for e in errors):
+    if any(e.rule.startswith("not a valid timestamp") for e in errors):
         return (
             "fix the rows named above, or say how the timestamps are written: --timestamp-format with a "
             "pattern such as '%d.%m.%Y %H:%M' or '%m/%d/%Y' (or epoch_s, epoch_ms, excel), then import again"
