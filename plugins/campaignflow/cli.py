@@ -214,6 +214,14 @@ def cmd_features_catalogue(args: argparse.Namespace) -> dict[str, Any]:
     return {"features": len(CATALOGUE)}
 
 
+def cmd_data_contract(args: argparse.Namespace) -> dict[str, Any]:
+    from campaignflow.ingest.contract import markdown
+    from campaignflow.ingest.schemas import TABLES
+
+    _console(args).write(markdown())
+    return {"tables": len(TABLES)}
+
+
 def cmd_spark(args: argparse.Namespace) -> dict[str, Any]:
     from campaignflow.io.spark_engine import (
         CONNECT_PORT_ENV,
@@ -523,6 +531,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     cat.set_defaults(func=cmd_features_catalogue)
 
+    contract = sub.add_parser(
+        "data-contract",
+        help="print the data contract (Markdown)",
+        description="Every table a shop brings: columns, types, required or not, meaning, example.",
+    )
+    contract.set_defaults(func=cmd_data_contract)
+
     models = sub.add_parser(
         "models",
         help="list registered churn models, promote one, or roll back the champion",
@@ -602,7 +617,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             console.err.write(traceback.format_exc())
             return 1
         logging.getLogger("campaignflow").info("%s finished in %.1fs", args.command, time.perf_counter() - started)
-        if args.json or args.command not in ("run", "summary", "demo", "features-catalogue"):
+        if args.json or args.command not in ("run", "summary", "demo", "features-catalogue", "data-contract"):
             console.out.write(json.dumps(result, indent=2, default=str) + "\n")
     return 0
 

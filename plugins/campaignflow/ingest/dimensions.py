@@ -33,8 +33,16 @@ from campaignflow.io.storage import ObjectStore
 log = logging.getLogger(__name__)
 
 RECORD_TS = "updated_ts"  # when a record was made: which day it lands on (not landed itself)
-# Fields a mapping may name beyond the landed schema: the record time and the consent events.
-EXTRA_FIELDS = {"customers": ("updated_ts", "consent_ts", "unsubscribed_ts"), "products": ("updated_ts",)}
+# Fields a mapping may name beyond the landed schema (read on import, not landed), with what they mean.
+_UPDATED = "when the record was made: the day it takes effect (absent: the newest of its dates)"
+EXTRA_FIELDS: dict[str, dict[str, str]] = {
+    "customers": {
+        "updated_ts": _UPDATED,
+        "consent_ts": "when the consent was given; with unsubscribed_ts, the later event decides",
+        "unsubscribed_ts": "when the customer unsubscribed; with consent_ts, the later event decides",
+    },
+    "products": {"updated_ts": _UPDATED},
+}
 SCHEMAS: dict[str, TableSchema] = {"customers": CUSTOMERS, "products": PRODUCTS}
 _TIMESTAMPS = ("signup_ts", "updated_ts", "consent_ts", "unsubscribed_ts")
 

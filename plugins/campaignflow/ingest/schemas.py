@@ -38,6 +38,8 @@ class Column:
     required: bool = False  # a null here fails validation
     pii: bool = False  # values never appear in reports or logs
     identifier: bool = False  # an id: placeholder values ("NULL", "N/A", "-") are errors, not ids
+    doc: str = ""  # what it means (docs/data-contract.md)
+    example: str = ""
 
 
 @dataclass(frozen=True)
@@ -60,11 +62,36 @@ class TableSchema:
 ORDERS = TableSchema(
     "orders",
     (
-        Column("order_id", "string", required=True, identifier=True),
-        Column("customer_id", "string", required=True, identifier=True),
-        Column("order_ts", "timestamp", required=True),
-        Column("amount", "float", required=True),
-        Column("currency", "string"),
+        Column(
+            "order_id",
+            "string",
+            required=True,
+            identifier=True,
+            doc="the order (basket, invoice); derived when the log has none",
+            example="536365",
+        ),
+        Column(
+            "customer_id",
+            "string",
+            required=True,
+            identifier=True,
+            doc="who ordered; text, leading zeros kept",
+            example="00418683",
+        ),
+        Column("order_ts", "timestamp", required=True, doc="when, in UTC", example="2024-06-30T14:05:00"),
+        Column(
+            "amount",
+            "float",
+            required=True,
+            doc="the order's value (sum of its lines), never negative",
+            example="49.90",
+        ),
+        Column(
+            "currency",
+            "string",
+            doc="ISO 4217 code; UNK when the log has none (amounts are not converted)",
+            example="EUR",
+        ),
     ),
     time_column="order_ts",
     unique_key="order_id",
@@ -72,20 +99,34 @@ ORDERS = TableSchema(
 ORDER_LINES = TableSchema(
     "order_lines",
     (
-        Column("order_id", "string", required=True, identifier=True),
-        Column("product_id", "string", required=True, identifier=True),
-        Column("quantity", "int", required=True),
-        Column("unit_price", "float", required=True),
+        Column(
+            "order_id", "string", required=True, identifier=True, doc="the order the line belongs to", example="536365"
+        ),
+        Column("product_id", "string", required=True, identifier=True, doc="what was bought", example="85123A"),
+        Column("quantity", "int", required=True, doc="units, at least 1 (returns are in returns)", example="6"),
+        Column("unit_price", "float", required=True, doc="price of one unit, never negative", example="2.55"),
     ),
 )
 EVENTS = TableSchema(
     "events",
     (
-        Column("event_id", "string", required=True, identifier=True),
-        Column("customer_id", "string", required=True, identifier=True),
-        Column("event_ts", "timestamp", required=True),
-        Column("event_type", "string", required=True),
-        Column("product_id", "string"),
+        Column("event_id", "string", required=True, identifier=True, doc="the event", example="e-1"),
+        Column("customer_id", "string", required=True, identifier=True, doc="whose event", example="c42"),
+        Column(
+            "event_ts",
+            "timestamp",
+            required=True,
+            doc="when, in UTC (up to 7 days late)",
+            example="2024-06-30T14:05:00",
+        ),
+        Column(
+            "event_type",
+            "string",
+            required=True,
+            doc="view, add_to_cart, search, email_open or email_click",
+            example="view",
+        ),
+        Column("product_id", "string", doc="the product viewed or carted; null for others", example="85123A"),
     ),
     time_column="event_ts",
     unique_key="event_id",
@@ -94,22 +135,66 @@ EVENTS = TableSchema(
 CUSTOMERS = TableSchema(
     "customers",
     (
-        Column("customer_id", "string", required=True, identifier=True),
-        Column("email", "string", pii=True),
-        Column("phone", "string", pii=True),
-        Column("country", "string"),
-        Column("signup_ts", "timestamp", required=True),
-        Column("marketing_consent", "bool", required=True),
-        Column("unsubscribed", "bool", required=True),
+        Column(
+            "customer_id",
+            "string",
+            required=True,
+            identifier=True,
+            doc="the customer, as in orders",
+            example="00418683",
+        ),
+        Column(
+            "email",
+            "string",
+            pii=True,
+            doc="as typed; exports carry only the SHA-256 of its normal form; null: never emailed",
+            example="Ann.Lee+news@Example.com",
+        ),
+        Column(
+            "phone",
+            "string",
+            pii=True,
+            doc="as typed, read with the country when it has no code; exports carry a hash",
+            example="0612345678",
+        ),
+        Column("country", "string", doc="ISO 3166 code; blank: the shop's country (--country)", example="NL"),
+        Column(
+            "signup_ts",
+            "timestamp",
+            required=True,
+            doc="when the customer signed up; absent: when the record was made",
+            example="2023-11-02T09:00:00",
+        ),
+        Column(
+            "marketing_consent",
+            "bool",
+            required=True,
+            doc="opted in to marketing; absent: false, so nobody is exported",
+            example="true",
+        ),
+        Column(
+            "unsubscribed",
+            "bool",
+            required=True,
+            doc="unsubscribed: never contacted, whatever the consent says",
+            example="false",
+        ),
     ),
     unique_key="customer_id",
 )
 PRODUCTS = TableSchema(
     "products",
     (
-        Column("product_id", "string", required=True, identifier=True),
-        Column("category", "string", required=True),
-        Column("price", "float", required=True),
+        Column(
+            "product_id",
+            "string",
+            required=True,
+            identifier=True,
+            doc="the product, as in order lines",
+            example="4710199010372",
+        ),
+        Column("category", "string", required=True, doc="the shop's category (any level)", example="110411"),
+        Column("price", "float", required=True, doc="list price of one unit, never negative", example="15.0"),
     ),
     unique_key="product_id",
 )
@@ -119,14 +204,39 @@ PRODUCTS = TableSchema(
 RETURNS = TableSchema(
     "returns",
     (
-        Column("return_id", "string", required=True, identifier=True),
-        Column("customer_id", "string", required=True, identifier=True),
-        Column("return_ts", "timestamp", required=True),
-        Column("amount", "float", required=True),  # value refunded, as a positive number
-        Column("order_id", "string", identifier=True),  # the original order, when known
-        Column("product_id", "string", identifier=True),
-        Column("quantity", "int"),
-        Column("currency", "string"),
+        Column(
+            "return_id",
+            "string",
+            required=True,
+            identifier=True,
+            doc="the return or cancellation invoice (one row per line)",
+            example="C536379",
+        ),
+        Column("customer_id", "string", required=True, identifier=True, doc="who returned", example="14527"),
+        Column(
+            "return_ts",
+            "timestamp",
+            required=True,
+            doc="when, in UTC (up to 7 days late)",
+            example="2010-12-01T09:41:00",
+        ),
+        Column("amount", "float", required=True, doc="value refunded, as a positive number", example="27.50"),
+        Column(
+            "order_id",
+            "string",
+            identifier=True,
+            doc="the original order; null when the return does not name it",
+            example="536390",
+        ),
+        Column(
+            "product_id",
+            "string",
+            identifier=True,
+            doc="the product returned; null for an order-level refund",
+            example="22941",
+        ),
+        Column("quantity", "int", doc="units returned, positive", example="3"),
+        Column("currency", "string", doc="ISO 4217 code", example="GBP"),
     ),
     time_column="return_ts",
     max_lateness_days=7,

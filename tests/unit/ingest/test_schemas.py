@@ -48,3 +48,14 @@ def test_missing_required_column_is_a_clear_error() -> None:
     text = read_csv_text(b"order_id,customer,order_ts,amount\no1,c1,2024-01-01,1\n", "orders.csv")
     with pytest.raises(BadInput, match=r"orders.csv: missing required column\(s\) \['customer_id'\]"):
         coerce(ORDERS, text, "orders.csv")
+
+
+def test_the_data_contract_is_generated_from_the_schemas() -> None:
+    from campaignflow.ingest.contract import markdown
+    from campaignflow.ingest.schemas import TABLES
+    from campaignflow.settings import project_root
+
+    undocumented = [f"{t}.{c.name}" for t, s in TABLES.items() for c in s.columns if not (c.doc and c.example)]
+    assert undocumented == []
+    doc = project_root() / "docs" / "data-contract.md"
+    assert doc.read_text() == markdown(), "run: campaignflow data-contract > docs/data-contract.md"
