@@ -112,6 +112,7 @@ def cmd_import_orders(args: argparse.Namespace) -> dict[str, Any]:
         timezone=args.timezone,
         timestamp_format=args.timestamp_format,
         return_prefix=args.return_prefix,
+        non_merchandise=frozenset(c.strip() for c in (args.non_merchandise or "").split(",") if c.strip()),
     )
     imported = prepare_orders(read_source(path, options.csv), mapping, str(path), options)
     check_ids_against_lake(imported, rt.lake, args.mode)
@@ -446,6 +447,10 @@ def build_parser() -> argparse.ArgumentParser:
         "order the values show), epoch_s, epoch_ms, excel, or a strftime pattern such as '%%d.%%m.%%Y %%H:%%M'",
     )
     imp.add_argument("--return-prefix", help="order ids starting with this are cancellations/returns (e.g. C)")
+    imp.add_argument(
+        "--non-merchandise",
+        help="comma-separated product codes that are not products (postage, fees, discounts), e.g. POST,M,D",
+    )
     imp.set_defaults(func=cmd_import_orders)
 
     table = sub.add_parser(

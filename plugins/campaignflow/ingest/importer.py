@@ -80,6 +80,7 @@ class ImportOptions:
     timezone: str | None = None  # zone of timestamps written without an offset (None: UTC)
     timestamp_format: str = "auto"  # one of NAMED_TIMESTAMP_FORMATS, or a strftime pattern ("%d.%m.%Y %H:%M")
     return_prefix: str | None = None  # order ids starting with this are cancellations (e.g. "C")
+    non_merchandise: frozenset[str] = frozenset()  # product codes that are not products (postage, fees)
     now: datetime | None = None  # orders after this are rejected as future-dated (None: the clock)
 
 
@@ -193,7 +194,13 @@ def prepare_orders(
     returns["dt"] = typed.loc[is_return, "dt"]
     typed = typed[~is_return]
     if lines is not None:
-        lines = lines[~is_return].copy()
+        other = ~is_return & (lines["quantity"].eq(0).fillna(False) | lines["product_id"].isin(options.non_merchandise))
+        if other.any():
+            notes.append(
+                f"{int(other.sum())} non-merchandise line(s) (quantity 0, or a code given as non-merchandise) "
+                "count in their orders' amounts but are not products"
+            )
+        lines = lines[~is_return & ~other].copy()
         lines["unit_price"] = (typed["amount"] / lines["quantity"].astype("float64")).round(4)
         typed = _orders_from_lines(typed, file)
         lines["dt"] = lines["order_id"].map(typed.set_index("order_id")["dt"])

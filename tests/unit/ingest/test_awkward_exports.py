@@ -385,3 +385,23 @@ def test_dates_written_the_local_way(tmp_path: Path, runtime_env: Runtime, capsy
     else:
         assert rc == 0, err
         assert orders(runtime_env)["order_ts"].dt.strftime("%Y-%m-%d %H:%M").tolist() == want
+
+
+def test_non_merchandise_and_free_lines(tmp_path: Path, runtime_env: Runtime, capsys) -> None:  # type: ignore[no-untyped-def]
+    """Postage and a quantity-0 adjustment count in the order's amount but are not products; a free item is one."""
+    path = tmp_path / "lines.csv"
+    path.write_text(
+        "order_id,customer_id,order_ts,product_id,quantity,amount\n"
+        "B1,h1,2017-01-01 11:53:26,p1,2,5.00\n"
+        "B1,h1,2017-01-01 11:53:26,POST,1,3.50\n"
+        "B1,h1,2017-01-01 11:53:26,p2,0,0.40\n"
+        "B1,h1,2017-01-01 11:53:26,p3,1,0\n"
+    )
+    flags = ["--product-col", "product_id", "--quantity-col", "quantity", "--non-merchandise", "POST, M"]
+    rc = main(["import-orders", str(path), "--order-id-col", "order_id", *flags])
+    out, err = capsys.readouterr()
+    assert rc == 0, err
+    assert "2 non-merchandise line(s)" in out
+    assert orders(runtime_env)["amount"].tolist() == [8.9]
+    lines = runtime_env.lake.read_frame(datasets.raw("order_lines").at("2017-01-01"))
+    assert sorted(lines[["product_id", "quantity", "unit_price"]].values.tolist()) == [["p1", 2, 2.5], ["p3", 1, 0.0]]
