@@ -1,0 +1,178 @@
+"""Onboard the real public shop logs in ../shared/data/ end to end, as a new user would (``make bench-real``).
+
+Per shop: its orders with their real dates (``import-orders``), a customers file of synthetic contacts
+and consent for its real ids (the logs carry none; said wherever results are reported), its catalogue
+(``import products``), then ``run --date`` on the log's last day through Airflow and the date's
+summary: what was published, which churn model and recommender serve, against which baselines.
+Nothing is copied into the repository; everything is written under ``--out``.
+
+    python bench/real_shops.py --data ../shared/data --out var/bench-real [--shops ta-feng complete-journey]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import lzma
+import os
+import platform
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+CLI = [str(Path(sys.executable).parent / "campaignflow")]
+
+
+@dataclass(frozen=True)
+class Shop:
+    """How one public log is onboarded: its files prepared, the import flags, its horizon and last day."""
+
+    name: str
+    prepare: Callable[[Path, Path], dict[str, Path]]  # (data folder, work folder) -> orders/customers/products
+    orders_flags: list[str]
+    horizon_days: int
+    last_day: str
+    country: str  # for the synthetic phones without a country code
+
+
+def synthetic_customers(ids: pd.Series, first_order: pd.Series, seed: int) -> pd.DataFrame:
+    """Contacts and consent for a log's real ids: 70 % consent, 5 % unsubscribed, messy emails and phones."""
+    rng = np.random.default_rng(seed)
+    ids = pd.Series(sorted(ids.astype(str).unique()))
+    n = len(ids)
+    email = np.where(np.arange(n) % 10 == 0, " Cust." + ids + "+shop@Example.COM ", "cust" + ids + "@example.com")
+    return pd.DataFrame(
+        {
+            "id": ids,
+            "Email": email,
+            "Phone": np.where(np.arange(n) % 3 == 0, "06" + ids.str[-8:].str.zfill(8), ""),
+            "Consent": np.where(rng.random(n) < 0.7, "yes", "no"),
+            "Unsub": np.where(rng.random(n) < 0.05, "yes", "no"),
+            "Signup": first_order.reindex(ids).dt.strftime("%Y-%m-%d").to_numpy(),
+        }
+    )
+
+
+def _ta_feng(data: Path, work: Path) -> dict[str, Path]:
+    orders = work / "ta_feng.csv"
+    if not orders.exists():
+        orders.write_bytes(lzma.decompress((data / "ta-feng" / "ta_feng_all_months_merged.csv.xz").read_bytes()))
+    lines = pd.read_csv(orders, dtype=str, encoding="utf-8-sig")
+    first = pd.to_datetime(lines["TRANSACTION_DT"], format="%m/%d/%Y").groupby(lines["CUSTOMER_ID"]).min()
+    unit = lines["SALES_PRICE"].astype(float) / lines["AMOUNT"].astype(float)
+    products = (
+        lines.assign(unit=unit)
+        .groupby("PRODUCT_ID")
+        .agg(category=("PRODUCT_SUBCLASS", "first"), price=("unit", "median"))
+    )
+    return _write(work, orders, synthetic_customers(lines["CUSTOMER_ID"], first, 7), products.reset_index())
+
+
+def _complete_journey(data: Path, work: Path) -> dict[str, Path]:
+    folder = data / "complete-journey"
+    orders = folder / "transactions.parquet"
+    lines = pd.read_parquet(orders, columns=["household_id", "transaction_timestamp"])
+    first = lines.groupby(lines["household_id"].astype(str))["transaction_timestamp"].min()
+    catalogue = pd.read_parquet(folder / "products.parquet", columns=["product_id", "product_category"])
+    sold = pd.read_parquet(orders, columns=["product_id", "quantity", "sales_value"])
+    sold = sold[sold["quantity"] > 0]
+    price = (sold["sales_value"] / sold["quantity"]).groupby(sold["product_id"]).median().rename("price")
+    products = catalogue.merge(price, left_on="product_id", right_index=True)  # priced: sold at least once
+    products["category"] = products["product_category"].fillna("unknown")
+    products = products[["product_id", "category", "price"]]
+    return _write(work, orders, synthetic_customers(lines["household_id"].astype(str), first, 11), products)
+
+
+def _write(work: Path, orders: Path, customers: pd.DataFrame, products: pd.DataFrame) -> dict[str, Path]:
+    customers.to_csv(work / "customers.csv", index=False)
+    products.astype({"product_id": str}).to_csv(work / "products.csv", index=False)
+    return {"orders": orders, "customers": work / "customers.csv", "products": work / "products.csv"}
+
+
+SHOPS = {
+    "ta-feng": Shop(
+        "ta-feng",
+        _ta_feng,
+        "--customer-col CUSTOMER_ID --timestamp-col TRANSACTION_DT --amount-col SALES_PRICE "
+        "--product-col PRODUCT_ID --quantity-col AMOUNT".split(),
+        30,
+        "2001-02-28",
+        "TW",
+    ),
+    "complete-journey": Shop(
+        "complete-journey",
+        _complete_journey,
+        "--customer-col household_id --timestamp-col transaction_timestamp --amount-col sales_value "
+        "--order-id-col basket_id --product-col product_id --quantity-col quantity".split(),
+        60,
+        "2017-12-31",
+        "US",
+    ),
+}
+CUSTOMER_FLAGS = ["--col", "customer_id=id", "--col", "email=Email", "--col", "phone=Phone"]
+CUSTOMER_FLAGS += ["--col", "marketing_consent=Consent", "--col", "unsubscribed=Unsub", "--col", "signup_ts=Signup"]
+
+
+def onboard(shop: Shop, data: Path, out: Path) -> dict[str, object]:
+    """Import, run the last day and summarise one shop; seconds per step."""
+    work = out / shop.name
+    work.mkdir(parents=True, exist_ok=True)
+    home = work / "home"
+    subprocess.run(["rm", "-rf", str(home)], check=True)
+    env = {
+        **os.environ,
+        "CAMPAIGNFLOW_HOME": str(home),
+        "CAMPAIGNFLOW_LAKE": str(home / "lake"),
+        "CAMPAIGNFLOW_CHURN_HORIZON_DAYS": str(shop.horizon_days),
+        "CAMPAIGNFLOW_RECOMMEND_HORIZON_DAYS": "28",
+        "PYTHONPATH": str(ROOT),
+    }
+    files = shop.prepare(data, work)
+    steps = [
+        ("import orders", ["import-orders", str(files["orders"]), *shop.orders_flags]),
+        (
+            "import customers",
+            ["import", "customers", str(files["customers"]), *CUSTOMER_FLAGS, "--country", shop.country],
+        ),
+        ("import products", ["import", "products", str(files["products"])]),
+        ("run", ["run", "--date", shop.last_day]),
+    ]
+    seconds = {}
+    for label, args in steps:
+        started = time.monotonic()
+        done = subprocess.run([*CLI, *args], env=env, cwd=ROOT, capture_output=True, text=True)
+        seconds[label] = round(time.monotonic() - started, 1)
+        print(f"{shop.name}: {label}: exit {done.returncode} in {seconds[label]} s", flush=True)
+        if done.returncode != 0:
+            print(done.stdout[-3000:], done.stderr[-3000:], sep="\n")
+            return {"shop": shop.name, "failed": label, "seconds": seconds}
+    summary = subprocess.run(
+        [*CLI, "summary", "--date", shop.last_day, "--json"], env=env, cwd=ROOT, capture_output=True, text=True
+    )
+    text = subprocess.run([*CLI, "summary", "--date", shop.last_day], env=env, cwd=ROOT, capture_output=True, text=True)
+    print(text.stdout)
+    return {"shop": shop.name, "seconds": seconds, "summary": json.loads(summary.stdout)}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data", help="folder of the real logs")
+    parser.add_argument("--out", type=Path, default=ROOT / "var" / "bench-real", help="work folder")
+    parser.add_argument("--shops", nargs="*", default=list(SHOPS), choices=list(SHOPS), help="which logs")
+    args = parser.parse_args()
+    results = [onboard(SHOPS[name], args.data, args.out) for name in args.shops]
+    machine = f"{platform.machine()}, {os.cpu_count()} cores"
+    (args.out / "results.json").write_text(json.dumps({"machine": machine, "shops": results}, indent=2, default=str))
+    print(f"results: {args.out / 'results.json'}")
+    return 0 if all("failed" not in r for r in results) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
