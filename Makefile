@@ -13,7 +13,7 @@ export GX_ANALYTICS_ENABLED ?= False
 
 PYTEST_ARGS ?=
 
-.PHONY: setup demo test test-fast lint style bench bench-features bench-generate bench-orchestration-1m airflow lock clean
+.PHONY: setup demo test test-fast lint style bench bench-features bench-generate bench-orchestration-1m bench-real airflow lock clean
 
 setup: $(STAMP)
 
@@ -67,6 +67,10 @@ bench-orchestration-1m: setup
 	  --set CAMPAIGNFLOW_SNAPSHOT_COUNT=2 --set CAMPAIGNFLOW_CHURN_CANDIDATES=churn_lgbm \
 	  --set AIRFLOW__CORE__PARALLELISM=2 --set AIRFLOW__EXECUTION_API__JWT_EXPIRATION_TIME=3600 \
 	  --out $(CAMPAIGNFLOW_HOME)/bench-orchestration-1m
+
+## bench-real: onboard the real public logs in ../shared/data/ end to end (import, run the last day, summary)
+bench-real: setup
+	$(BIN)/python bench/real_shops.py --data $${BENCH_REAL_DATA:-$(CURDIR)/../shared/data} --out $(CAMPAIGNFLOW_HOME)/bench-real
 
 ## airflow: the Airflow UI (api-server, scheduler, dag-processor, triggerer) on the same data as `make demo`;
 ## every task attaches to one warm local Spark Connect server (`campaignflow spark stop` ends it)

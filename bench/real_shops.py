@@ -71,8 +71,10 @@ def _ta_feng(data: Path, work: Path) -> dict[str, Path]:
         lines.assign(unit=unit)
         .groupby("PRODUCT_ID")
         .agg(category=("PRODUCT_SUBCLASS", "first"), price=("unit", "median"))
+        .rename_axis("product_id")
+        .reset_index()
     )
-    return _write(work, orders, synthetic_customers(lines["CUSTOMER_ID"], first, 7), products.reset_index())
+    return _write(work, orders, synthetic_customers(lines["CUSTOMER_ID"], first, 7), products)
 
 
 def _complete_journey(data: Path, work: Path) -> dict[str, Path]:

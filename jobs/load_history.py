@@ -7,14 +7,17 @@ chunk of days rather than once per day, so a year of history loads in minutes.
 from __future__ import annotations
 
 import argparse
+import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from campaignflow.errors import DateOutOfRange
 from campaignflow.ingest.staging import promote_days, stage_day
-from campaignflow.io import landing
+from campaignflow.io import datasets, landing
 from campaignflow.jobcli import iso_date, job_main
 from campaignflow.runtime import Runtime
+
+log = logging.getLogger(__name__)
 
 CHUNK_DAYS = 31
 
@@ -26,16 +29,29 @@ def run(
     if not dates:
         raise DateOutOfRange(f"no complete landing days in {rt.landing.uri} between {start or '-'} and {end or '-'}")
     rows: dict[str, int] = {}
+    flagged: dict[str, dict[str, Any]] = {}
     pending: list[str] = []
     for d in progress(dates):
         stage_day(rt.landing, rt.lake, d)
         pending.append(d)
         if len(pending) == CHUNK_DAYS or d == dates[-1]:
-            for per_table in promote_days(rt.lake, pending).values():
+            for day, per_table in promote_days(rt.lake, pending).items():
                 for table, n in per_table.items():
                     rows[table] = rows.get(table, 0) + n
+                    _count_outliers(rt, table, day, flagged)
             pending = []
-    return {"from": dates[0], "to": dates[-1], "days": len(dates), "raw_rows": rows}
+    for what, seen in flagged.items():
+        log.warning("flagged, kept: %s: %d row(s) (first lines %s)", what, seen["rows"], seen["lines"])
+    out = {"from": dates[0], "to": dates[-1], "days": len(dates), "raw_rows": rows}
+    return {**out, "flagged": flagged} if flagged else out
+
+
+def _count_outliers(rt: Runtime, table: str, day: str, flagged: dict[str, dict[str, Any]]) -> None:
+    """Add a committed day's outliers (unusual values, kept and flagged in its manifest) to ``flagged``."""
+    for outlier in rt.lake.manifest(datasets.raw(table).at(day))["meta"].get("outliers", []):
+        seen = flagged.setdefault(f"{table}.{outlier['column']} {outlier['rule']}", {"rows": 0, "lines": []})
+        seen["rows"] += int(outlier["unexpected_count"])
+        seen["lines"] = sorted(seen["lines"] + outlier["rows"])[:5]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

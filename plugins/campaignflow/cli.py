@@ -118,7 +118,8 @@ def cmd_import_orders(args: argparse.Namespace) -> dict[str, Any]:
     check_ids_against_lake(imported, rt.lake, args.mode)
     landed = write_landing(imported, rt.landing, args.mode)
     loaded = load_history.run(rt, landed["from"], landed["to"])
-    return {"file": str(path), **landed, "raw_rows": loaded["raw_rows"], "lake": rt.lake.uri}
+    flagged = {"flagged (unusual, kept)": loaded["flagged"]} if "flagged" in loaded else {}
+    return {"file": str(path), **landed, "raw_rows": loaded["raw_rows"], **flagged, "lake": rt.lake.uri}
 
 
 def cmd_import_table(args: argparse.Namespace) -> dict[str, Any]:
@@ -306,13 +307,14 @@ def _lift_history(campaign: str | None) -> dict[str, Any]:
 
 def cmd_suppression(args: argparse.Namespace) -> dict[str, Any]:
     """``suppression import NAME FILE``: hash a list of emails/phones into the lake as of --date."""
-    import pandas as pd
-
     from campaignflow.campaigns.suppression import import_list
+    from campaignflow.ingest.importer import read_source
+    from campaignflow.ingest.reader import CsvOptions
+    from campaignflow.ingest.schemas import ROW_COLUMN
     from campaignflow.runtime import Runtime
 
     rt = Runtime.from_settings()
-    frame = pd.read_csv(args.file, dtype=str, keep_default_na=False).replace("", None)
+    frame = read_source(Path(args.file), CsvOptions(encoding=args.encoding)).drop(columns=ROW_COLUMN)
     kept = import_list(rt.lake, args.name, frame, args.date, str(args.file))
     return {"list": args.name, "as_of": args.date, "identifiers": kept, "read": len(frame)}
 
@@ -503,6 +505,7 @@ def build_parser() -> argparse.ArgumentParser:
     sup.add_argument("name", help="list name (do_not_contact: every campaign; others: exclude.suppression_lists)")
     sup.add_argument("file", type=Path, help="CSV file")
     sup.add_argument("--date", type=iso_date, default=date.today().isoformat(), help="the list applies from this date")
+    sup.add_argument("--encoding", help="text encoding (default: UTF-8, or UTF-16 with a BOM), e.g. latin-1")
     sup.set_defaults(func=cmd_suppression)
 
     for command, module_name in JOB_COMMANDS.items():

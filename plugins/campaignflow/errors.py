@@ -108,7 +108,7 @@ class MissingOutputs(PermanentError):
 class CampaignSpecError(PermanentError, ValueError):
     """A campaign file is not valid; the message names the file and each bad field."""
 
-    default_remedy = "fix the campaign file (campaignflow validate-campaigns lists every problem)"
+    default_remedy = "fix the campaign file (campaignflow campaigns validate lists every problem)"
 
 
 class ConfigError(PermanentError, ValueError):

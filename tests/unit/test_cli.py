@@ -114,3 +114,36 @@ def test_models_promote_list_and_rollback(runtime_env: Runtime, capsys) -> None:
     assert registry.champion(runtime_env.lake, "2024-03-10").name == "churn_lgbm"  # type: ignore[union-attr]
     assert main(["models", "promote", "--model", "churn_torch", "--version", "2024-03-08", "--date", "2024-03-05"]) == 2
     assert "trained after 2024-03-05" in capsys.readouterr().err
+
+
+def test_every_command_a_message_names_exists() -> None:
+    """Remedies and help name commands people will type: each must be a real subcommand."""
+    import re
+
+    root = Path(__file__).resolve().parents[2]
+    named = set()
+    for path in [*(root / "plugins" / "campaignflow").rglob("*.py"), *(root / "jobs").glob("*.py")]:
+        text = path.read_text()
+        named |= {(path.name, m) for m in re.findall(r"[`(\"'=]campaignflow ([a-z][a-z-]*[a-z])", text)}
+    known = set(subcommands())
+    prose = {"backfills"}  # "campaignflow backfills: bounded so …" (the backfill pool's description)
+    missing = sorted((f, c) for f, c in named if c not in known | prose)
+    assert missing == [], missing
+
+
+@pytest.mark.parametrize(
+    ("content", "want"),
+    [
+        (b"", "empty"),
+        (b"email\n" + "m\xfcller@example.com\n".encode("latin-1"), "--encoding"),
+        (b"name\nann\n", "a suppression list needs a column"),
+    ],
+)
+def test_bad_suppression_files_fail_clearly(
+    tmp_path: Path, runtime_env: Runtime, capsys, content: bytes, want: str
+) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "list.csv"
+    path.write_bytes(content)
+    assert main(["suppression", "import", "do_not_contact", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert want in err and "Traceback" not in err, err

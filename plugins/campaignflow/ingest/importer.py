@@ -154,6 +154,8 @@ def prepare_orders(
         raise BadInput(f"{file}: no data rows (only a header)")
     errors: list[RowError] = []
     frame["order_ts"] = normalise_timestamps(frame, "order_ts", file, options, errors)
+    if options.decimal_comma:
+        _check_decimal_comma(frame, file)
     for col in ("amount", "quantity", "unit_price"):
         if col in frame.columns and options.decimal_comma:
             frame[col] = frame[col].str.replace(r"[.\s']", "", regex=True).str.replace(",", ".", regex=False)
@@ -214,6 +216,20 @@ def prepare_orders(
     return ImportedLog(typed.reset_index(drop=True), lines, returns.reset_index(drop=True), notes)
 
 
+def _check_decimal_comma(frame: pd.DataFrame, file: str) -> None:
+    """``--decimal-comma`` on a file written with decimal points would multiply its amounts by 100."""
+    for col in ("amount", "unit_price"):
+        if col not in frame.columns:
+            continue
+        values = frame[col].dropna().astype(str).str.strip()
+        if not values.str.contains(",", regex=False).any() and values.str.fullmatch(r"-?\d+\.\d{1,2}").any():
+            raise BadInput(
+                f"{file}: --decimal-comma was given, but column {col!r} is written with decimal points "
+                "and no commas (as 19.90): read that way every amount would be 100 times too large",
+                remedy="import again without --decimal-comma",
+            )
+
+
 def _check_mapping(text: pd.DataFrame, mapping: ColumnMapping, file: str) -> None:
     absent = [src for src in mapping.rename() if src not in text.columns]
     if absent:
@@ -243,10 +259,9 @@ def normalise_timestamps(
             f"{file}: column {column!r} holds numbers, not dates",
             remedy=f"say how to read them: --timestamp-format {hint} (or epoch_s, epoch_ms, excel)",
         )
-    if kind == "epoch_s":
-        parsed = pd.to_datetime(numeric, unit="s", utc=True)
-    elif kind == "epoch_ms":
-        parsed = pd.to_datetime(numeric, unit="ms", utc=True)
+    if kind in ("epoch_s", "epoch_ms"):
+        _check_epoch_unit(numeric, column, kind, file)
+        parsed = pd.to_datetime(numeric, unit=kind.removeprefix("epoch_"), utc=True)
     elif kind == "excel":
         parsed = (_EXCEL_EPOCH + pd.to_timedelta(numeric, unit="D")).dt.tz_localize("UTC")
     elif "%" in kind:
@@ -273,6 +288,20 @@ def normalise_timestamps(
         row = int(frame[ROW_COLUMN].iloc[idx])
         errors.append(RowError(file, row, column, f"not a valid timestamp ({kind})", str(raw.iloc[idx])))
     return parsed.dt.tz_localize(None).dt.strftime("%Y-%m-%dT%H:%M:%S.%f").where(~bad & raw.notna(), "")
+
+
+def _check_epoch_unit(numeric: pd.Series, column: str, kind: str, file: str) -> None:
+    """Epoch seconds are about 1e9 today, milliseconds about 1e12: a unit that does not fit is refused."""
+    present = numeric.dropna()
+    if present.empty:
+        return
+    big = bool((present.abs() > 1e11).all())
+    if big != (kind == "epoch_ms"):
+        other = "epoch_ms" if kind == "epoch_s" else "epoch_s"
+        raise BadInput(
+            f"{file}: column {column!r}: the numbers (median {present.median():.0f}) are not {kind}",
+            remedy=f"import again with --timestamp-format {other}",
+        )
 
 
 def _localised(parsed: pd.Series, options: ImportOptions) -> pd.Series:
@@ -502,7 +531,7 @@ def check_ids_against_lake(imported: ImportedLog, lake: Lake, mode: Mode) -> Non
     Days this import replaces (``mode="replace"``) do not count; in ``merge`` mode an id landed on
     the same day is the merge's to compare.
     """
-    new = imported.orders[["order_id", "dt"]]
+    new = imported.orders[["order_id", "dt", ROW_COLUMN]]
     first, last = new["dt"].min(), new["dt"].max()
     clashes = []
     for dt in lake.committed_dates(datasets.raw("orders")):
@@ -510,9 +539,14 @@ def check_ids_against_lake(imported: ImportedLog, lake: Lake, mode: Mode) -> Non
             continue
         landed = set(lake.read_frame(datasets.raw("orders").at(dt), columns=["order_id"])["order_id"])
         hit = new[new["order_id"].isin(landed) & (new["dt"] != dt)]
-        clashes += [(oid, dt, day) for oid, day in zip(hit["order_id"], hit["dt"], strict=True)]
+        clashes += [
+            (oid, dt, day, row) for oid, day, row in zip(hit["order_id"], hit["dt"], hit[ROW_COLUMN], strict=True)
+        ]
     if clashes:
-        shown = ", ".join(f"{oid} (landed {old}, here {day})" for oid, old, day in clashes[:_MAX_SHOWN])
+        clashes.sort(key=lambda c: c[3])
+        shown = ", ".join(
+            f"line {row}: {oid} (landed {old}, here {day})" for oid, old, day, row in clashes[:_MAX_SHOWN]
+        )
         raise BadInput(
             f"{len(clashes)} order id(s) are already in the lake on another day: {shown}; nothing imported",
             remedy="an order id names one order: fix the ids, or --mode replace if the landed days were wrong",

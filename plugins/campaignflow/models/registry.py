@@ -189,7 +189,12 @@ def record_training_run(lake: Lake, task: str, ds: str, result: dict[str, Any]) 
     """Commit what the training of ``task`` decided at ``ds`` (one partition per date); ``result`` back.
 
     Scoring for D waits for this record, so a date's champion is settled before anything is scored.
+    A re-run of a date that trained finds its own model "not due" (0 days old): the record of the
+    training, with its metrics and the reason for the promotion, is kept, and returned instead.
     """
+    recorded = training_decision(lake, ds, task)
+    if recorded and recorded.get("trained") and not result.get("trained"):
+        return recorded
     data = json.dumps(result, indent=2, sort_keys=True, default=str).encode()
     lake.write_files(datasets.training_run(task).at(ds), {"decision.json": data}, 0, json.loads(data))
     return result

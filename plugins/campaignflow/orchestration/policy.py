@@ -2,7 +2,7 @@
 
 Backfill runs go to their own pool, ``campaignflow_backfill``, so a quarter's backfill queues
 behind its few slots while the nightly runs keep theirs in ``default_pool``. The pool is created by
-``campaignflow airflow-setup`` (and ``make airflow``, the compose stack's init, the tests).
+``campaignflow airflow-init`` (and ``make airflow``, the compose stack's init, the tests).
 """
 
 from __future__ import annotations

@@ -204,7 +204,7 @@ def test_an_order_id_already_landed_on_another_day_is_refused(tmp_path: Path, ru
     second.write_text(HEADER + "c9,2024-02-10T12:00:00,9.00,A1\n")  # another store's file reusing A1
     assert run_import(runtime_env, first, capsys=capsys)[0] == 0
     rc, err = run_import(runtime_env, second, capsys=capsys)
-    assert rc == 2 and "A1 (landed 2024-01-01, here 2024-02-10)" in err
+    assert rc == 2 and "line 2: A1 (landed 2024-01-01, here 2024-02-10)" in err
     assert orders(runtime_env)["order_id"].tolist() == ["A1", "A2"]
 
 
@@ -405,3 +405,35 @@ def test_non_merchandise_and_free_lines(tmp_path: Path, runtime_env: Runtime, ca
     assert orders(runtime_env)["amount"].tolist() == [8.9]
     lines = runtime_env.lake.read_frame(datasets.raw("order_lines").at("2017-01-01"))
     assert sorted(lines[["product_id", "quantity", "unit_price"]].values.tolist()) == [["p1", 2, 2.5], ["p3", 1, 0.0]]
+
+
+@pytest.mark.parametrize(
+    ("values", "flags", "want"),
+    [
+        (["19.90", "5.00"], ["--decimal-comma"], "import again without --decimal-comma"),
+        (["1704103200000", "1704189600000"], ["--timestamp-format", "epoch_s"], "--timestamp-format epoch_ms"),
+        (["1704103200", "1704189600"], ["--timestamp-format", "epoch_ms"], "--timestamp-format epoch_s"),
+    ],
+)
+def test_an_option_that_contradicts_the_file_is_refused(
+    tmp_path: Path, runtime_env: Runtime, capsys, values, flags, want
+) -> None:  # type: ignore[no-untyped-def]
+    """Before: --decimal-comma silently multiplied 19.90 by 100, and an epoch unit off by 1000 was a traceback."""
+    path = tmp_path / "log.csv"
+    if "--decimal-comma" in flags:
+        path.write_text(HEADER + "".join(f"c{i},2024-01-0{i + 1}T10:00:00,{v},A{i}\n" for i, v in enumerate(values)))
+    else:
+        path.write_text(HEADER + "".join(f"c{i},{v},1.00,A{i}\n" for i, v in enumerate(values)))
+    rc, err = run_import(runtime_env, path, *flags, capsys=capsys)
+    assert rc == 2 and want in err and "Traceback" not in err, err
+    assert nothing_written(runtime_env)
+
+
+def test_an_unusual_order_is_imported_and_said(tmp_path: Path, runtime_env: Runtime, capsys) -> None:  # type: ignore[no-untyped-def]
+    """A twelve-billion order is kept (flagged in the manifest) and the import's output says so."""
+    path = tmp_path / "log.csv"
+    path.write_text(HEADER + ROWS + "c3,2024-01-02T12:00:00,12000000000.00,A3\n")
+    rc = main(["import-orders", str(path), "--order-id-col", "order_id"])
+    out, err = capsys.readouterr()
+    assert rc == 0, err
+    assert '"orders.amount be at most 1000000": {' in out and '"rows": 1' in out and '"lines": [\n' in out

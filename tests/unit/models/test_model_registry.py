@@ -194,3 +194,20 @@ def test_retraining_on_the_champions_own_date_is_refused(tmp_path) -> None:  # t
     with pytest.raises(ConfigError, match="would overwrite it"):
         train_churn.run(rt, "2024-03-01", force=True)
     assert rt.lake.manifest(datasets.model("churn_lgbm").at("2024-03-01")) == before
+
+
+def test_a_re_run_keeps_the_date_s_training_record(lake: Lake) -> None:
+    """Re-running a date that trained finds its model 0 days old; the record of why it was promoted stays."""
+    trained = {"trained": True, "champion": "churn_lgbm@2024-03-01", "decision": "first champion", "test": {"auc": 0.8}}
+    registry.record_training_run(lake, "churn", "2024-03-01", trained)
+    again = registry.record_training_run(
+        lake, "churn", "2024-03-01", {"trained": False, "why": "newest model is 0 day(s) old"}
+    )
+    assert again == trained == registry.training_decision(lake, "2024-03-01", "churn")
+    retrained = {**trained, "decision": "forced", "test": {"auc": 0.81}}
+    assert (
+        registry.record_training_run(lake, "churn", "2024-03-01", retrained) == retrained
+    )  # a real training replaces it
+    assert registry.training_decision(lake, "2024-03-01", "churn") == retrained
+    not_due = {"trained": False, "why": "newest model is 3 day(s) old"}
+    assert registry.record_training_run(lake, "churn", "2024-03-04", not_due) == not_due  # nothing to keep: recorded
