@@ -81,20 +81,10 @@ def cmd_generate(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_import_orders(args: argparse.Namespace) -> dict[str, Any]:
-    from campaignflow.ingest.importer import (
-        ColumnMapping,
-        ImportOptions,
-        check_ids_against_lake,
-        prepare_orders,
-        read_source,
-        write_landing,
-    )
+    from campaignflow.ingest.importer import ColumnMapping, ImportOptions
+    from campaignflow.ingest.onboard import import_orders
     from campaignflow.ingest.reader import CsvOptions
-    from campaignflow.runtime import Runtime
-    from jobs import load_history
 
-    rt = Runtime.from_settings()
-    path = Path(args.file)
     amount = args.amount_col if args.amount_col != "amount" or not args.unit_price_col else None
     mapping = ColumnMapping(
         customer_id=args.customer_col,
@@ -114,42 +104,46 @@ def cmd_import_orders(args: argparse.Namespace) -> dict[str, Any]:
         return_prefix=args.return_prefix,
         non_merchandise=frozenset(c.strip() for c in (args.non_merchandise or "").split(",") if c.strip()),
     )
-    imported = prepare_orders(read_source(path, options.csv), mapping, str(path), options)
-    check_ids_against_lake(imported, rt.lake, args.mode)
-    landed = write_landing(imported, rt.landing, args.mode)
-    loaded = load_history.run(rt, landed["from"], landed["to"])
-    flagged = {"flagged (unusual, kept)": loaded["flagged"]} if "flagged" in loaded else {}
-    return {"file": str(path), **landed, "raw_rows": loaded["raw_rows"], **flagged, "lake": rt.lake.uri}
+    rt, load_days = _importing()
+    return import_orders(rt, Path(args.file), mapping, options, args.mode, load_days)
 
 
 def cmd_import_table(args: argparse.Namespace) -> dict[str, Any]:
-    from campaignflow.ingest import dimensions
-    from campaignflow.ingest.importer import ImportOptions, read_source
+    from campaignflow.ingest.importer import ImportOptions
+    from campaignflow.ingest.mapping import load_mapping
+    from campaignflow.ingest.onboard import import_shop, import_table
     from campaignflow.ingest.reader import CsvOptions
-    from campaignflow.io import landing
-    from campaignflow.runtime import Runtime
-    from jobs import load_history
 
-    rt = Runtime.from_settings()
-    path = Path(args.file)
-    columns = dict(_field_mapping(c) for c in args.col or ())
+    rt, load_days = _importing()
+    if args.shop:
+        if args.table or args.col:
+            raise ConfigError("with --shop, the mapping names the tables and columns (use --file TABLE=PATH)")
+        files = dict(_field_mapping(f, "--file", "orders=exports/2024-06-30/orders.csv") for f in args.file or ())
+        return import_shop(rt, Path(args.shop), load_mapping(Path(args.shop)), files, args.mode, load_days)
+    if not args.table or not args.path:
+        raise ConfigError("name a table and its file (campaignflow import customers FILE), or --shop shop.yaml")
+    columns = dict(_field_mapping(c, "--col", "email=EmailAddress") for c in args.col or ())
     options = ImportOptions(
         csv=CsvOptions(encoding=args.encoding, delimiter=args.delimiter),
         timezone=args.timezone,
         timestamp_format=args.timestamp_format,
     )
-    days = landing.complete_dates(rt.landing)
-    text = read_source(path, options.csv)
-    prepared = dimensions.prepare(args.table, text, columns, str(path), days, options, args.country)
-    landed = dimensions.write_landing(prepared, rt.landing, args.mode)
-    loaded = load_history.run(rt, *dimensions.affected_days(prepared))
-    return {"file": str(path), **landed, "notes": prepared.notes, "flagged": prepared.flagged, **loaded}
+    return import_table(rt, args.table, Path(args.path), columns, options, args.country, args.mode, load_days)
 
 
-def _field_mapping(text: str) -> tuple[str, str]:
+def _importing() -> tuple[Any, Any]:
+    """The runtime and the load-history job's loader of landed days, for the import commands."""
+    from campaignflow.runtime import Runtime
+    from jobs import load_history
+
+    rt = Runtime.from_settings()
+    return rt, lambda first, last: load_history.run(rt, first, last)
+
+
+def _field_mapping(text: str, option: str, example: str) -> tuple[str, str]:
     name, sep, source = text.partition("=")
     if not sep or not name or not source:
-        raise ConfigError(f"--col {text!r}: write it as field=column, e.g. --col email=EmailAddress")
+        raise ConfigError(f"{option} {text!r}: write it as name=value, e.g. {option} {example}")
     return name.strip(), source.strip()
 
 
@@ -457,17 +451,23 @@ def build_parser() -> argparse.ArgumentParser:
 
     table = sub.add_parser(
         "import",
-        help="import your own customers (contacts, consent) or product catalogue (CSV or Parquet)",
+        help="import a whole shop from its mapping file, or its customers (contacts, consent) or catalogue",
         description=(
-            "Import a customers or products file into landing and raw (after the orders: records land on the "
-            "days of the history). Fields: customers: customer_id, email, phone, country, signup_ts, "
+            "campaignflow import --shop shop.yaml imports every table the shop mapping names, orders first "
+            "(nightly: --file orders=new.csv --mode merge). campaignflow import customers|products FILE imports "
+            "one file onto the landed history (records land on the days of the history). Fields: "
+            "customers: customer_id, email, phone, country, signup_ts, "
             "marketing_consent, unsubscribed, updated_ts, consent_ts, unsubscribed_ts; products: product_id, "
             "category, price, updated_ts. A column named like its field needs no --col. Nothing is written "
             "if any row is bad. See docs/data-contract.md."
         ),
     )
-    table.add_argument("table", choices=["customers", "products"])
-    table.add_argument("file", help="CSV or Parquet file")
+    table.add_argument("table", nargs="?", choices=["customers", "products"], help="the table (without --shop)")
+    table.add_argument("path", nargs="?", metavar="file", help="CSV or Parquet file (without --shop)")
+    table.add_argument("--shop", help="a shop mapping file (shop.yaml): import every table it names, orders first")
+    table.add_argument(
+        "--file", action="append", metavar="TABLE=PATH", help="with --shop: import only this table, from this file"
+    )
     table.add_argument("--col", action="append", metavar="FIELD=COLUMN", help="which column feeds a field (repeat)")
     table.add_argument("--country", help="customers: the shop's country (ISO code) for blank countries (phones)")
     table.add_argument(

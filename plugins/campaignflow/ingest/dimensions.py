@@ -113,6 +113,10 @@ def prepare(
         if col in frame.columns:
             frame[col] = normalise_timestamps(frame, col, file, options, errors)
     schema = SCHEMAS[table]
+    for col in (c.name for c in schema.columns if c.kind == "bool" and c.name in frame.columns):
+        said = frame[col].astype("string").str.strip().str.lower()
+        frame[col] = frame[col].mask(said.isin(options.true_values).fillna(False), "true")
+        frame[col] = frame[col].mask(said.isin(options.false_values).fillna(False), "false")
     if table == "customers":
         if "marketing_consent" not in frame.columns:
             notes.append("no marketing_consent column: nobody has consent, so nobody is exported")

@@ -81,6 +81,9 @@ class ImportOptions:
     timestamp_format: str = "auto"  # one of NAMED_TIMESTAMP_FORMATS, or a strftime pattern ("%d.%m.%Y %H:%M")
     return_prefix: str | None = None  # order ids starting with this are cancellations (e.g. "C")
     non_merchandise: frozenset[str] = frozenset()  # product codes that are not products (postage, fees)
+    currency: str | None = None  # for orders without a currency column (None: UNK; amounts never converted)
+    true_values: frozenset[str] = frozenset()  # yes/no columns written another way ("ja", "oui"), lower case
+    false_values: frozenset[str] = frozenset()
     now: datetime | None = None  # orders after this are rejected as future-dated (None: the clock)
 
 
@@ -191,7 +194,7 @@ def prepare_orders(
     if errors:
         reject(errors, file)
     typed["dt"] = typed["order_ts"].dt.strftime("%Y-%m-%d")
-    typed["currency"] = typed["currency"].fillna("UNK")
+    typed["currency"] = typed["currency"].fillna(options.currency or "UNK")
     returns = returns[is_return].copy()
     returns["dt"] = typed.loc[is_return, "dt"]
     typed = typed[~is_return]

@@ -124,7 +124,7 @@ def test_records_outside_the_history_land_on_its_edges(tmp_path: Path, shop: Run
         ("customers", "customer_id,signup_ts\nc1,1/2/2024\n", [], "the order cannot be told"),
         ("products", "product_id,category,price\np1,tea,-2\n", [], "column 'price'"),
         ("products", "product_id,category\np1,tea\n", [], "missing required column(s) ['price']"),
-        ("customers", "customer_id\nc1\n", ["--col", "email"], "write it as field=column"),
+        ("customers", "customer_id\nc1\n", ["--col", "email"], "write it as name=value"),
     ],
 )
 def test_bad_files_and_mappings_fail_clearly_and_write_nothing(
