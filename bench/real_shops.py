@@ -156,7 +156,7 @@ def onboard(shop: Shop, data: Path, out: Path) -> dict[str, object]:
             print(done.stdout[-3000:], done.stderr[-3000:], sep="\n")
             return {"shop": shop.name, "failed": label, "seconds": seconds}
     summary = subprocess.run(
-        [*CLI, "summary", "--date", shop.last_day, "--json"], env=env, cwd=ROOT, capture_output=True, text=True
+        [*CLI, "--json", "summary", "--date", shop.last_day], env=env, cwd=ROOT, capture_output=True, text=True
     )
     text = subprocess.run([*CLI, "summary", "--date", shop.last_day], env=env, cwd=ROOT, capture_output=True, text=True)
     print(text.stdout)

@@ -28,7 +28,11 @@ def default_home() -> Path:
     return project_root() / "var"
 
 
-CHURN_CANDIDATES = ("churn_lgbm", "churn_torch")  # the churn estimators (campaignflow.models.churn.ESTIMATORS)
+CHURN_CANDIDATES = (
+    "churn_lgbm",
+    "churn_torch",
+    "churn_rfm",
+)  # the churn estimators (campaignflow.models.churn.ESTIMATORS)
 # campaignflow.recommend.bpr.NAME, and a baseline chosen to serve (campaignflow.recommend.serving.BASELINE_NAME)
 RECOMMENDER_CANDIDATES = ("recommender_bpr", "recommender_baseline")
 

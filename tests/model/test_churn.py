@@ -158,3 +158,21 @@ def test_torch_trains_on_cuda_when_present(trained) -> None:  # type: ignore[no-
     assert info["device"] == "cuda" and info["batch_size"] == churn_torch.CUDA_BATCH
     auc = roc_auc_score(splits.test["churned"], est.raw(x["test"]))
     assert auc > models["churn_torch"].metrics["test"]["auc"] - 0.03
+
+
+def test_the_rfm_baseline_is_a_serving_candidate_that_scores_as_the_baseline(trained, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """churn_rfm fitted as a candidate ranks the test window exactly as the RFM baseline does, and survives
+    its registry round trip; so a shop whose models lose to it is served by it."""
+    from campaignflow.io.lake import Lake
+    from campaignflow.io.storage import LocalStore
+
+    _, splits, _, _ = trained
+    baselines = churn.baseline_scores(splits)
+    rfm = churn.train_candidate("churn_rfm", splits, 7, TRAIN_AT, baselines)
+    baseline_auc = rfm.metrics["baselines_test_auc"]["RFM logistic regression"]
+    raw_auc = roc_auc_score(splits.test["churned"], rfm.raw(splits.test))
+    assert raw_auc == pytest.approx(baseline_auc, abs=1e-4) and 0.6 < baseline_auc < 1.0
+    lake = Lake(LocalStore(tmp_path / "lake"))
+    churn.save(lake, rfm, {})
+    loaded = churn.load(lake, "churn_rfm", TRAIN_AT)
+    np.testing.assert_allclose(loaded.predict(splits.test), rfm.predict(splits.test))

@@ -1,6 +1,7 @@
 """Churn models: train the candidates, calibrate, compare with the champion, save, load, score.
 
-Every candidate (LightGBM, torch MLP) is fitted on the train window, early-stopped and calibrated
+Every candidate (LightGBM, torch MLP, and the RFM logistic regression, a baseline that serves when
+it is best) is fitted on the train window, early-stopped and calibrated
 (isotonic, or Platt on a small window) on the validation window, and judged on the test window
 against the same baselines (recency alone, frequency alone, an RFM logistic regression, BG/NBD).
 A challenger replaces the champion only if its test AUC beats the champion's on the *same* test
@@ -19,7 +20,7 @@ import pandas as pd
 
 from campaignflow.errors import CorruptModel, ModelMismatch
 from campaignflow.io.lake import Lake
-from campaignflow.models import churn_lgbm, churn_torch, drift, registry
+from campaignflow.models import churn_lgbm, churn_rfm, churn_torch, drift, registry
 from campaignflow.models.calibration import Calibrator, fit_calibrator
 from campaignflow.models.metrics import evaluate, ranking_auc
 from campaignflow.models.plots import churn_model_plots
@@ -37,7 +38,7 @@ SCORE_COLUMNS = {  # what score() writes, by the type campaign rules see
     **dict.fromkeys(REASON_COLUMNS, "string"),
 }
 SEGMENT_SCORE_COLUMNS = {"rfm_tier": "string", "cluster": "number"}  # joined from segments/customer
-ESTIMATORS: dict[str, Any] = {m.NAME: m for m in (churn_lgbm, churn_torch)}  # each: fit() and Estimator
+ESTIMATORS: dict[str, Any] = {m.NAME: m for m in (churn_lgbm, churn_torch, churn_rfm)}  # each: fit() and Estimator
 
 
 @dataclass
@@ -65,23 +66,15 @@ class ChurnModel:
 
 def baseline_scores(splits: Splits) -> dict[str, np.ndarray]:
     """Scores on the test window of the simple rules the models must beat."""
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-
-    rfm = ["recency_days", "orders_total", "monetary_total"]
-
-    def rfm_matrix(f: pd.DataFrame) -> np.ndarray:
-        x = f[rfm].astype("float64").fillna({"recency_days": 10_000.0}).fillna(0.0).to_numpy()
-        return np.sign(x) * np.log1p(np.abs(x))
-
-    lr = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
-    lr.fit(rfm_matrix(splits.train), splits.train["churned"].to_numpy())
+    rfm = list(churn_rfm.RFM)
+    lr = churn_rfm.fit_rfm(
+        splits.train[rfm].astype("float64").to_numpy(), splits.train["churned"].to_numpy(), [0, 1, 2]
+    )
     test = splits.test
     return {
-        "recency only": test["recency_days"].astype("float64").fillna(10_000).to_numpy(),
+        "recency only": test["recency_days"].astype("float64").fillna(churn_rfm.NEVER).to_numpy(),
         "frequency only": -test["orders_total"].astype("float64").fillna(0).to_numpy(),
-        "RFM logistic regression": lr.predict_proba(rfm_matrix(test))[:, 1],
+        "RFM logistic regression": lr.raw(test[rfm].astype("float64").to_numpy()),
     }
 
 
