@@ -77,7 +77,7 @@ def record_drift(rt: Runtime, ds: str, model: Any, features: Any, scores: Any) -
 
     if model.reference is None:
         return []
-    table = drift.population_report(model.reference, features, scores.set_index("customer_id")["churn_prob"])
+    table = drift.population_report(model.reference, features, scores.set_index("customer_id")["churn_prob"], ds)
     if table is None:
         return []
     flagged = table.loc[table["flagged"], "column"].tolist()

@@ -65,6 +65,7 @@ def train(rt: Runtime, ds: str, force: bool = False) -> dict[str, Any]:
     baselines = churn.baseline_scores(splits)
     baselines["BG/NBD expected orders"] = value.churn_score_from_bgnbd(value_model, splits.test)
     candidates = [churn.train_candidate(name, splits, s.seed, ds, baselines) for name in s.churn_candidates]
+    date_reference(rt, ds, candidates)
     champion_model = churn.load(lake, current.name, current.version) if current else None
     decision = churn.decide(candidates, champion_model, splits, s.promotion_margin)
     meta = {"horizon_days": s.churn_horizon_days, "snapshots": plan.describe(), "decision": decision.reason}
@@ -88,6 +89,20 @@ def train(rt: Runtime, ds: str, force: bool = False) -> dict[str, Any]:
         "metrics": {m.name: m.metrics["test"] for m in candidates},
         "value": {"serving": value_model.serving, **value_model.metrics[f"test_{value_model.serving}"]},
     }
+
+
+def date_reference(rt: Runtime, ds: str, candidates: list[Any]) -> None:
+    """Each candidate's drift reference as of the training date (like with like; see models.drift),
+    where the date's features are committed; else the training window's stays."""
+    from campaignflow.models import drift
+    from campaignflow.models.training_set import with_context
+
+    ref = datasets.CUSTOMER_FEATURES.at(ds)
+    if not rt.lake.is_committed(ref):
+        return
+    features = with_context(rt.lake.read_frame(ref), ds)
+    for model in candidates:
+        model.reference = drift.dated_reference(model.predict, features, model.features, ds) or model.reference
 
 
 def record_backtest(rt: Runtime, ds: str, scored_on: str) -> dict[str, Any] | None:

@@ -72,3 +72,31 @@ def test_customers_without_orders_are_outside_the_population() -> None:
     table = drift.population_report(reference, today, pd.Series(0.0, index=today["customer_id"]))
     assert table is not None and not table["flagged"].any()
     assert drift.population_report(reference, today.iloc[5_000:], pd.Series(0.0, index=today["customer_id"])) is None
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), days=st.integers(1, 120))
+def test_a_population_that_only_grew_older_does_not_drift(seed: int, days: int) -> None:
+    """A reference dated at training; the same customers ``days`` later, nobody having ordered: their
+    recency grew by ``days``, which is ageing, not drift. Undated, the same comparison flags it."""
+    rng = np.random.default_rng(seed)
+    population = buyers(rng, 20_000, recency_scale=20.0)
+    reference = drift.profile(population, COLUMNS, np.zeros(len(population)), as_of="2024-03-01")
+    later = population.assign(recency_days=population["recency_days"] + days)
+    as_of = (pd.Timestamp("2024-03-01") + pd.Timedelta(days=days)).strftime("%Y-%m-%d")
+    table = drift.report(reference, later, np.zeros(len(later)), as_of)
+    assert not table["flagged"].any(), table
+    if days >= 30:
+        assert "recency_days" in flagged(reference, later)  # compared without the dates
+
+
+def test_ageing_hides_no_real_shift() -> None:
+    """Half the customers came back (recency reset) between the reference and D: flagged, aged or not."""
+    rng = np.random.default_rng(4)
+    population = buyers(rng, 20_000, recency_scale=60.0)
+    reference = drift.profile(population, COLUMNS, np.zeros(len(population)), as_of="2024-03-01")
+    later = population.assign(recency_days=population["recency_days"] + 14)
+    back = rng.random(len(later)) < 0.5
+    later.loc[back, "recency_days"] = rng.integers(0, 14, int(back.sum()))
+    table = drift.report(reference, later, np.zeros(len(later)), "2024-03-15")
+    assert table.loc[table["flagged"], "column"].tolist() == ["recency_days"]
