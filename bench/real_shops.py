@@ -3,7 +3,10 @@
 Per shop: its orders with their real dates (``import-orders``), a customers file of synthetic contacts
 and consent for its real ids (the logs carry none; said wherever results are reported), its catalogue
 (``import products``), then ``run --date`` on the log's last day through Airflow and the date's
-summary: what was published, which churn model and recommender serve, against which baselines.
+summary: what was published, which churn model and recommender serve, against which baselines. Then,
+per cut-off date D, the churn model trained at D is judged on what happened in (D, D + H] against
+recency, frequency, the RFM logistic regression and BG/NBD on the same customers (AUC, PR-AUC, log
+loss, ECE, the share of scores at the calibration ceiling), and the recommender's judgement at D.
 Nothing is copied into the repository; everything is written under ``--out``.
 
     python bench/real_shops.py --data ../shared/data --out var/bench-real [--shops ta-feng complete-journey]
@@ -40,6 +43,7 @@ class Shop:
     horizon_days: int
     last_day: str
     country: str  # for the synthetic phones without a country code
+    cutoffs: tuple[str, ...]  # dates D judged on the outcome in (D, D + H] (D + H within the log)
 
 
 def synthetic_customers(ids: pd.Series, first_order: pd.Series, seed: int) -> pd.DataFrame:
@@ -107,6 +111,7 @@ SHOPS = {
         30,
         "2001-02-28",
         "TW",
+        ("2001-01-01", "2001-01-15", "2001-01-29"),
     ),
     "complete-journey": Shop(
         "complete-journey",
@@ -116,19 +121,16 @@ SHOPS = {
         60,
         "2017-12-31",
         "US",
+        ("2017-08-31", "2017-09-30", "2017-10-31"),
     ),
 }
 CUSTOMER_FLAGS = ["--col", "customer_id=id", "--col", "email=Email", "--col", "phone=Phone"]
 CUSTOMER_FLAGS += ["--col", "marketing_consent=Consent", "--col", "unsubscribed=Unsub", "--col", "signup_ts=Signup"]
 
 
-def onboard(shop: Shop, data: Path, out: Path) -> dict[str, object]:
-    """Import, run the last day and summarise one shop; seconds per step."""
-    work = out / shop.name
-    work.mkdir(parents=True, exist_ok=True)
-    home = work / "home"
-    subprocess.run(["rm", "-rf", str(home)], check=True)
-    env = {
+def shop_env(shop: Shop, out: Path) -> dict[str, str]:
+    home = out / shop.name / "home"
+    return {
         **os.environ,
         "CAMPAIGNFLOW_HOME": str(home),
         "CAMPAIGNFLOW_LAKE": str(home / "lake"),
@@ -136,6 +138,112 @@ def onboard(shop: Shop, data: Path, out: Path) -> dict[str, object]:
         "CAMPAIGNFLOW_RECOMMEND_HORIZON_DAYS": "28",
         "PYTHONPATH": str(ROOT),
     }
+
+
+def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run([*CLI, *args], env=env, cwd=ROOT, capture_output=True, text=True)
+    if done.returncode != 0:
+        print(done.stdout[-2000:], done.stderr[-3000:], sep="\n")
+    return done
+
+
+def judge_cutoffs(shop: Shop, env: dict[str, str]) -> list[dict[str, object]]:
+    """Per cut-off D: train at D, score D with the serving model, judge on what happened in (D, D + H];
+    the baselines on the same customers; the recommender's judgement at D (on (D - 28 d, D])."""
+    from campaignflow.io import datasets
+    from campaignflow.io.lake import Lake
+    from campaignflow.models import churn, metrics, registry, value
+    from campaignflow.models.training_set import with_context
+
+    lake = Lake.from_uri(env["CAMPAIGNFLOW_LAKE"])
+    rows = []
+    for d in shop.cutoffs:
+        outcome_day = (pd.Timestamp(d) + pd.Timedelta(days=shop.horizon_days)).strftime("%Y-%m-%d")
+        steps = [
+            ("build-features", "--date", d),
+            ("train-churn", "--date", d, "--force"),
+            ("score-customers", "--date", d),
+            ("build-labels", "--date", outcome_day),
+            ("train-recommender", "--date", d, "--force"),
+        ]
+        started = time.monotonic()
+        if any(cli(env, *step).returncode != 0 for step in steps):
+            rows.append({"cutoff": d, "failed": True})
+            continue
+        labels = lake.read_frame(datasets.churn_labels(shop.horizon_days).at(d))[["customer_id", "churned"]]
+        scores = lake.read_frame(datasets.CUSTOMER_SCORES.at(d))
+        features = with_context(lake.read_frame(datasets.CUSTOMER_FEATURES.at(d)), d)
+        judged = labels.merge(scores, on="customer_id").merge(features, on="customer_id")
+        y, p = judged["churned"].to_numpy(int), judged["churn_prob"].to_numpy(float)
+        served = metrics.evaluate(y, p)
+        rfm = churn.load(lake, "churn_rfm", d)
+        baselines = {
+            "recency": metrics.ranking_auc(y, judged["recency_days"].astype(float).fillna(1e4)),
+            "frequency": metrics.ranking_auc(y, -judged["orders_total"].astype(float).fillna(0)),
+            "RFM logit": metrics.ranking_auc(y, rfm.predict(judged)),
+            "BG/NBD": metrics.ranking_auc(y, value.churn_score_from_bgnbd(value.load(lake, d), judged)),  # type: ignore[arg-type]
+        }
+        best = max(v for v in baselines.values() if v is not None)
+        ceiling, floor = p >= 0.999, p <= 0.001
+        recommender = registry.training_decision(lake, d, "recommender") or {}
+        rows.append(
+            {
+                "cutoff": d,
+                "customers": len(judged),
+                "churn_rate": served["churn_rate"],
+                "model": str(judged["model_name"].iloc[0]),
+                "auc": served["auc"],
+                "pr_auc": served["pr_auc"],
+                "log_loss": served["log_loss"],
+                "ece": served["ece"],
+                "mean_prob": served["mean_prob"],
+                "at_ceiling": round(float(ceiling.mean()), 4),
+                "churned_at_ceiling": round(float(y[ceiling].mean()), 4) if ceiling.any() else None,
+                "at_floor": round(float(floor.mean()), 4),
+                "baselines_auc": baselines,
+                "auc_vs_best_baseline": round(float(served["auc"] or 0) - best, 4),
+                "recommender": {
+                    "decision": recommender.get("decision"),
+                    "model": (recommender.get("test") or {}).get("ndcg@10"),
+                    "baselines": recommender.get("baselines_ndcg@10"),
+                    "recall@10": (recommender.get("test") or {}).get("recall@10"),
+                },
+                "seconds": round(time.monotonic() - started, 1),
+            }
+        )
+        print(f"{shop.name} @ {d}: {json.dumps(rows[-1], default=str)}", flush=True)
+    return rows
+
+
+def table(results: list[dict[str, object]]) -> str:
+    """The churn and recommender judgement per shop and cut-off, as Markdown."""
+    lines = [
+        "| shop | cut-off D | customers | churned | serving | AUC | best baseline AUC | PR-AUC | log loss | ECE | "
+        "at ceiling | NDCG@10 model / buy again / co-occ. / popularity |",
+        "|---|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for r in results:
+        for c in r.get("cutoffs", []):  # type: ignore[attr-defined]
+            if c.get("failed"):
+                lines.append(f"| {r['shop']} | {c['cutoff']} | failed |")
+                continue
+            base = c["baselines_auc"]
+            name, best = max(((k, v) for k, v in base.items() if v is not None), key=lambda kv: kv[1])
+            rec = c["recommender"]
+            ndcg = " / ".join(str(x) for x in [rec["model"], *(rec["baselines"] or {}).values()])
+            lines.append(
+                f"| {r['shop']} | {c['cutoff']} | {c['customers']} | {c['churn_rate']} | {c['model']} | {c['auc']} | "
+                f"{best} ({name}) | {c['pr_auc']} | {c['log_loss']} | {c['ece']} | {c['at_ceiling']} | {ndcg} |"
+            )
+    return "\n".join(lines)
+
+
+def onboard(shop: Shop, data: Path, out: Path) -> dict[str, object]:
+    """Import, run the last day and summarise one shop; seconds per step."""
+    work = out / shop.name
+    work.mkdir(parents=True, exist_ok=True)
+    env = shop_env(shop, out)
+    subprocess.run(["rm", "-rf", env["CAMPAIGNFLOW_HOME"]], check=True)
     files = shop.prepare(data, work)
     steps = [
         ("import orders", ["import-orders", str(files["orders"]), *shop.orders_flags]),
@@ -149,18 +257,22 @@ def onboard(shop: Shop, data: Path, out: Path) -> dict[str, object]:
     seconds = {}
     for label, args in steps:
         started = time.monotonic()
-        done = subprocess.run([*CLI, *args], env=env, cwd=ROOT, capture_output=True, text=True)
+        done = cli(env, *args)
         seconds[label] = round(time.monotonic() - started, 1)
         print(f"{shop.name}: {label}: exit {done.returncode} in {seconds[label]} s", flush=True)
         if done.returncode != 0:
-            print(done.stdout[-3000:], done.stderr[-3000:], sep="\n")
             return {"shop": shop.name, "failed": label, "seconds": seconds}
     summary = subprocess.run(
         [*CLI, "--json", "summary", "--date", shop.last_day], env=env, cwd=ROOT, capture_output=True, text=True
     )
     text = subprocess.run([*CLI, "summary", "--date", shop.last_day], env=env, cwd=ROOT, capture_output=True, text=True)
     print(text.stdout)
-    return {"shop": shop.name, "seconds": seconds, "summary": json.loads(summary.stdout)}
+    return {
+        "shop": shop.name,
+        "seconds": seconds,
+        "summary": json.loads(summary.stdout),
+        "cutoffs": judge_cutoffs(shop, env),
+    }
 
 
 def main() -> int:
@@ -172,7 +284,8 @@ def main() -> int:
     results = [onboard(SHOPS[name], args.data, args.out) for name in args.shops]
     machine = f"{platform.machine()}, {os.cpu_count()} cores"
     (args.out / "results.json").write_text(json.dumps({"machine": machine, "shops": results}, indent=2, default=str))
-    print(f"results: {args.out / 'results.json'}")
+    print(table(results))
+    print(f"results: {args.out / 'results.json'} ({machine})")
     return 0 if all("failed" not in r for r in results) else 1
 
 
