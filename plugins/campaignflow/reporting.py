@@ -74,8 +74,13 @@ def summarise(rt: Runtime, ds: str) -> dict[str, Any]:
     """Everything committed for date ``ds``, read from manifests; ``missing`` lists what is not."""
     lake = rt.lake
     out: dict[str, Any] = {"dt": ds, "lake": lake.uri, "raw": {}, "quarantined": []}
+    out["columns_changed"] = {}
     for table in datasets.RAW_TABLES:
         out["raw"][table] = _rows(lake, datasets.raw(table).at(ds))
+        if out["raw"][table] is not None and (
+            changed := lake.manifest(datasets.raw(table).at(ds))["meta"].get("columns")
+        ):
+            out["columns_changed"][table] = changed
         # a batch rejected earlier and since fixed stays in quarantine for the record, unreported
         quarantine = datasets.raw_quarantine(table).at(ds)
         if out["raw"][table] is None and lake.is_committed(quarantine):
@@ -141,6 +146,9 @@ def format_summary(summary: dict[str, Any]) -> str:
         "raw rows:      " + ", ".join(f"{t}={n}" if n is not None else f"{t}=absent" for t, n in s["raw"].items())
     )
     lines += [f"QUARANTINED:   {q}" for q in s["quarantined"]]
+    for table, changed in s.get("columns_changed", {}).items():
+        said = "; ".join(f"{kind}: {', '.join(cols)}" for kind, cols in changed.items())
+        lines.append(f"  columns:     {table}.csv changed ({said}); ignored columns are not read, absent ones are null")
     if s["features"] is not None:
         absent = s["absent_tables"]
         note = f"  (absent tables: {', '.join(absent)} → their features are null)" if absent else ""

@@ -107,3 +107,23 @@ def test_unreadable_customers_file_is_a_rejected_batch_without_pii(tmp_path: Pat
     report = json.loads(lake.store.read_bytes(f"quarantine/landing/export/dt={BAD_DAY}/_report.json"))
     assert report["stage"] == "parse" and "customers.csv" in report["problems"][0]
     assert "leak.com" not in json.dumps(report)
+
+
+def test_a_landing_file_that_gains_or_loses_a_column_is_flagged_not_refused(tmp_path: Path, lake: Lake) -> None:
+    """A nightly export that suddenly carries a new column, or loses an optional one, still lands;
+    the change is in the partition's manifest and the run summary."""
+    import pandas as pd
+
+    from campaignflow.ingest.reader import read_csv_text
+    from campaignflow.io import landing as landing_zone
+
+    landing = shop_with(tmp_path, set())
+    key = landing_zone.table_key("2024-01-02", "orders")
+    text = read_csv_text(landing.read_bytes(key), key).drop(columns=["_row", "currency"])
+    landing.write_bytes(key, landing_zone.to_csv(text.assign(loyalty_tier="gold")))
+    load_clean_days(landing, lake)
+    meta = lake.manifest(PartitionRef("raw", "orders", "2024-01-02"))["meta"]
+    assert meta["columns"] == {"ignored": ["loyalty_tier"], "absent": ["currency"]}
+    assert "columns" not in lake.manifest(PartitionRef("raw", "orders", "2024-01-01"))["meta"]
+    orders = pd.read_parquet(tmp_path / "lake" / "raw" / "orders" / "dt=2024-01-02")
+    assert orders["currency"].isna().all() and "loyalty_tier" not in orders.columns

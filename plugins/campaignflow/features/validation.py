@@ -6,7 +6,8 @@ counts or shares outside their range; fewer customers than the previous date (cu
 forgotten, so fewer means lost input). Warnings (unusual but real: flagged in the manifest and the
 run's summary, never a reason to stop the shop's run): the customer count grew by more than
 ``growth_tolerance`` since the previous date, negative money (refunds as orders), a return rate over
-1 (items bought before the 365-day window returned inside it).
+1 (items bought before the 365-day window returned inside it), more than :data:`WHOLESALE_ORDERS`
+orders (a wholesale customer).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from campaignflow.ingest.validation import Failure, ValidationReport, report_fro
 
 ROW_COUNT_COLUMN = "_rows"
 GROWTH_TOLERANCE = 1.0  # +100 % customers in a day is flagged
+WHOLESALE_ORDERS = 1000  # more orders than this: a wholesale or shared account, flagged per customer
 
 
 def expectations(present: frozenset[str], previous_rows: int | None, growth_tolerance: float) -> list[Any]:
@@ -50,6 +52,8 @@ def expectations(present: frozenset[str], previous_rows: int | None, growth_tole
             out.append(exp.ExpectColumnValuesToBeBetween(column=f.name, min_value=0, severity=warn))
         else:  # counts, days and intervals
             out.append(exp.ExpectColumnValuesToBeBetween(column=f.name, min_value=0))
+        if f.name == "orders_total":
+            out.append(exp.ExpectColumnValuesToBeBetween(column=f.name, max_value=WHOLESALE_ORDERS, severity=warn))
     if previous_rows is not None:
         out.append(exp.ExpectTableRowCountToBeBetween(min_value=previous_rows))
         high = int(previous_rows * (1 + growth_tolerance)) + 10

@@ -215,6 +215,7 @@ def prepare_orders(
     _check(ORDERS, typed, file)
     if len(returns):
         _check(RETURNS, returns, file)
+    notes += _unusual_ids(typed, returns)
     log.info("%s: %d orders, %d returns, %d lines", file, len(typed), len(returns), 0 if lines is None else len(lines))
     return ImportedLog(typed.reset_index(drop=True), lines, returns.reset_index(drop=True), notes)
 
@@ -231,6 +232,26 @@ def _check_decimal_comma(frame: pd.DataFrame, file: str) -> None:
                 "and no commas (as 19.90): read that way every amount would be 100 times too large",
                 remedy="import again without --decimal-comma",
             )
+
+
+def _unusual_ids(orders: pd.DataFrame, returns: pd.DataFrame) -> list[str]:
+    """Notes on ids that are real but worth a look: customers told apart only by case, returns of
+    orders this file does not hold (bought before its history, or unknown)."""
+    notes = []
+    ids = pd.Series(orders["customer_id"].unique(), dtype="string")
+    folded = ids.str.casefold()
+    clashes = int(folded.duplicated(keep=False).sum())
+    if clashes:
+        notes.append(
+            f"{clashes} customer id(s) differ from another only in upper/lower case: kept as different customers"
+        )
+    named = returns["order_id"].dropna()
+    unknown = int((~named.isin(orders["order_id"])).sum())
+    if unknown:
+        notes.append(
+            f"{unknown} return line(s) name an order this file does not hold (older, or unknown): kept as returns"
+        )
+    return notes
 
 
 def _check_mapping(text: pd.DataFrame, mapping: ColumnMapping, file: str) -> None:

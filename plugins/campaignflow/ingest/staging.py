@@ -52,14 +52,17 @@ def stage_day(store: ObjectStore, lake: Lake, dt: str) -> StageResult:
         for t in datasets.REQUIRED_RAW_TABLES
         if t not in files
     ]
+    columns: dict[str, dict[str, list[str]]] = {}
     for table, key in sorted(files.items()):
         source = store.full_uri(key)
         try:
-            frame, errs = coerce(TABLES[table], read_csv_text(store.read_bytes(key), source), source)
+            text = read_csv_text(store.read_bytes(key), source)
+            frame, errs = coerce(TABLES[table], text, source)
         except BadInput as err:
             problems.append(str(err))
             continue
         typed[table] = frame
+        columns[table] = column_changes(TABLES[table].names, list(text.columns))
         errors.extend(errs)
     if problems or errors:
         report = {
@@ -74,15 +77,24 @@ def stage_day(store: ObjectStore, lake: Lake, dt: str) -> StageResult:
         raise BatchRejected(_summarise(problems, errors) + f"\n  quarantined: {where}", report)
     result = StageResult(dt, missing=sorted(set(TABLES) - set(files)))
     for table, frame in typed.items():
+        if columns[table]:
+            log.warning("%s: the export's columns changed: %s", store.full_uri(files[table]), columns[table])
         lake.write_frame(
             datasets.staging(table).at(dt),
             frame[[*TABLES[table].names, ROW_COLUMN]],
-            {"source": store.full_uri(files[table])},
+            {"source": store.full_uri(files[table]), **({"columns": columns[table]} if columns[table] else {})},
             schema=TABLES[table].arrow_schema(),
         )
         result.rows[table] = len(frame)
     log.info("staged %s: %s (absent: %s)", dt, result.rows, result.missing or "none")
     return result
+
+
+def column_changes(expected: list[str], found: list[str]) -> dict[str, list[str]]:
+    """Columns a landing file carries beyond its contract (ignored) or lacks (null): flagged, not refused."""
+    header = [c for c in found if c != ROW_COLUMN]
+    extra, absent = sorted(set(header) - set(expected)), sorted(set(expected) - set(header))
+    return {k: v for k, v in (("ignored", extra), ("absent", absent)) if v}
 
 
 def promote_days(lake: Lake, dates: Sequence[str]) -> dict[str, dict[str, int]]:

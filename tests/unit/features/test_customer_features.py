@@ -340,6 +340,10 @@ def test_validation_rejects_duplicates_and_lost_customers(built) -> None:  # typ
     report = validate_features(odd, present, None)
     assert report.success
     assert [(w.column, w.unexpected_count) for w in report.warnings] == [("return_rate_365d", 1)]
+    wholesale = frame.assign(orders_total=frame["orders_total"].where(frame.index != frame.index[0], 5000))
+    assert [(w.column, w.unexpected_count) for w in validate_features(wholesale, present, None).warnings] == [
+        ("orders_total", 1)
+    ]
     negative = frame.assign(return_rate_365d=-0.5)
     assert [f.column for f in validate_features(negative, present, None).failures] == ["return_rate_365d"]
 

@@ -437,3 +437,16 @@ def test_an_unusual_order_is_imported_and_said(tmp_path: Path, runtime_env: Runt
     out, err = capsys.readouterr()
     assert rc == 0, err
     assert '"orders.amount be at most 1000000": {' in out and '"rows": 1' in out and '"lines": [\n' in out
+
+
+def test_ids_differing_in_case_and_returns_of_unknown_orders_are_said(tmp_path: Path, runtime_env: Runtime, capsys) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "log.csv"
+    path.write_text(
+        HEADER + "c1,2024-01-01T10:00:00,19.90,A1\nC1,2024-01-02T11:00:00,5.00,A2\n c1 ,2024-01-02T12:00:00,-5.00,X9\n"
+    )
+    rc = main(["import-orders", str(path), "--order-id-col", "order_id"])
+    out, err = capsys.readouterr()
+    assert rc == 0, err
+    assert "2 customer id(s) differ from another only in upper/lower case" in out  # c1 and C1; " c1 " is c1
+    assert "1 return line(s) name an order this file does not hold" in out
+    assert sorted(orders(runtime_env)["customer_id"]) == ["C1", "c1"]
