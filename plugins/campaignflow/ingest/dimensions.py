@@ -260,6 +260,20 @@ def _merge(store: ObjectStore, day: str, table: str, mine: pd.DataFrame) -> pd.D
     return both.drop_duplicates(key, keep="last")
 
 
+PRICE_TOLERANCE = 0.5  # a catalogue price this far (relative) from what the lines were sold at is flagged
+
+
+def price_disagreements(catalogue: pd.DataFrame, lines: pd.DataFrame) -> int:
+    """Products whose catalogue price differs from the median unit price of their order lines by more
+    than :data:`PRICE_TOLERANCE` (discounts and price changes are real: flagged, never refused)."""
+    sold = lines.groupby("product_id", observed=True)["unit_price"].median()
+    both = catalogue.drop_duplicates("product_id", keep="last").set_index("product_id")["price"]
+    both = both[both.index.isin(sold.index)]
+    median = sold.reindex(both.index)
+    off = (both - median).abs() > PRICE_TOLERANCE * median.abs()
+    return int(off.sum())
+
+
 def affected_days(prepared: PreparedDimension) -> tuple[str, str]:
     """The first and last landing day the import wrote (to load into raw again)."""
     days = np.sort(prepared.frame["dt"].unique())

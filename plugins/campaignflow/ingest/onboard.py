@@ -12,7 +12,7 @@ from typing import Any
 
 from campaignflow.ingest import dimensions, importer
 from campaignflow.ingest.mapping import IMPORT_ORDER, ShopMapping, TableName, source_path
-from campaignflow.io import landing
+from campaignflow.io import datasets, landing
 from campaignflow.runtime import Runtime
 
 LoadDays = Callable[[str, str], dict[str, Any]]  # (first day, last day) -> load-history's result
@@ -49,6 +49,13 @@ def import_table(
     days = landing.complete_dates(rt.landing)
     text = importer.read_source(path, options.csv)
     prepared = dimensions.prepare(table, text, columns, str(path), days, options, country)
+    if table == "products":
+        lines = rt.lake.read_range(datasets.raw("order_lines"), columns=["product_id", "unit_price"])
+        off = dimensions.price_disagreements(prepared.frame, lines) if lines is not None else 0
+        if off:
+            prepared.flagged[f"products priced over {dimensions.PRICE_TOLERANCE:.0%} away from their lines' median"] = (
+                off
+            )
     landed = dimensions.write_landing(prepared, rt.landing, mode)
     loaded = load_days(*dimensions.affected_days(prepared))
     return {"file": str(path), **landed, "notes": prepared.notes, "flagged": prepared.flagged, **loaded}

@@ -439,7 +439,9 @@ def test_an_unusual_order_is_imported_and_said(tmp_path: Path, runtime_env: Runt
     assert '"orders.amount be at most 1000000": {' in out and '"rows": 1' in out and '"lines": [\n' in out
 
 
-def test_ids_differing_in_case_and_returns_of_unknown_orders_are_said(tmp_path: Path, runtime_env: Runtime, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_ids_differing_in_case_and_returns_of_unknown_orders_are_said(
+    tmp_path: Path, runtime_env: Runtime, capsys
+) -> None:  # type: ignore[no-untyped-def]
     path = tmp_path / "log.csv"
     path.write_text(
         HEADER + "c1,2024-01-01T10:00:00,19.90,A1\nC1,2024-01-02T11:00:00,5.00,A2\n c1 ,2024-01-02T12:00:00,-5.00,X9\n"

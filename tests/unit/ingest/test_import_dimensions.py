@@ -151,3 +151,33 @@ def test_products_become_the_catalogue(tmp_path: Path, shop: Runtime, capsys) ->
 def test_customers_need_a_history_first(tmp_path: Path, runtime_env: Runtime, capsys) -> None:  # type: ignore[no-untyped-def]
     rc, _, err = import_table(tmp_path, "customers", "customer_id\nc1\n", capsys=capsys)
     assert rc == 2 and "no landed days" in err and "import the orders first" in err
+
+
+def test_catalogue_prices_far_from_what_the_lines_were_sold_at_are_flagged(
+    tmp_path: Path, runtime_env: Runtime, capsys
+) -> None:  # type: ignore[no-untyped-def]
+    from campaignflow.ingest.dimensions import price_disagreements
+
+    lines = pd.DataFrame({"product_id": ["p1", "p1", "p2", "p3"], "unit_price": [2.0, 2.2, 10.0, 5.0]})
+    catalogue = pd.DataFrame({"product_id": ["p1", "p2", "p3", "p4"], "price": [2.1, 30.0, 2.4, 99.0]})
+    assert price_disagreements(catalogue, lines) == 2  # p2 (x3) and p3 (about half); p4 was never sold
+    orders = tmp_path / "lines.csv"
+    orders.write_text("order_id,customer_id,order_ts,product_id,quantity,amount\nB1,h1,2024-01-01T10:00:00,p1,2,4.00\n")
+    assert (
+        main(
+            [
+                "import-orders",
+                str(orders),
+                "--order-id-col",
+                "order_id",
+                "--product-col",
+                "product_id",
+                "--quantity-col",
+                "quantity",
+            ]
+        )
+        == 0
+    )
+    rc, out, err = import_table(tmp_path, "products", "product_id,category,price\np1,tea,9.99\n", capsys=capsys)
+    assert rc == 0, err
+    assert "products priced over 50% away from their lines' median\": 1" in out
