@@ -181,3 +181,26 @@ def test_catalogue_prices_far_from_what_the_lines_were_sold_at_are_flagged(
     rc, out, err = import_table(tmp_path, "products", "product_id,category,price\np1,tea,9.99\n", capsys=capsys)
     assert rc == 0, err
     assert "products priced over 50% away from their lines' median\": 1" in out
+
+
+def test_an_unsubscribe_imported_onto_past_days_reaches_the_next_snapshot(
+    tmp_path: Path, shop: Runtime, capsys
+) -> None:  # type: ignore[no-untyped-def]
+    """Snapshots roll forward day by day; a later import that lands records on past days makes the
+    next snapshot rebuild (before: it rolled forward from a stale one and kept exporting the customer)."""
+    from jobs import snapshot_contacts
+
+    first = (
+        "customer_id,email,marketing_consent,unsubscribed,updated_ts\nc1,a@example.com,true,false,2024-01-01T09:00:00\n"
+    )
+    assert import_table(tmp_path, "customers", first, capsys=capsys)[0] == 0
+    modes = [snapshot_contacts.run(shop, f"2024-01-0{d}")["mode"] for d in (1, 2, 3, 4)]
+    assert modes == ["rebuilt", "rolled forward", "rolled forward", "rolled forward"]
+    gone = (
+        "customer_id,email,marketing_consent,unsubscribed,updated_ts\nc1,a@example.com,true,true,2024-01-02T09:00:00\n"
+    )
+    assert import_table(tmp_path, "customers", gone, "--mode", "merge", capsys=capsys)[0] == 0
+    assert snapshot_contacts.run(shop, "2024-01-05")["mode"] == "rebuilt"
+    snapshot = shop.lake.read_frame(datasets.CONTACTS.at("2024-01-05")).set_index("customer_id")
+    assert bool(snapshot.loc["c1", "unsubscribed"])
+    assert snapshot_contacts.run(shop, "2024-01-05")["mode"] == "rebuilt"  # a re-run: the same partition
