@@ -126,7 +126,10 @@ def prepare(
         if country:
             given = frame.get("country", pd.Series(None, index=frame.index, dtype="string"))
             frame["country"] = given.where(given.notna() & (given.astype("string").str.strip() != ""), country)
-    typed, errs = coerce(schema, frame.assign(signup_ts=frame.get("signup_ts", "1980-01-01")), file)
+    signup_given = "signup_ts" in frame.columns
+    if table == "customers" and not signup_given:  # set from the record's time below
+        frame = frame.assign(signup_ts=landed_days[0])
+    typed, errs = coerce(schema, frame, file)
     errors += errs
     times = {}
     for col in EXTRA_FIELDS[table]:
@@ -140,10 +143,10 @@ def prepare(
     record = times["updated_ts"]
     if table == "customers":
         events = [times["consent_ts"], times["unsubscribed_ts"]]
-        if "signup_ts" in frame.columns:
+        if signup_given:
             events.append(typed["signup_ts"])
         record = record.fillna(pd.concat(events, axis=1).max(axis=1))
-        if "signup_ts" not in frame.columns:  # required downstream: a customer known since the record
+        if not signup_given:  # required downstream: a customer known since the record
             typed["signup_ts"] = record.fillna(pd.Timestamp(landed_days[0])).astype("datetime64[us]")
             notes.append("no signup_ts column: each customer counts as signed up when their record was made")
     day = record.dt.strftime("%Y-%m-%d")
