@@ -262,17 +262,15 @@ def onboard(shop: Shop, data: Path, out: Path) -> dict[str, object]:
         print(f"{shop.name}: {label}: exit {done.returncode} in {seconds[label]} s", flush=True)
         if done.returncode != 0:
             return {"shop": shop.name, "failed": label, "seconds": seconds}
-    summary = subprocess.run(
-        [*CLI, "--json", "summary", "--date", shop.last_day], env=env, cwd=ROOT, capture_output=True, text=True
-    )
-    text = subprocess.run([*CLI, "summary", "--date", shop.last_day], env=env, cwd=ROOT, capture_output=True, text=True)
-    print(text.stdout)
-    return {
-        "shop": shop.name,
-        "seconds": seconds,
-        "summary": json.loads(summary.stdout),
-        "cutoffs": judge_cutoffs(shop, env),
-    }
+    return {"shop": shop.name, "seconds": seconds, **judge(shop, env)}
+
+
+def judge(shop: Shop, env: dict[str, str]) -> dict[str, object]:
+    """The last day's summary (printed, and as data) and the cut-offs' judgement."""
+    summary = cli(env, "--json", "summary", "--date", shop.last_day).stdout  # the text, then the JSON
+    text, _, data = summary.partition("\n{")
+    print(text)
+    return {"summary": json.loads("{" + data), "cutoffs": judge_cutoffs(shop, env)}
 
 
 def main() -> int:
@@ -280,8 +278,14 @@ def main() -> int:
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data", help="folder of the real logs")
     parser.add_argument("--out", type=Path, default=ROOT / "var" / "bench-real", help="work folder")
     parser.add_argument("--shops", nargs="*", default=list(SHOPS), choices=list(SHOPS), help="which logs")
+    parser.add_argument("--reuse", action="store_true", help="judge the lakes already onboarded under --out again")
     args = parser.parse_args()
-    results = [onboard(SHOPS[name], args.data, args.out) for name in args.shops]
+    results = [
+        {"shop": name, **judge(SHOPS[name], shop_env(SHOPS[name], args.out))}
+        if args.reuse
+        else onboard(SHOPS[name], args.data, args.out)
+        for name in args.shops
+    ]
     machine = f"{platform.machine()}, {os.cpu_count()} cores"
     (args.out / "results.json").write_text(json.dumps({"machine": machine, "shops": results}, indent=2, default=str))
     print(table(results))
