@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 
 def run(rt: Runtime, ds: str, campaign: str) -> dict[str, Any]:
+    from campaignflow.campaigns.contacts import open_channels
     from campaignflow.campaigns.destinations import export_files, export_rows, platform
     from campaignflow.campaigns.publish import publication_key, publish
     from campaignflow.campaigns.spec import load_named_campaign
@@ -33,7 +34,7 @@ def run(rt: Runtime, ds: str, campaign: str) -> dict[str, Any]:
     audience = rt.lake.read_frame(audience_ref)
     stats = rt.lake.manifest(audience_ref)["meta"]["stats"]
     treatment = audience[audience["group"] == "treatment"]
-    contacts = contacts_as_of(rt, ds)
+    contacts = open_channels(contacts_as_of(rt, ds))  # a closed channel's identifier never leaves
     run_id = os.environ.get("AIRFLOW_CTX_DAG_RUN_ID") or f"manual__{uuid.uuid4().hex[:12]}"
     exported = []
     for dest in spec.destinations:

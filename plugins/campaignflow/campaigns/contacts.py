@@ -9,7 +9,19 @@ from __future__ import annotations
 
 import pandas as pd
 
-CONTACT_COLUMNS = ["customer_id", "email", "phone", "country", "marketing_consent", "unsubscribed"]
+CONTACT_COLUMNS = [
+    "customer_id",
+    "email",
+    "phone",
+    "country",
+    "marketing_consent",
+    "unsubscribed",
+    "email_consent",
+    "phone_consent",
+]
+# Per-channel consent: False closes the channel (its identifier is never exported, and the mailbox or
+# number is blocked for every record that carries it); True or null: open while marketing_consent is.
+CHANNEL_CONSENT = {"email": "email_consent", "phone": "phone_consent"}
 _ORDER = ["customer_id", "dt", "_row"]  # which record is newest: later day, then later line
 
 
@@ -22,11 +34,31 @@ def latest_contacts(log: pd.DataFrame) -> pd.DataFrame:
     """
     ordered = log.sort_values(_ORDER, kind="stable")
     latest = ordered.drop_duplicates("customer_id", keep="last")
-    return latest[[*CONTACT_COLUMNS, "dt", "_row"]].reset_index(drop=True)
+    return latest.reindex(columns=[*CONTACT_COLUMNS, "dt", "_row"]).reset_index(drop=True)  # older logs: no channels
 
 
 def roll_forward(previous: pd.DataFrame, changes: pd.DataFrame | None) -> pd.DataFrame:
     """D's snapshot from D-1's snapshot and D's raw changes (None: no changes that day)."""
     if changes is None or changes.empty:
         return previous.reset_index(drop=True)
-    return latest_contacts(pd.concat([previous, changes[[*CONTACT_COLUMNS, "dt", "_row"]]], ignore_index=True))
+    return latest_contacts(
+        pd.concat([previous, changes.reindex(columns=[*CONTACT_COLUMNS, "dt", "_row"])], ignore_index=True)
+    )
+
+
+def closed(contacts: pd.DataFrame, channel: str) -> pd.Series:
+    """Rows whose consent for ``channel`` (email, phone) is explicitly withheld."""
+    column = CHANNEL_CONSENT[channel]
+    if column not in contacts.columns:
+        return pd.Series(False, index=contacts.index)
+    return contacts[column].eq(False).fillna(False).astype(bool)
+
+
+def open_channels(contacts: pd.DataFrame | None) -> pd.DataFrame | None:
+    """``contacts`` without the identifiers of channels their customer closed (what may be exported)."""
+    if contacts is None:
+        return None
+    out = contacts.copy()
+    for channel in CHANNEL_CONSENT:
+        out.loc[closed(out, channel), channel] = None
+    return out

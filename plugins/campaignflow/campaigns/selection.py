@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from campaignflow.campaigns.contacts import closed
 from campaignflow.campaigns.identifiers import canonical_email, normalise_email, normalise_phone, sha256_hex
 from campaignflow.campaigns.spec import CampaignSpec, by_priority, rule_columns
 from campaignflow.splits import in_share
@@ -163,7 +164,10 @@ def _plan_one(
         if spec.consent.exclude_unsubscribed:
             drop("unsubscribed", frame["unsubscribed"].fillna(True).astype(bool).to_numpy())
         emails, phones = suppressed_identifiers(inputs.contacts, spec)
-        drop("suppressed_identifier", (frame["email_key"].isin(emails) | frame["phone_norm"].isin(phones)).to_numpy())
+        open_mailbox = frame["email_key"].where(
+            frame["email_norm"].notna()
+        )  # a closed channel blocks, never is blocked
+        drop("suppressed_identifier", (open_mailbox.isin(emails) | frame["phone_norm"].isin(phones)).to_numpy())
         lists = _suppression_hashes(inputs.suppression, spec)
         if lists:
             hashes = frame[["email_hash", "email_key_hash", "phone_hash"]]
@@ -266,16 +270,20 @@ def with_normalised_identifiers(contacts: pd.DataFrame) -> pd.DataFrame:
     """``contacts`` plus the identifier forms selection needs (None: unusable):
 
     ``email_norm``/``phone_norm`` (trimmed lower-case email, E.164 phone: is there something to
-    hash), ``email_key`` (one form per mailbox: consent is enforced on it) and the SHA-256 of each
+    hash on a channel the customer has not closed), ``email_key``/``phone_key`` (one form per
+    mailbox or number, closed or not: consent is enforced on it) and the SHA-256 of each
     (``email_hash``, ``email_key_hash``, ``phone_hash``: what suppression lists hold)."""
     emails = contacts["email"].where(contacts["email"].notna(), None)
     phones = contacts["phone"].where(contacts["phone"].notna(), None)
-    email_norm = [normalise_email(e) for e in emails]
-    email_key = [canonical_email(e) for e in email_norm]
-    phone_norm = [normalise_phone(p, c) for p, c in zip(phones, contacts["country"], strict=True)]
+    email_key = [canonical_email(normalise_email(e)) for e in emails]
+    phone_key = [normalise_phone(p, c) for p, c in zip(phones, contacts["country"], strict=True)]
+    email_closed, phone_closed = closed(contacts, "email").to_numpy(), closed(contacts, "phone").to_numpy()
+    email_norm = [None if shut else normalise_email(e) for e, shut in zip(emails, email_closed, strict=True)]
+    phone_norm = [None if shut else p for p, shut in zip(phone_key, phone_closed, strict=True)]
     return contacts.assign(
         email_norm=email_norm,
         email_key=email_key,
+        phone_key=phone_key,
         phone_norm=phone_norm,
         email_hash=[sha256_hex(e) for e in email_norm],
         email_key_hash=[sha256_hex(e) for e in email_key],
@@ -292,8 +300,8 @@ def suppressed_identifiers(contacts: pd.DataFrame, spec: CampaignSpec) -> tuple[
         blocked |= ~contacts["marketing_consent"].fillna(False).astype(bool).to_numpy()
     if spec.consent.exclude_unsubscribed:
         blocked |= contacts["unsubscribed"].fillna(True).astype(bool).to_numpy()
-    emails = set(contacts.loc[blocked, "email_key"].dropna())
-    phones = set(contacts.loc[blocked, "phone_norm"].dropna())
+    emails = set(contacts.loc[blocked | closed(contacts, "email").to_numpy(), "email_key"].dropna())
+    phones = set(contacts.loc[blocked | closed(contacts, "phone").to_numpy(), "phone_key"].dropna())
     return emails, phones
 
 

@@ -179,6 +179,18 @@ CUSTOMERS = TableSchema(
             doc="unsubscribed: never contacted, whatever the consent says",
             example="false",
         ),
+        Column(
+            "email_consent",
+            "bool",
+            doc="false closes email (never exported, the mailbox blocked); true or null: open with marketing_consent",
+            example="true",
+        ),
+        Column(
+            "phone_consent",
+            "bool",
+            doc="false closes phone (SMS, ad platforms' phone match); true or null: open with marketing_consent",
+            example="false",
+        ),
     ),
     unique_key="customer_id",
 )

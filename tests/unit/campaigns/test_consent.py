@@ -3,7 +3,8 @@
 Over random customers, random campaign sets (priorities, consent settings, control and global
 control shares, suppression lists) and random consent changes, including changes on D itself: no
 destination file carries the hash of an identifier that any current record carries without consent
-or unsubscribed, that is on a suppression list, or that is not a usable contact.
+or unsubscribed, whose channel any current record closed, that is on a suppression list, or that
+is not a usable contact.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from campaignflow.campaigns.contacts import latest_contacts
+from campaignflow.campaigns.contacts import latest_contacts, open_channels
 from campaignflow.campaigns.destinations import PLATFORMS, export_rows
 from campaignflow.campaigns.identifiers import canonical_email, normalise_phone, sha256_hex
 from campaignflow.campaigns.selection import DayInputs, build_audience, plan_audiences
@@ -45,6 +46,8 @@ record = st.fixed_dictionaries(
         "phone": st.one_of(st.none(), st.sampled_from(sorted(PHONES))),
         "marketing_consent": st.booleans(),
         "unsubscribed": st.booleans(),
+        "email_consent": st.sampled_from([None, None, True, False]),
+        "phone_consent": st.sampled_from([None, None, True, False]),
     }
 )
 
@@ -106,6 +109,10 @@ def test_no_destination_gets_an_identifier_that_may_not_be_contacted(
         canonical_email(e) for e in suppressed[:1]
     }
     bad_phones = {normalise_phone(p, c) for p, c in current.loc[blocked, ["phone", "country"]].dropna().values}
+    # a channel a customer closed: that mailbox or number is never exported, for any record carrying it
+    email_shut, phone_shut = current["email_consent"].eq(False), current["phone_consent"].eq(False)
+    bad_mailboxes |= {canonical_email(e) for e in current.loc[email_shut, "email"].dropna()}
+    bad_phones |= {normalise_phone(p, c) for p, c in current.loc[phone_shut, ["phone", "country"]].dropna().values}
     seen: set[str] = set()
     for spec in campaigns:
         audience, stats = plans[spec.name]
@@ -122,7 +129,7 @@ def test_no_destination_gets_an_identifier_that_may_not_be_contacted(
         treatment = audience[audience["group"] == "treatment"]
         for dest in spec.destinations:
             target = PLATFORMS[dest.type]
-            exported = export_rows(treatment, contacts, target, list(dest.identifiers))
+            exported = export_rows(treatment, open_channels(contacts), target, list(dest.identifiers))
             bad_email_hashes = {sha256_hex(target.email(m)) for m in mailboxes if m} - {None}
             bad_phone_hashes = {sha256_hex(target.phone(p, None)) for p in bad_phones if p} - {None}
             if "email_sha256" in exported:
