@@ -27,6 +27,8 @@ JOB_COMMANDS = {  # command → module in jobs/
     "load-history": "load_history",
     "snapshot-contacts": "snapshot_contacts",
     "build-features": "build_features",
+    "build-segments": "build_segments",
+    "build-labels": "build_labels",
     "train-churn": "train_churn",
     "score-customers": "score_customers",
     "train-recommender": "train_recommender",

@@ -24,6 +24,8 @@ def test_every_job_has_a_command() -> None:
         "ingest",
         "validate-raw",
         "build-features",
+        "build-segments",
+        "build-labels",
         "train-churn",
         "score-customers",
         "build-audiences",
