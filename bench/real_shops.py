@@ -111,7 +111,7 @@ SHOPS = {
         30,
         "2001-02-28",
         "TW",
-        ("2001-01-01", "2001-01-15", "2001-01-29"),
+        ("2001-01-15", "2001-01-22", "2001-01-29"),  # earlier, two 28-day snapshots do not fit in the log
     ),
     "complete-journey": Shop(
         "complete-journey",
@@ -169,6 +169,11 @@ def judge_cutoffs(shop: Shop, env: dict[str, str]) -> list[dict[str, object]]:
         started = time.monotonic()
         if any(cli(env, *step).returncode != 0 for step in steps):
             rows.append({"cutoff": d, "failed": True})
+            continue
+        if not lake.is_committed(datasets.CUSTOMER_SCORES.at(d)):  # too young at D: the training refused
+            refused = (registry.training_decision(lake, d, "churn") or {}).get("refused")
+            rows.append({"cutoff": d, "failed": True, "why": refused})
+            print(f"{shop.name} @ {d}: no model: {refused}", flush=True)
             continue
         labels = lake.read_frame(datasets.churn_labels(shop.horizon_days).at(d))[["customer_id", "churned"]]
         scores = lake.read_frame(datasets.CUSTOMER_SCORES.at(d))
