@@ -115,7 +115,9 @@ def test_jobs_register_gate_and_recommend_every_customer(
     )
     first = train_recommender.run(rt, AS_OF)
     assert first["trained"] and first["promoted"] and first["champion"] == f"recommender_bpr@{AS_OF}"
-    assert train_recommender.run(rt, AS_OF)["why"] == "newest model is 0 day(s) old"
+    assert train_recommender.train(rt, AS_OF)["why"] == "newest model is 0 day(s) old"
+    again = train_recommender.run(rt, AS_OF)  # a re-run of the date keeps its training record
+    assert again["trained"] and again["decision"] == first["decision"] and again["test"] == first["test"]
     with pytest.raises(ConfigError, match="would overwrite it"):
         train_recommender.run(rt, AS_OF, force=True)
     later = (date.fromisoformat(AS_OF) + timedelta(days=1)).isoformat()
