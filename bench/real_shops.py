@@ -15,6 +15,7 @@ Nothing is copied into the repository; everything is written under ``--out``.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import lzma
 import os
@@ -111,7 +112,8 @@ SHOPS = {
         30,
         "2001-02-28",
         "TW",
-        ("2001-01-15", "2001-01-22", "2001-01-29"),  # earlier, two 28-day snapshots do not fit in the log
+        # two 28-day snapshots with 28 days of orders before each, and 30 days after D: 26 to 29 January only
+        ("2001-01-26", "2001-01-27", "2001-01-29"),
     ),
     "complete-journey": Shop(
         "complete-journey",
@@ -284,7 +286,11 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "var" / "bench-real", help="work folder")
     parser.add_argument("--shops", nargs="*", default=list(SHOPS), choices=list(SHOPS), help="which logs")
     parser.add_argument("--reuse", action="store_true", help="judge the lakes already onboarded under --out again")
+    parser.add_argument("--cutoffs", nargs="*", help="judge these cut-off dates instead of each shop's own")
     args = parser.parse_args()
+    if args.cutoffs:
+        for name in args.shops:
+            SHOPS[name] = dataclasses.replace(SHOPS[name], cutoffs=tuple(args.cutoffs))
     results = [
         {"shop": name, **judge(SHOPS[name], shop_env(SHOPS[name], args.out))}
         if args.reuse
