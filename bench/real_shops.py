@@ -161,12 +161,16 @@ def judge_cutoffs(shop: Shop, env: dict[str, str]) -> list[dict[str, object]]:
     rows = []
     for d in shop.cutoffs:
         outcome_day = (pd.Timestamp(d) + pd.Timedelta(days=shop.horizon_days)).strftime("%Y-%m-%d")
+        trained = {
+            task: (c := registry.champion(lake, d, task)) is not None and c.version == d
+            for task in ("churn", "recommender")
+        }
         steps = [
             ("build-features", "--date", d),
-            ("train-churn", "--date", d, "--force"),
+            *([] if trained["churn"] else [("train-churn", "--date", d, "--force")]),  # --reuse: trained at D already
             ("score-customers", "--date", d),
             ("build-labels", "--date", outcome_day),
-            ("train-recommender", "--date", d, "--force"),
+            *([] if trained["recommender"] else [("train-recommender", "--date", d, "--force")]),
         ]
         started = time.monotonic()
         if any(cli(env, *step).returncode != 0 for step in steps):
