@@ -40,6 +40,8 @@ def test_clean_days_commit_to_raw(tmp_path: Path, lake: Lake) -> None:
     assert lake.committed_dates(Dataset("raw", "orders")) == ["2024-01-01", "2024-01-02"]
     assert lake.committed_dates(Dataset("raw", "products")) == ["2024-01-01"]
     assert not lake.committed_dates(Dataset("staging", "orders"))
+    for table in ("orders", "customers"):  # the same columns every day: nothing flagged
+        assert "columns" not in lake.manifest(PartitionRef("raw", table, "2024-01-02"))["meta"]
     validation = lake.manifest(PartitionRef("raw", "orders", "2024-01-02"))["meta"]["validation"]
     # not null x4, unique order id, amount >= 0, amount outlier (warning), lateness
     assert validation == {"suite": "raw_orders", "expectations": 8, "success": True}

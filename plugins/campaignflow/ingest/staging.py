@@ -53,6 +53,7 @@ def stage_day(store: ObjectStore, lake: Lake, dt: str) -> StageResult:
         if t not in files
     ]
     columns: dict[str, dict[str, list[str]]] = {}
+    headers: dict[str, list[str]] = {}
     for table, key in sorted(files.items()):
         source = store.full_uri(key)
         try:
@@ -62,7 +63,8 @@ def stage_day(store: ObjectStore, lake: Lake, dt: str) -> StageResult:
             problems.append(str(err))
             continue
         typed[table] = frame
-        columns[table] = column_changes(TABLES[table].names, list(text.columns))
+        headers[table] = [c for c in text.columns if c != ROW_COLUMN]
+        columns[table] = column_changes(TABLES[table].names, headers[table], _previous_header(lake, table, dt))
         errors.extend(errs)
     if problems or errors:
         report = {
@@ -82,7 +84,11 @@ def stage_day(store: ObjectStore, lake: Lake, dt: str) -> StageResult:
         lake.write_frame(
             datasets.staging(table).at(dt),
             frame[[*TABLES[table].names, ROW_COLUMN]],
-            {"source": store.full_uri(files[table]), **({"columns": columns[table]} if columns[table] else {})},
+            {
+                "source": store.full_uri(files[table]),
+                "header": headers[table],
+                **({"columns": columns[table]} if columns[table] else {}),
+            },
             schema=TABLES[table].arrow_schema(),
         )
         result.rows[table] = len(frame)
@@ -90,11 +96,29 @@ def stage_day(store: ObjectStore, lake: Lake, dt: str) -> StageResult:
     return result
 
 
-def column_changes(expected: list[str], found: list[str]) -> dict[str, list[str]]:
-    """Columns a landing file carries beyond its contract (ignored) or lacks (null): flagged, not refused."""
-    header = [c for c in found if c != ROW_COLUMN]
-    extra, absent = sorted(set(header) - set(expected)), sorted(set(expected) - set(header))
-    return {k: v for k, v in (("ignored", extra), ("absent", absent)) if v}
+def column_changes(expected: list[str], header: list[str], before: list[str] | None) -> dict[str, list[str]]:
+    """How a landing file's columns changed since the table's previous day (``before``; None: its
+    first day): new columns outside the contract (ignored), contract columns no longer sent (now
+    null). Flagged in the manifest and the summary, never refused."""
+    known = set(before or ())
+    extra = sorted(set(header) - set(expected) - known)
+    lost = sorted((known & set(expected)) - set(header))
+    return {k: v for k, v in (("ignored", extra), ("absent", lost)) if v}
+
+
+def _previous_header(lake: Lake, table: str, dt: str) -> list[str] | None:
+    """The columns of the table's newest day before ``dt``, staged or raw (None: none, or committed
+    before headers were recorded)."""
+    days = [
+        (d, ref)
+        for ref in (datasets.raw(table), datasets.staging(table))
+        for d in lake.committed_dates(ref, end=dt)
+        if d < dt
+    ]
+    if not days:
+        return None
+    day, ref = max(days, key=lambda dr: dr[0])
+    return lake.manifest(ref.at(day))["meta"].get("header")
 
 
 def promote_days(lake: Lake, dates: Sequence[str]) -> dict[str, dict[str, int]]:
