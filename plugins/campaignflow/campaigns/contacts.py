@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from campaignflow.ingest.consent import CHANNEL_COLUMNS, CHANNELS, newest_statements
+
 CONTACT_COLUMNS = [
     "customer_id",
     "email",
@@ -16,25 +18,21 @@ CONTACT_COLUMNS = [
     "country",
     "marketing_consent",
     "unsubscribed",
-    "email_consent",
-    "phone_consent",
+    *CHANNEL_COLUMNS,
 ]
-# Per-channel consent: False closes the channel (its identifier is never exported, and the mailbox or
-# number is blocked for every record that carries it); True or null: open while marketing_consent is.
-CHANNEL_CONSENT = {"email": "email_consent", "phone": "phone_consent"}
 _ORDER = ["customer_id", "dt", "_row"]  # which record is newest: later day, then later line
 
 
 def latest_contacts(log: pd.DataFrame) -> pd.DataFrame:
-    """Newest record per customer of a change log with ``dt`` and ``_row`` columns.
+    """Newest record per customer of a change log with ``dt`` and ``_row`` columns; on each consent
+    channel, the customer's newest statement (:func:`campaignflow.ingest.consent.newest_statements`).
 
     Returns:
         One row per customer, sorted by id, with :data:`CONTACT_COLUMNS` plus ``dt`` and ``_row``
         (kept so the snapshot can be rolled forward).
     """
-    ordered = log.sort_values(_ORDER, kind="stable")
-    latest = ordered.drop_duplicates("customer_id", keep="last")
-    return latest.reindex(columns=[*CONTACT_COLUMNS, "dt", "_row"]).reset_index(drop=True)  # older logs: no channels
+    latest = newest_statements(log.sort_values(_ORDER, kind="stable"), "customer_id")
+    return latest.reindex(columns=[*CONTACT_COLUMNS, "dt", "_row"]).reset_index(drop=True)
 
 
 def roll_forward(previous: pd.DataFrame, changes: pd.DataFrame | None) -> pd.DataFrame:
@@ -48,7 +46,7 @@ def roll_forward(previous: pd.DataFrame, changes: pd.DataFrame | None) -> pd.Dat
 
 def closed(contacts: pd.DataFrame, channel: str) -> pd.Series:
     """Rows whose consent for ``channel`` (email, phone) is explicitly withheld."""
-    column = CHANNEL_CONSENT[channel]
+    column = CHANNELS[channel][0]
     if column not in contacts.columns:
         return pd.Series(False, index=contacts.index)
     return contacts[column].eq(False).fillna(False).astype(bool)
@@ -59,6 +57,6 @@ def open_channels(contacts: pd.DataFrame | None) -> pd.DataFrame | None:
     if contacts is None:
         return None
     out = contacts.copy()
-    for channel in CHANNEL_CONSENT:
+    for channel in CHANNELS:
         out.loc[closed(out, channel), channel] = None
     return out

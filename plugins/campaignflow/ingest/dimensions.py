@@ -10,7 +10,9 @@ without email or phone is kept (scored, never exported). With both ``consent_ts`
 ``unsubscribed_ts`` the later event decides. Two records of one customer at the same time that
 disagree keep the restrictive consent (no consent, unsubscribed) and are flagged; in ``merge`` mode a
 customer landed already on a day keeps an unsubscribe the new file does not have, so a re-import never
-undoes one.
+undoes one. Per channel (``email_consent``, ``phone_consent``) the newest statement wins
+(:mod:`campaignflow.ingest.consent`): a record silent on a channel, or one stating it earlier, never
+reopens a channel the customer closed.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from campaignflow.errors import BadInput
+from campaignflow.ingest.consent import newest_statements
 from campaignflow.ingest.importer import ImportOptions, Mode, normalise_timestamps, reject
 from campaignflow.ingest.reader import read_csv_text
 from campaignflow.ingest.schemas import CUSTOMERS, PRODUCTS, ROW_COLUMN, RowError, TableSchema, coerce
@@ -44,7 +47,7 @@ EXTRA_FIELDS: dict[str, dict[str, str]] = {
     "products": {"updated_ts": _UPDATED},
 }
 SCHEMAS: dict[str, TableSchema] = {"customers": CUSTOMERS, "products": PRODUCTS}
-_TIMESTAMPS = ("signup_ts", "updated_ts", "consent_ts", "unsubscribed_ts")
+_TIMESTAMPS = ("signup_ts", "updated_ts", "consent_ts", "unsubscribed_ts", "email_consent_ts", "phone_consent_ts")
 
 
 @dataclass
@@ -210,6 +213,9 @@ def _one_record_per_day(typed: pd.DataFrame, schema: TableSchema, flagged: dict[
             strict = typed[ties].groupby([key, "dt", "_at"])
             typed.loc[ties, "marketing_consent"] = strict["marketing_consent"].transform("min").to_numpy()
             typed.loc[ties, "unsubscribed"] = strict["unsubscribed"].transform("max").to_numpy()
+    if schema is CUSTOMERS:  # per channel, the day's newest statement (closed on a tie)
+        day_key = typed[key].astype(str) + "\x00" + typed["dt"]
+        typed = newest_statements(typed.assign(_day_key=day_key), "_day_key").drop(columns="_day_key")
     return typed.drop_duplicates([key, "dt"], keep="last")
 
 
@@ -258,8 +264,9 @@ def _merge(store: ObjectStore, day: str, table: str, mine: pd.DataFrame) -> pd.D
     if errors:
         raise BadInput(f"{uri}: the landed file cannot be merged: {errors[0]}")
     both = pd.concat([existing.assign(dt=day), mine], ignore_index=True)
-    if table == "customers":  # a landed unsubscribe survives a re-import of an older export
+    if table == "customers":  # a landed unsubscribe or closed channel survives a re-import of an older export
         both["unsubscribed"] = both.groupby(key)["unsubscribed"].transform("max")
+        return newest_statements(both, key)
     return both.drop_duplicates(key, keep="last")
 
 

@@ -191,6 +191,18 @@ CUSTOMERS = TableSchema(
             doc="false closes phone (SMS, ad platforms' phone match); true or null: open with marketing_consent",
             example="false",
         ),
+        Column(
+            "email_consent_ts",
+            "timestamp",
+            doc="when email_consent was stated; the newest statement per channel wins; null: the record's day",
+            example="2024-03-01T10:15:00",
+        ),
+        Column(
+            "phone_consent_ts",
+            "timestamp",
+            doc="when phone_consent was stated; the newest statement per channel wins; null: the record's day",
+            example="2024-05-20T18:02:00",
+        ),
     ),
     unique_key="customer_id",
 )

@@ -25,6 +25,12 @@ def change_log(seed: int, days: int, customers: int) -> pd.DataFrame:
                     "country": "US",
                     "marketing_consent": bool(rng.random() < 0.7),
                     "unsubscribed": bool(rng.random() < 0.2),
+                    "email_consent": rng.choice(np.array([None, True, False], dtype=object)),
+                    # a timed statement may be older than the record (an export replayed late)
+                    "email_consent_ts": pd.Timestamp(f"2024-01-{d + 1:02d}")
+                    - pd.Timedelta(hours=int(rng.integers(0, 96)))
+                    if rng.random() < 0.5
+                    else None,
                     "dt": f"2024-01-{d + 1:02d}",
                     "_row": line,
                 }

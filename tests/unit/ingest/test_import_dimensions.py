@@ -183,6 +183,27 @@ def test_catalogue_prices_far_from_what_the_lines_were_sold_at_are_flagged(
     assert "products priced over 50% away from their lines' median\": 1" in out
 
 
+def test_channel_consent_keeps_its_newest_statement_across_imports(tmp_path: Path, shop: Runtime, capsys) -> None:  # type: ignore[no-untyped-def]
+    """Per channel the newest statement wins: a later record silent on a channel, or an older export
+    merged in afterwards, never reopens a channel the customer closed; a newer opt-in does."""
+    header = "customer_id,email,phone,marketing_consent,email_consent,email_consent_ts,phone_consent,updated_ts\n"
+    closed = header + "c1,a@example.com,0612345678,true,false,2024-01-02T10:00:00,true,2024-01-02T10:00:00\n"
+    assert import_table(tmp_path, "customers", closed, "--country", "NL", capsys=capsys)[0] == 0
+    silent = header + "c1,new@example.com,0612345678,true,,,,2024-01-04T10:00:00\n"  # a new address, no statement
+    older = header + "c1,a@example.com,0612345678,true,true,2024-01-01T08:00:00,false,2024-01-05T07:00:00\n"
+    for text in (silent, older):
+        rc, _, err = import_table(tmp_path, "customers", text, "--mode", "merge", capsys=capsys)
+        assert rc == 0, err
+    at = contacts_at(shop, "2024-01-05").loc["c1"]
+    assert at["email"] == "a@example.com"  # the newest record otherwise
+    assert bool(at["email_consent"]) is False  # closed on the 2nd; the opt-in of the 1st came later, but older
+    assert at["email_consent_ts"] == pd.Timestamp("2024-01-02T10:00:00")
+    assert bool(at["phone_consent"]) is False  # the 5th's record closes phone: stated the 5th (its record's day)
+    renewed = header + "c1,a@example.com,0612345678,true,true,2024-01-05T09:00:00,,2024-01-05T09:00:00\n"
+    assert import_table(tmp_path, "customers", renewed, "--mode", "merge", capsys=capsys)[0] == 0
+    assert bool(contacts_at(shop, "2024-01-05").loc["c1", "email_consent"]) is True
+
+
 def test_an_unsubscribe_imported_onto_past_days_reaches_the_next_snapshot(
     tmp_path: Path, shop: Runtime, capsys
 ) -> None:  # type: ignore[no-untyped-def]
