@@ -81,7 +81,7 @@ def main() -> None:
     now = interactions.interactions(activity, ds)
     customers = pd.Index(sorted(set(activity.orders["customer_id"]) | set(now["customer_id"])))
     index = baselines.Index(customers, result.model.products)
-    history = bpr.History(index.matrix(now, "weight"))
+    history = bpr.History.of(now, index, ds)
     seconds["interactions at D for scoring"] = round(time.perf_counter() - t, 1)
     t = time.perf_counter()
     top, _ = result.model.top(history, 10)

@@ -161,6 +161,7 @@ def judge_cutoffs(shop: Shop, env: dict[str, str]) -> list[dict[str, object]]:
     rows = []
     for d in shop.cutoffs:
         outcome_day = (pd.Timestamp(d) + pd.Timedelta(days=shop.horizon_days)).strftime("%Y-%m-%d")
+        known_day = (pd.Timestamp(d) - pd.Timedelta(days=shop.horizon_days)).strftime("%Y-%m-%d")
         trained = {
             task: (c := registry.champion(lake, d, task)) is not None and c.version == d
             for task in ("churn", "recommender")
@@ -170,6 +171,7 @@ def judge_cutoffs(shop: Shop, env: dict[str, str]) -> list[dict[str, object]]:
             *([] if trained["churn"] else [("train-churn", "--date", d, "--force")]),  # --reuse: trained at D already
             ("score-customers", "--date", d),
             ("build-labels", "--date", outcome_day),
+            ("build-labels", "--date", d),  # the newest outcome known at D: customers of D - H
             *([] if trained["recommender"] else [("train-recommender", "--date", d, "--force")]),
         ]
         started = time.monotonic()
@@ -196,6 +198,7 @@ def judge_cutoffs(shop: Shop, env: dict[str, str]) -> list[dict[str, object]]:
         }
         best = max(v for v in baselines.values() if v is not None)
         ceiling, floor = p >= 0.999, p <= 0.001
+        known = lake.read_frame(datasets.churn_labels(shop.horizon_days).at(known_day), columns=["churned"])
         recommender = registry.training_decision(lake, d, "recommender") or {}
         rows.append(
             {
@@ -208,6 +211,10 @@ def judge_cutoffs(shop: Shop, env: dict[str, str]) -> list[dict[str, object]]:
                 "log_loss": served["log_loss"],
                 "ece": served["ece"],
                 "mean_prob": served["mean_prob"],
+                # the base rate moved between the newest outcome known at D and the one that followed:
+                # what no model calibrated on the past sees; the ECE once the outcome's rate is given
+                "churn_rate_known_at_d": round(float(known["churned"].mean()), 4),
+                "ece_given_outcome_rate": round(metrics.expected_calibration_error(y, at_base_rate(p, y.mean())), 4),
                 "at_ceiling": round(float(ceiling.mean()), 4),
                 "churned_at_ceiling": round(float(y[ceiling].mean()), 4) if ceiling.any() else None,
                 "at_floor": round(float(floor.mean()), 4),
@@ -226,12 +233,22 @@ def judge_cutoffs(shop: Shop, env: dict[str, str]) -> list[dict[str, object]]:
     return rows
 
 
+def at_base_rate(p: np.ndarray, rate: float) -> np.ndarray:
+    """``p`` shifted on the logit scale until its mean is ``rate`` (a prior-shift correction)."""
+    logit = np.log(np.clip(p, 1e-6, 1 - 1e-6) / (1 - np.clip(p, 1e-6, 1 - 1e-6)))
+    low, high = -20.0, 20.0
+    for _ in range(60):  # bisection: the mean is increasing in the shift
+        mid = (low + high) / 2
+        low, high = (mid, high) if float(np.mean(1 / (1 + np.exp(-(logit + mid))))) < rate else (low, mid)
+    return np.asarray(1 / (1 + np.exp(-(logit + (low + high) / 2))))
+
+
 def table(results: list[dict[str, object]]) -> str:
     """The churn and recommender judgement per shop and cut-off, as Markdown."""
     lines = [
-        "| shop | cut-off D | customers | churned | serving | AUC | best baseline AUC | PR-AUC | log loss | ECE | "
-        "at ceiling | NDCG@10 model / buy again / co-occ. / popularity |",
-        "|---|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---|",
+        "| shop | cut-off D | customers | churned | churned, newest known at D | serving | AUC | best baseline AUC | "
+        "PR-AUC | log loss | ECE | ECE given the rate | at ceiling | NDCG@10 model / buy again / co-occ. / popular |",
+        "|---|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in results:
         for c in r.get("cutoffs", []):  # type: ignore[attr-defined]
@@ -243,8 +260,9 @@ def table(results: list[dict[str, object]]) -> str:
             rec = c["recommender"]
             ndcg = " / ".join(str(x) for x in [rec["model"], *(rec["baselines"] or {}).values()])
             lines.append(
-                f"| {r['shop']} | {c['cutoff']} | {c['customers']} | {c['churn_rate']} | {c['model']} | {c['auc']} | "
-                f"{best} ({name}) | {c['pr_auc']} | {c['log_loss']} | {c['ece']} | {c['at_ceiling']} | {ndcg} |"
+                f"| {r['shop']} | {c['cutoff']} | {c['customers']} | {c['churn_rate']} | "
+                f"{c['churn_rate_known_at_d']} | {c['model']} | {c['auc']} | {best} ({name}) | {c['pr_auc']} | "
+                f"{c['log_loss']} | {c['ece']} | {c['ece_given_outcome_rate']} | {c['at_ceiling']} | {ndcg} |"
             )
     return "\n".join(lines)
 

@@ -57,9 +57,7 @@ def run(rt: Runtime, ds: str) -> dict[str, Any]:
         scorer = baselines.BASELINES[kind](now, index, ds)  # type: ignore[index]
         top, scores = serving.serve_top(scorer, len(customers), s.recommend_k, recent, gone)
     else:
-        top, scores = model.top(
-            bpr.History(index.matrix(now, "weight")), s.recommend_k, exclude=recent, unavailable=gone
-        )
+        top, scores = model.top(bpr.History.of(now, index, ds), s.recommend_k, exclude=recent, unavailable=gone)
     frame = recommendations_frame(customers, products, activity.catalogue, top, scores)
     frame["favourite_category"] = frame["customer_id"].map(favourite_categories(now, activity.catalogue))
     meta = {"model": pointer.label(), "k": s.recommend_k, "notes": activity.notes}

@@ -50,7 +50,7 @@ def test_recommendations_follow_the_latent_taste(trained: dict[str, Any], tmp_pa
     index = training.baselines.Index(pd.Index(sorted(now["customer_id"].unique())), model.products)
     rows = index.customers.get_indexer(strong.index)
     rows = rows[rows >= 0]
-    top, _ = model.top(bpr.History(index.matrix(now, "weight")[rows]), 3)
+    top, _ = model.top(bpr.History.of(now, index, AS_OF).rows(rows), 3)
     catalogue = activity.catalogue.set_index("product_id")["category"]
     picked = catalogue.reindex(model.products[top[:, 0]]).to_numpy()
     favourite = strong.loc[index.customers[rows], "fav_category"].to_numpy()
@@ -62,7 +62,7 @@ def test_save_load_round_trip_scores_the_same(trained: dict[str, Any]) -> None:
     again = bpr.BprRecommender.from_files(model.to_files())
     now = interactions(trained["activity"], AS_OF)
     index = training.baselines.Index(pd.Index(sorted(now["customer_id"].unique())), model.products)
-    history = bpr.History(index.matrix(now, "weight")[:300])
+    history = bpr.History.of(now, index, AS_OF).rows(np.arange(300))
     a, b = model.top(history, 10), again.top(history, 10)
     np.testing.assert_array_equal(a[0], b[0])
     np.testing.assert_allclose(a[1], b[1], rtol=1e-6)
@@ -72,7 +72,7 @@ def test_excluded_products_are_never_recommended(trained: dict[str, Any]) -> Non
     model = trained["result"].model
     now = interactions(trained["activity"], AS_OF)
     index = training.baselines.Index(pd.Index(sorted(now["customer_id"].unique())), model.products)
-    history = bpr.History(index.matrix(now, "weight")[:300])
+    history = bpr.History.of(now, index, AS_OF).rows(np.arange(300))
     bought = (index.matrix(now[now["purchases"] > 0])[:300] > 0).astype("float32").tocsr()
     top, _ = model.top(history, 10, exclude=bought)
     for row in range(300):

@@ -25,6 +25,13 @@ _ARROW = {
     "int": pa.int64(),
     "bool": pa.bool_(),
 }
+_PANDAS_NULL = {
+    "string": "string",
+    "timestamp": "datetime64[us]",
+    "float": "float64",
+    "int": "Int64",
+    "bool": "boolean",
+}
 _TRUE = {"true", "1", "yes", "y", "t"}
 _FALSE = {"false", "0", "no", "n", "f"}
 # What spreadsheets and databases write where an id is missing; never a real customer or order.
@@ -53,6 +60,16 @@ class TableSchema:
     @property
     def names(self) -> list[str]:
         return [c.name for c in self.columns]
+
+    def with_absent_columns(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """``frame`` with each schema column it lacks added as typed nulls (an optional column a
+        shop does not send), so the partition has the table's layout."""
+        missing = {
+            c.name: pd.Series(pd.NA, index=frame.index, dtype=_PANDAS_NULL[c.kind])
+            for c in self.columns
+            if c.name not in frame.columns
+        }
+        return frame.assign(**missing) if missing else frame
 
     def arrow_schema(self) -> pa.Schema:
         """The typed layout of a raw partition: the columns plus ``_row``."""

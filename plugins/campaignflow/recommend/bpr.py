@@ -7,7 +7,11 @@ first seen yesterday is scored without retraining and nothing per customer is st
     score(c, p) = u_c · (v_p + e_category(p) + e_price_band(p)) + b_p + b_category(p) + β log1p(w_cp)
 
 where w_cp is the customer's own decayed interaction with p (repeat purchases are real; β says how
-much they count, learned, plus a boost chosen on the validation customers after training). It is
+much they count, learned). At serving a :class:`Blend` chosen on the validation customers after
+training adds the customer's own history and the shop's trend:
+``+ a log1p(w_cp) + g log1p(n_cp) + c log1p(recent_p)`` (n_cp: the customer's purchases of p, recent_p:
+the shop's purchases of p in the last 30 days), so the model can fall back to "buy again, what sells
+now first" where that ranks better and add what the factors know where they do. It is
 trained the way it is used: history up to T0, positives = the products bought in (T0, T0 + H],
 against uniformly sampled negatives, over ``windows`` consecutive windows
 before the training date. A product nobody has touched still has its category and price band
@@ -30,6 +34,7 @@ import pandas as pd
 from scipy import sparse
 
 from campaignflow.models.device import torch_device
+from campaignflow.recommend.baselines import Index, popularity
 from campaignflow.recommend.interactions import price_band
 
 log = logging.getLogger(__name__)
@@ -72,9 +77,23 @@ class ItemSide:
 
 @dataclass
 class History:
-    """Customers x products decayed interaction weights (CSR, rows = customers or customer-windows)."""
+    """Customers x products as of a date (CSR, rows = customers or customer-windows): decayed
+    interaction weights, and for serving the purchase counts and the shop's trend per product
+    (log1p of its purchases in the last 30 days)."""
 
     matrix: sparse.csr_matrix
+    purchases: sparse.csr_matrix | None = None
+    trend: np.ndarray | None = None
+
+    @classmethod
+    def of(cls, interactions: pd.DataFrame, index: Index, as_of: str) -> History:
+        """Every customer of ``index`` as of ``as_of`` from :func:`campaignflow.recommend.interactions.interactions`."""
+        bought = interactions[interactions["purchases"] > 0]
+        trend = np.log1p(popularity(interactions, index, as_of)).astype("float32")
+        return cls(index.matrix(interactions, "weight"), index.matrix(bought, "purchases"), trend)
+
+    def rows(self, rows: np.ndarray) -> History:
+        return History(self.matrix[rows], None if self.purchases is None else self.purchases[rows], self.trend)
 
     @property
     def scaled(self) -> sparse.csr_matrix:
@@ -175,6 +194,20 @@ class _Bags:
         return torch.where(keys[pos] == query, self.t["raw"][pos], torch.zeros((), device=rows.device))
 
 
+@dataclass(frozen=True)
+class Blend:
+    """What the customer's own history and the shop's trend add to the factorisation at serving."""
+
+    factors: float = 1.0  # on the factorisation (its score and its learned β log1p(w_cp)); 0: the rules alone
+    own_weight: float = 0.0  # on log1p(w_cp)
+    own_count: float = 0.0  # on log1p(n_cp)
+    trend: float = 0.0  # on log1p(recent_p)
+
+    def __str__(self) -> str:
+        own = f"own weight {self.own_weight:g}, own count {self.own_count:g}, trend {self.trend:g}"
+        return f"factors {self.factors:g}, {own}"
+
+
 @dataclass
 class BprRecommender:
     products: pd.Index
@@ -182,7 +215,7 @@ class BprRecommender:
     network: Any
     config: BprConfig
     device: str = "cpu"
-    repeat_boost: float = 0.0  # added to the learned β at serving: chosen on the validation customers
+    blend: Blend = Blend()  # chosen on the validation customers after training
 
     def top(
         self,
@@ -202,22 +235,32 @@ class BprRecommender:
 
         net = self.network.eval()
         bags = _Bags(history, self.device)
-        own_all = history.matrix.tocsr()
+        factors = self.blend.factors
+        own = {"weight": (history.matrix.tocsr(), factors * net.repeat.float() + self.blend.own_weight)}
+        if self.blend.own_count:
+            if history.purchases is None:
+                raise ValueError("the blend counts purchases: build the history with History.of")
+            own["count"] = (history.purchases.tocsr(), self.blend.own_count)
         out_idx, out_scores = [], []
         with torch.no_grad():
-            vectors, bias = (t.float() for t in net.all_items())
+            vectors, bias = (t.float() * factors for t in net.all_items())
+            if self.blend.trend:
+                if history.trend is None:
+                    raise ValueError("the blend adds the shop's trend: build the history with History.of")
+                bias = bias + self.blend.trend * torch.as_tensor(history.trend, device=self.device)
             if unavailable is not None:
                 bias = bias.masked_fill(torch.as_tensor(unavailable, device=self.device), float("-inf"))
             for start in range(0, history.matrix.shape[0], batch):
                 rows = torch.arange(start, min(start + batch, history.matrix.shape[0]), device=self.device)
                 users = net.customers(*bags.bags(rows)).float()
                 scores = users @ vectors.T + bias
-                own = own_all[start : start + batch].tocoo()  # sparse: most products are new to a customer
-                if own.nnz:
-                    r = torch.as_tensor(own.row, device=self.device, dtype=torch.long)
-                    c = torch.as_tensor(own.col, device=self.device, dtype=torch.long)
-                    values = torch.as_tensor(own.data, device=self.device, dtype=torch.float32)
-                    scores[r, c] += (net.repeat.float() + self.repeat_boost) * torch.log1p(values)
+                for matrix, weight in own.values():
+                    block = matrix[start : start + batch].tocoo()  # sparse: most products are new to a customer
+                    if block.nnz:
+                        r = torch.as_tensor(block.row, device=self.device, dtype=torch.long)
+                        c = torch.as_tensor(block.col, device=self.device, dtype=torch.long)
+                        values = torch.as_tensor(block.data, device=self.device, dtype=torch.float32)
+                        scores[r, c] += weight * torch.log1p(values)
                 if exclude is not None:
                     block = exclude[start : start + batch].tocoo()
                     r = torch.as_tensor(block.row, device=self.device, dtype=torch.long)
@@ -250,7 +293,7 @@ class BprRecommender:
             "categories": self.side.categories,
             "category": self.side.category.tolist(),
             "band": self.side.band.tolist(),
-            "repeat_boost": self.repeat_boost,
+            "blend": asdict(self.blend),
         }
         return {"network.pt": buf.getvalue(), "index.json": json.dumps(meta).encode()}
 
@@ -263,7 +306,8 @@ class BprRecommender:
         config = BprConfig(**meta["config"])
         network = _network(len(meta["products"]), side, config.dim)
         network.load_state_dict(torch.load(io.BytesIO(files["network.pt"]), weights_only=True))
-        return cls(pd.Index(meta["products"]), side, network, config, repeat_boost=meta.get("repeat_boost", 0.0))
+        blend = Blend(**meta["blend"]) if "blend" in meta else Blend(own_weight=meta.get("repeat_boost", 0.0))
+        return cls(pd.Index(meta["products"]), side, network, config, blend=blend)
 
 
 @dataclass
@@ -272,31 +316,56 @@ class _HistoryScorer:
     history: History
 
     def scores(self, customers: np.ndarray) -> np.ndarray:
-        sub = History(self.history.matrix[customers])
-        return np.asarray(self.model.top(sub, None)[1])
+        return np.asarray(self.model.top(self.history.rows(customers), None)[1])
 
 
-REPEAT_BOOSTS = (0.0, 0.5, 1.0, 2.0, 4.0, 8.0, 32.0, 256.0)  # 256: own products first (by weight), the model after
+BLEND_GRID = {
+    "factors": (0.0, 1.0),
+    "own_weight": (0.0, 8.0, 32.0),
+    "own_count": (0.0, 8.0, 32.0),
+    "trend": (0.0, 0.3, 1.0, 3.0),
+}
 
 
-def _choose_repeat_boost(model: BprRecommender, valid: tuple[History, sparse.csr_matrix]) -> dict[str, float]:
-    """Set how much more the customer's own history counts than BPR learned, by validation NDCG@10.
+def choose_blend(
+    model: BprRecommender, history: History, relevant: sparse.csr_matrix, most: int = 4_000
+) -> dict[str, float]:
+    """Set the serving :class:`Blend` with the best NDCG@10 over :data:`BLEND_GRID` for these customers
+    (their history, and what they bought next; at most ``most`` of them).
 
     BPR against uniform negatives learns β from easy pairs; in a shop of weekly baskets what a
-    customer bought before is most of what they buy next. Judged on held-out customers (never the
-    test window), so the boost is a learned choice of when to trust the history over the factors.
+    customer bought before is most of what they buy next, and a season moves what sells. Chosen on
+    customers the model is then not judged on, so the blend is a learned choice of when to trust the
+    history, the trend and the factors (``factors`` 0 with the customer's counts and the trend is
+    "buy again" itself). Ties: the smaller blend. Returns NDCG@10 per blend tried.
     """
-    from campaignflow.recommend.evaluate import ranking_metrics
+    import itertools
 
-    scores = {}
-    for boost in REPEAT_BOOSTS:
-        model.repeat_boost = boost
-        ranked, _ = model.top(valid[0], 10)
-        scores[str(boost)] = round(ranking_metrics(ranked, valid[1], 10)["ndcg@10"], 5)
-    best = max(REPEAT_BOOSTS, key=lambda b: (scores[str(b)], -b))  # ties: the smaller boost
-    model.repeat_boost = best
-    log.info("recommender repeat boost %s (validation NDCG@10 by boost: %s)", best, scores)
-    return scores
+    from campaignflow.recommend.evaluate import ranking_metrics, top_k
+
+    rows_used = np.arange(min(most, history.matrix.shape[0]))
+    history, relevant = history.rows(rows_used), relevant[rows_used]
+    if history.purchases is None or history.trend is None:
+        raise ValueError("choosing a blend needs purchases and the trend: build the history with History.of")
+    trend = history.trend
+    batch = max(64, 2**25 // max(history.matrix.shape[1], 1))  # rows x products floats per array: ~128 MB
+    blends = [Blend(*values) for values in itertools.product(*BLEND_GRID.values())]
+    totals = dict.fromkeys(blends, 0.0)
+    model.blend = Blend()
+    for start in range(0, len(rows_used), batch):
+        rows = np.arange(start, min(start + batch, len(rows_used)))
+        part = history.rows(rows)
+        _, learned = model.top(part, None)  # the factorisation with its own β log1p(w_cp)
+        weight = np.log1p(part.matrix.toarray()).astype("float32")
+        count = np.log1p(part.purchases.toarray()).astype("float32")  # type: ignore[union-attr]
+        for b in blends:
+            scores = b.factors * learned + b.own_weight * weight + b.own_count * count + b.trend * trend
+            totals[b] += ranking_metrics(top_k(scores, 10), relevant[rows], 10)["ndcg@10"] * len(rows)
+    n = max(len(rows_used), 1)
+    simplest = Blend()
+    model.blend = max(blends, key=lambda b: (round(totals[b] / n, 5), b == simplest, -sum(asdict(b).values())))
+    log.info("recommender blend: %s (NDCG@10 %.4f on %d customers)", model.blend, totals[model.blend] / n, n)
+    return {str(b): round(totals[b] / n, 5) for b in blends}
 
 
 def fit(
@@ -372,7 +441,6 @@ def fit(
                 break
     if best[2] is not None:
         network.load_state_dict(best[2])
-    by_boost = _choose_repeat_boost(model, valid) if valid is not None else {}
     seconds = time.perf_counter() - started
     info = {
         "device": device,
@@ -385,8 +453,6 @@ def fit(
         "samples_per_s": round(n * len(losses) / max(seconds, 1e-9)),
         "loss_by_epoch": losses,
         "repeat_weight": round(float(network.repeat.detach()), 4),
-        "repeat_boost": model.repeat_boost,
-        "valid_ndcg_by_repeat_boost": by_boost,
     }
     log.info("recommender trained on %s: %d positives x %d epochs in %.1f s", device, n, len(losses), seconds)
     return model, info

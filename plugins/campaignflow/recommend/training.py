@@ -5,12 +5,16 @@ At D with horizon H: T = D − H. The model learns from ``windows`` consecutive 
 customers of the newest window is held out for early stopping. Then every recommender gets the
 history up to T and is judged on the distinct products each customer bought in (T, D]: at most
 ``MAX_JUDGED`` of those customers, a stable sample (ranking 5,000 products for 300 k buyers four
-times was most of a million-customer training). The model judged is the model served: customers
-are their history, so at D it scores with history up to D.
+times was most of a million-customer training). A stable half of them (``TUNE_SHARE``) chooses how
+the model blends its factors with the customer's own history and the shop's trend
+(:func:`campaignflow.recommend.bpr.choose_blend`): the freshest window says when to trust which, and
+the other half, never seen by that choice, judges the model against the baselines. The model judged
+is the model served: customers are their history, so at D it scores with history up to D.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -33,6 +37,7 @@ VALID_SHARE = 0.15
 KS = (1, 5, 10, 20, 50)
 MIN_POSITIVES = 50
 MAX_JUDGED = 50_000  # customers judged on the test window (a stable hash sample of the buyers beyond it)
+TUNE_SHARE = 0.5  # of those: the model's blend is chosen on them (the freshest window), the rest judge
 
 
 @dataclass
@@ -76,7 +81,7 @@ def train_and_judge(
             past = interactions(activity, t0)
         except ValueError:
             break
-        histories.append(bpr.History(index.matrix(past, "weight")))
+        histories.append(bpr.History.of(past, index, t0))
         targets.append(index.matrix(purchases_between(activity, t0, _day(t0, -horizon_days))))
     if not targets or sum(m.nnz for m in targets) < MIN_POSITIVES:
         n = sum(m.nnz for m in targets)
@@ -93,7 +98,7 @@ def train_and_judge(
     valid_rows = np.flatnonzero(held & (np.diff(targets[0].indptr) > 0))
     keep = sparse.diags((~held).astype("float32"))
     train_targets = [(keep @ targets[0]).tocsr(), *targets[1:]]
-    valid = (bpr.History(histories[0].matrix[valid_rows]), targets[0][valid_rows])
+    valid = (histories[0].rows(valid_rows), targets[0][valid_rows])
     model, info = bpr.fit(histories, train_targets, products, side, config or bpr.BprConfig(seed=seed), valid)
 
     now = interactions(activity, t)
@@ -102,13 +107,17 @@ def train_and_judge(
     if len(buyers) < 20:
         raise NotEnoughHistory(f"{len(buyers)} customer(s) bought in ({t}, {as_of}]: too few to judge recommendations")
     judged = judged_sample(buyers, customers, seed)
+    tuning = np.asarray(in_share(f"recommender-blend-{seed}", customers[judged], TUNE_SHARE))
+    tune, judged = judged[tuning], judged[~tuning]
+    history_at_t = bpr.History.of(now, index, t)
+    by_blend = bpr.choose_blend(model, history_at_t.rows(tune), test[tune])
     log.info("judging the model and 3 baselines on %d customers who bought in (%s, %s]", len(judged), t, as_of)
     recommenders: dict[str, Scorer] = {
-        "model": model.scorer(bpr.History(index.matrix(now, "weight"))),
+        "model": model.scorer(history_at_t),
         **{name: baseline(now, index, t) for name, baseline in baselines.BASELINES.items()},
     }
     if champion is not None:
-        recommenders["champion"] = _Reindexed(champion, products, index.matrix(now, "weight"))
+        recommenders["champion"] = _Reindexed(champion, products, history_at_t)
     results = evaluate(recommenders, judged, test[judged], baselines.popularity(now, index, t, 365), KS)
     metrics = {
         "test": results["model"],
@@ -118,9 +127,15 @@ def train_and_judge(
             "test": [t, as_of],
             "train_windows": len(histories),
             "judged_customers": len(judged),
+            "blend_customers": len(tune),
             "buyers_in_test": len(buyers),
         },
         "training": info,
+        "blend": {
+            "chosen": dataclasses.asdict(model.blend),
+            "ndcg@10_unblended": by_blend.get(str(bpr.Blend())),
+            "ndcg@10_blended": by_blend.get(str(model.blend)),
+        },
     }
     log.info("recommender at %s: model %s; baselines %s", as_of, results["model"], metrics["baselines"])
     title = f"recommendations at {as_of}: bought in ({t}, {as_of}] by {len(judged)} customers"
@@ -142,16 +157,22 @@ class _Reindexed:
 
     model: bpr.BprRecommender
     products: pd.Index
-    history: sparse.csr_matrix
+    history: bpr.History
 
     def scores(self, customers: np.ndarray) -> np.ndarray:
         theirs = self.model.products.get_indexer(self.products)  # today's column -> the model's column
         known = np.flatnonzero(theirs >= 0)
-        rows = self.history[customers].tocsc()[:, known]
-        coo = rows.tocoo()
         shape = (len(customers), len(self.model.products))
-        remapped = sparse.csr_matrix((coo.data, (coo.row, theirs[known][coo.col])), shape=shape)
-        _, old = self.model.top(bpr.History(remapped), None)
+
+        def remap(matrix: sparse.csr_matrix) -> sparse.csr_matrix:
+            coo = matrix[customers].tocsc()[:, known].tocoo()
+            return sparse.csr_matrix((coo.data, (coo.row, theirs[known][coo.col])), shape=shape)
+
+        trend = np.zeros(len(self.model.products), "float32")
+        if self.history.trend is not None:
+            trend[theirs[known]] = self.history.trend[known]
+        purchases = None if self.history.purchases is None else remap(self.history.purchases)
+        _, old = self.model.top(bpr.History(remap(self.history.matrix), purchases, trend), None)
         out = np.full((len(customers), len(self.products)), -np.inf, dtype="float32")
         out[:, known] = old[:, theirs[known]]
         return out

@@ -96,7 +96,7 @@ def generate_raw(
     def write(day: str, tables: dict[str, pd.DataFrame]) -> None:
         for name, frame in tables.items():
             schema = TABLES[name]
-            typed = frame.reindex(columns=schema.names).assign(**{ROW_COLUMN: np.arange(2, len(frame) + 2)})
+            typed = schema.with_absent_columns(frame)[schema.names].assign(**{ROW_COLUMN: np.arange(2, len(frame) + 2)})
             for col in (c.name for c in schema.columns if c.kind == "string"):
                 text = typed[col].astype("string").str.strip()  # what ingest's coerce makes of the CSV cell
                 typed[col] = text.mask(text == "")

@@ -144,12 +144,8 @@ def write_raw(lake: Lake, raw: dict[str, pd.DataFrame], dates: set[str] | None =
         for dt, part in frame.groupby("dt"):
             if dates is not None and dt not in dates:
                 continue
-            body = part.drop(columns="dt").assign(_row=np.arange(2, len(part) + 2))
+            body = TABLES[table].with_absent_columns(part.drop(columns="dt").assign(_row=np.arange(2, len(part) + 2)))
             for col in TABLES[table].columns:
-                if col.name not in body.columns:  # an optional column the shop does not send: null
-                    body[col.name] = pd.Series(
-                        pd.NA, index=body.index, dtype="boolean" if col.kind == "bool" else object
-                    )
                 if col.kind == "int":
                     body[col.name] = body[col.name].astype("Int64")
             lake.write_frame(datasets.raw(table).at(str(dt)), body[schema.names], schema=schema)
