@@ -41,7 +41,7 @@ style: setup
 	$(BIN)/ruff check --fix plugins jobs dags tests bench
 	$(BIN)/ruff format plugins jobs dags tests bench
 
-## bench: benchmarks (numbers go into the README); BENCH_CUSTOMERS/BENCH_DAYS scale the generator run
+## bench: benchmarks (numbers go into docs/benchmarks.md); BENCH_CUSTOMERS/BENCH_DAYS scale the generator run
 bench: setup
 	$(BIN)/python bench/bench_generate.py --customers $${BENCH_CUSTOMERS:-1000000} --days $${BENCH_DAYS:-365}
 	$(BIN)/python bench/bench_pipeline.py --customers $${BENCH_PIPELINE_CUSTOMERS:-20000}
