@@ -6,7 +6,10 @@ and consent for its real ids (the logs carry none; said wherever results are rep
 summary: what was published, which churn model and recommender serve, against which baselines. Then,
 per cut-off date D, the churn model trained at D is judged on what happened in (D, D + H] against
 recency, frequency, the RFM logistic regression and BG/NBD on the same customers (AUC, PR-AUC, log
-loss, ECE, the share of scores at the calibration ceiling), and the recommender's judgement at D.
+loss, ECE, the share of scores at the calibration ceiling; the churn rate known at D and the ECE
+once the outcome's base rate is given, which separate a moving base rate from a wrong shape), and the
+recommender's judgement at D. Last, the drift report a week after the last cut-off, against the
+serving model's own reference.
 Nothing is copied into the repository; everything is written under ``--out``.
 
     python bench/real_shops.py --data ../shared/data --out var/bench-real [--shops ta-feng complete-journey]
@@ -233,6 +236,38 @@ def judge_cutoffs(shop: Shop, env: dict[str, str]) -> list[dict[str, object]]:
     return rows
 
 
+DRIFT_AFTER_DAYS = 7
+
+
+def drift_after(shop: Shop, env: dict[str, str]) -> dict[str, object]:
+    """Scores a week after the last cut-off, by the model serving then: how many of its columns the
+    drift report flags against the model's own reference (the population as of its training date)."""
+    from campaignflow.io import datasets
+    from campaignflow.io.lake import Lake
+
+    lake = Lake.from_uri(env["CAMPAIGNFLOW_LAKE"])
+    day = (pd.Timestamp(shop.cutoffs[-1]) + pd.Timedelta(days=DRIFT_AFTER_DAYS)).strftime("%Y-%m-%d")
+    if any(cli(env, step, "--date", day).returncode != 0 for step in ("build-features", "score-customers")):
+        return {"date": day, "failed": True}
+    ref = datasets.CHURN_DRIFT.at(day)
+    if not lake.is_committed(ref):
+        return {"date": day, "failed": True, "why": "no drift table (the model has no reference)"}
+    table, meta = lake.read_frame(ref), lake.manifest(ref)["meta"]
+    columns = table[table["column"] != "__score__"]
+    score = table.loc[table["column"] == "__score__", "psi"]
+    out = {
+        "date": day,
+        "model": meta.get("model"),
+        "columns": len(columns),
+        "flagged": list(meta.get("flagged", [])),
+        "max_psi": round(float(columns["psi"].max()), 3),
+        "median_psi": round(float(columns["psi"].median()), 3),
+        "score_psi": round(float(score.iloc[0]), 3) if len(score) else None,
+    }
+    print(f"{shop.name}: drift at {day}: {json.dumps(out)}", flush=True)
+    return out
+
+
 def at_base_rate(p: np.ndarray, rate: float) -> np.ndarray:
     """``p`` shifted on the logit scale until its mean is ``rate`` (a prior-shift correction)."""
     logit = np.log(np.clip(p, 1e-6, 1 - 1e-6) / (1 - np.clip(p, 1e-6, 1 - 1e-6)))
@@ -299,7 +334,7 @@ def judge(shop: Shop, env: dict[str, str]) -> dict[str, object]:
     summary = cli(env, "--json", "summary", "--date", shop.last_day).stdout  # the text, then the JSON
     text, _, data = summary.partition("\n{")
     print(text)
-    return {"summary": json.loads("{" + data), "cutoffs": judge_cutoffs(shop, env)}
+    return {"summary": json.loads("{" + data), "cutoffs": judge_cutoffs(shop, env), "drift": drift_after(shop, env)}
 
 
 def main() -> int:
@@ -322,6 +357,8 @@ def main() -> int:
     machine = f"{platform.machine()}, {os.cpu_count()} cores"
     (args.out / "results.json").write_text(json.dumps({"machine": machine, "shops": results}, indent=2, default=str))
     print(table(results))
+    for r in results:
+        print(f"{r['shop']}: drift a week after the last cut-off: {r.get('drift')}")
     print(f"results: {args.out / 'results.json'} ({machine})")
     return 0 if all("failed" not in r for r in results) else 1
 
