@@ -2,11 +2,13 @@
 
 Inputs are the same model columns as LightGBM's: nulls become 0 plus a missing-indicator column,
 every value goes through ``sign(x)·log1p(|x|)`` (counts and money span orders of magnitude), then
-is standardised with the training window's mean and spread. On CUDA it trains in bfloat16
-autocast, the training window copied to the device once (from pinned memory) and batched there in
-batches sized to fill it; on the CPU in float32 with the cores available. Batches are slices of a
-seeded permutation per epoch (a ``DataLoader`` fetched and collated row by row: a third of the
-CPU time). Early stopping on the validation window's log loss; seeded and deterministic.
+is clipped to the range the training window spanned (an MLP extrapolates where trees clamp: a
+season, or a recency, the training snapshots never reached) and standardised with its mean and
+spread. On CUDA it trains in bfloat16 autocast, the training window copied to the device once
+(from pinned memory) and batched there in batches sized to fill it; on the CPU in float32 with the
+cores available. Batches are slices of a seeded permutation per epoch (a ``DataLoader`` fetched and
+collated row by row: a third of the CPU time). Early stopping on the validation window's log loss;
+seeded and deterministic.
 """
 
 from __future__ import annotations
@@ -36,21 +38,33 @@ CUDA_BATCH = 16_384
 
 @dataclass
 class InputTransform:
-    """Missing indicators, signed log and standardisation, fitted on the training window."""
+    """Missing indicators, signed log, clipping to the training range and standardisation, fitted on
+    the training window (``low``/``high`` None: a model saved before clipping, scored as it was)."""
 
     n_columns: int
     mean: np.ndarray
     std: np.ndarray
+    low: np.ndarray | None = None
+    high: np.ndarray | None = None
 
     @classmethod
     def fit(cls, x: np.ndarray) -> InputTransform:
         z = _expand(x)
-        return cls(x.shape[1], z.mean(axis=0), np.where(z.std(axis=0) > 1e-9, z.std(axis=0), 1.0))
+        std = np.where(z.std(axis=0) > 1e-9, z.std(axis=0), 1.0)
+        signed, seen = z[:, : x.shape[1]], np.isfinite(x)  # the range of the values present (not the nulls' 0)
+        low = np.min(np.where(seen, signed, np.inf), axis=0, initial=np.inf)
+        high = np.max(np.where(seen, signed, -np.inf), axis=0, initial=-np.inf)
+        never = ~seen.any(axis=0)
+        return cls(x.shape[1], z.mean(axis=0), std, np.where(never, 0.0, low), np.where(never, 0.0, high))
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         if x.shape[1] != self.n_columns:
             raise ValueError(f"expected {self.n_columns} model columns, got {x.shape[1]}")
-        return ((_expand(x) - self.mean) / self.std).astype(np.float32)
+        z = _expand(x)
+        if self.low is not None and self.high is not None:
+            n = self.n_columns
+            z[:, :n] = np.where(np.isfinite(x), np.clip(z[:, :n], self.low, self.high), z[:, :n])
+        return ((z - self.mean) / self.std).astype(np.float32)
 
 
 def _expand(x: np.ndarray) -> np.ndarray:
@@ -93,6 +107,8 @@ class TorchEstimator:
             "n_columns": self.transform.n_columns,
             "mean": self.transform.mean.tolist(),
             "std": self.transform.std.tolist(),
+            **({} if self.transform.low is None else {"low": self.transform.low.tolist()}),
+            **({} if self.transform.high is None else {"high": self.transform.high.tolist()}),
             "hidden": list(HIDDEN),
         }
         return {"model.pt": buf.getvalue(), "transform.json": json.dumps(spec).encode()}
@@ -102,7 +118,8 @@ class TorchEstimator:
         import torch
 
         spec = json.loads(files["transform.json"])
-        transform = InputTransform(spec["n_columns"], np.asarray(spec["mean"]), np.asarray(spec["std"]))
+        bounds = [np.asarray(spec[k]) if k in spec else None for k in ("low", "high")]
+        transform = InputTransform(spec["n_columns"], np.asarray(spec["mean"]), np.asarray(spec["std"]), *bounds)
         network = _network(len(transform.mean))
         network.load_state_dict(torch.load(io.BytesIO(files["model.pt"]), map_location="cpu", weights_only=True))
         return cls(network.eval(), transform)
