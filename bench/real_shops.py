@@ -270,12 +270,12 @@ def drift_after(shop: Shop, env: dict[str, str]) -> dict[str, object]:
 
 def at_base_rate(p: np.ndarray, rate: float) -> np.ndarray:
     """``p`` shifted on the logit scale until its mean is ``rate`` (a prior-shift correction)."""
-    logit = np.log(np.clip(p, 1e-6, 1 - 1e-6) / (1 - np.clip(p, 1e-6, 1 - 1e-6)))
-    low, high = -20.0, 20.0
-    for _ in range(60):  # bisection: the mean is increasing in the shift
-        mid = (low + high) / 2
-        low, high = (mid, high) if float(np.mean(1 / (1 + np.exp(-(logit + mid))))) < rate else (low, mid)
-    return np.asarray(1 / (1 + np.exp(-(logit + (low + high) / 2))))
+    from scipy.optimize import brentq
+    from scipy.special import expit, logit
+
+    z = logit(np.clip(p, 1e-6, 1 - 1e-6))
+    shift = brentq(lambda s: float(np.mean(expit(z + s))) - rate, -30.0, 30.0)
+    return np.asarray(expit(z + shift))
 
 
 def table(results: list[dict[str, object]]) -> str:

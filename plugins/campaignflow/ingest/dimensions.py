@@ -47,7 +47,6 @@ EXTRA_FIELDS: dict[str, dict[str, str]] = {
     "products": {"updated_ts": _UPDATED},
 }
 SCHEMAS: dict[str, TableSchema] = {"customers": CUSTOMERS, "products": PRODUCTS}
-_TIMESTAMPS = ("signup_ts", "updated_ts", "consent_ts", "unsubscribed_ts", "email_consent_ts", "phone_consent_ts")
 
 
 @dataclass
@@ -112,7 +111,8 @@ def prepare(
         raise BadInput(f"{file}: no data rows (only a header)")
     notes: list[str] = []
     errors: list[RowError] = []
-    for col in _TIMESTAMPS:
+    stamps = [c.name for c in SCHEMAS[table].columns if c.kind == "timestamp"] + list(EXTRA_FIELDS[table])
+    for col in stamps:
         if col in frame.columns:
             frame[col] = normalise_timestamps(frame, col, file, options, errors)
     schema = SCHEMAS[table]

@@ -7,8 +7,8 @@ first seen yesterday is scored without retraining and nothing per customer is st
     score(c, p) = u_c · (v_p + e_category(p) + e_price_band(p)) + b_p + b_category(p) + β log1p(w_cp)
 
 where w_cp is the customer's own decayed interaction with p (repeat purchases are real; β says how
-much they count, learned). At serving a :class:`Blend` chosen on the validation customers after
-training adds the customer's own history and the shop's trend:
+much they count, learned). At serving a :class:`Blend`, chosen after training on half of the
+newest window's buyers (:func:`choose_blend`), adds the customer's own history and the shop's trend:
 ``+ a log1p(w_cp) + g log1p(n_cp) + c log1p(recent_p)`` (n_cp: the customer's purchases of p, recent_p:
 the shop's purchases of p in the last 30 days), so the model can fall back to "buy again, what sells
 now first" where that ranks better and add what the factors know where they do. It is
@@ -215,7 +215,7 @@ class BprRecommender:
     network: Any
     config: BprConfig
     device: str = "cpu"
-    blend: Blend = Blend()  # chosen on the validation customers after training
+    blend: Blend = Blend()  # set by choose_blend after training
 
     def top(
         self,

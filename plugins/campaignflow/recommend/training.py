@@ -81,7 +81,7 @@ def train_and_judge(
             past = interactions(activity, t0)
         except ValueError:
             break
-        histories.append(bpr.History.of(past, index, t0))
+        histories.append(bpr.History(index.matrix(past, "weight")))  # training needs no counts or trend
         targets.append(index.matrix(purchases_between(activity, t0, _day(t0, -horizon_days))))
     if not targets or sum(m.nnz for m in targets) < MIN_POSITIVES:
         n = sum(m.nnz for m in targets)
