@@ -221,6 +221,7 @@ def judge_cutoffs(shop: Shop, env: dict[str, str]) -> list[dict[str, object]]:
                 "at_ceiling": round(float(ceiling.mean()), 4),
                 "churned_at_ceiling": round(float(y[ceiling].mean()), 4) if ceiling.any() else None,
                 "at_floor": round(float(floor.mean()), 4),
+                "churned_at_floor": round(float(y[floor].mean()), 4) if floor.any() else None,
                 "baselines_auc": baselines,
                 "auc_vs_best_baseline": round(float(served["auc"] or 0) - best, 4),
                 "recommender": {

@@ -11,8 +11,10 @@ At D, when the newest model is ``CAMPAIGNFLOW_RETRAIN_DAYS`` old (or none exists
 3. each candidate (LightGBM, torch MLP) trained, calibrated and measured on the test window against
    recency, frequency, an RFM logistic regression and BG/NBD; all are registered
    (``models/<name>/dt=D``), with the value model (``models/value/dt=D``, learned vs BG/NBD);
-4. the promotion gate: the best candidate becomes champion from D on only if it beats the champion's
-   AUC on the same test window by ``CAMPAIGNFLOW_PROMOTION_MARGIN``.
+4. the promotion gate: the best candidate (a learned one only when its gain over the RFM baseline is
+   beyond noise) becomes champion from D on only if it beats the champion's AUC on the same test
+   window by ``CAMPAIGNFLOW_PROMOTION_MARGIN``;
+5. every candidate's calibration refitted on the test window, the newest outcome known at D.
 """
 
 from __future__ import annotations
@@ -65,9 +67,11 @@ def train(rt: Runtime, ds: str, force: bool = False) -> dict[str, Any]:
     baselines = churn.baseline_scores(splits)
     baselines["BG/NBD expected orders"] = value.churn_score_from_bgnbd(value_model, splits.test)
     candidates = [churn.train_candidate(name, splits, s.seed, ds, baselines) for name in s.churn_candidates]
-    date_reference(rt, ds, candidates)
     champion_model = churn.load(lake, current.name, current.version) if current else None
     decision = churn.decide(candidates, champion_model, splits, s.promotion_margin)
+    for model in candidates:
+        churn.recalibrate(model, splits.test, plan.test)
+    date_reference(rt, ds, candidates)
     meta = {"horizon_days": s.churn_horizon_days, "snapshots": plan.describe(), "decision": decision.reason}
     for model in candidates:
         churn.save(lake, model, meta)

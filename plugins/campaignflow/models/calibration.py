@@ -3,8 +3,9 @@
 A raw model score is mapped through a monotone function so that a predicted 0.3 means three in ten
 churn: isotonic regression (a step function, interpolated between its thresholds) when the
 held-out window has at least :data:`ISOTONIC_MIN_ROWS` customers, else Platt scaling (a logistic
-curve on the score's log-odds), which does not overfit a small window into 0s and 1s. The map is
-saved as JSON beside the model, readable without pickles.
+curve on the score's log-odds), which does not overfit a small window into 0s and 1s. Isotonic blocks
+are shrunk by half an outcome each way (:func:`fit_isotonic`), so a small block where nobody churned
+is not a certainty. The map is saved as JSON beside the model, readable without pickles.
 """
 
 from __future__ import annotations
@@ -76,7 +77,14 @@ def fit_calibrator(raw: np.ndarray, y: np.ndarray) -> Calibrator:
 
 
 def fit_isotonic(raw: np.ndarray, y: np.ndarray) -> Calibrator:
+    """Isotonic regression whose blocks are shrunk by half a churner and half a retained customer
+    (``(churned + ½) / (customers + 1)``, refitted monotone): a block where no one churned (or everyone
+    did) says so with the confidence its size allows, instead of mapping everyone in it to 0 or 1."""
     from sklearn.isotonic import IsotonicRegression
 
     iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(raw, y)
-    return Calibrator("isotonic", tuple(map(float, iso.X_thresholds_)), tuple(map(float, iso.y_thresholds_)))
+    levels, block = np.unique(iso.predict(raw), return_inverse=True)
+    size, churned = np.bincount(block), np.bincount(block, weights=y)
+    shrunk = IsotonicRegression().fit(levels, (churned + 0.5) / (size + 1.0), sample_weight=size + 1.0).predict(levels)
+    knots = np.interp(iso.y_thresholds_, levels, shrunk)  # every knot's level is one of the blocks'
+    return Calibrator("isotonic", tuple(map(float, iso.X_thresholds_)), tuple(map(float, knots)))

@@ -4,8 +4,10 @@ Every candidate (LightGBM, torch MLP, and the RFM logistic regression, a baselin
 it is best) is fitted on the train window, early-stopped and calibrated
 (isotonic, or Platt on a small window) on the validation window, and judged on the test window
 against the same baselines (recency alone, frequency alone, an RFM logistic regression, BG/NBD).
-A challenger replaces the champion only if its test AUC beats the champion's on the *same* test
-window by the promotion margin.
+Once judged, each candidate's serving map is refitted on the test window (:func:`recalibrate`).
+A learned candidate serves only when its AUC gain over the baseline candidate on the test window is
+beyond noise (:func:`best_candidate`), and a challenger replaces the champion only if its test AUC
+beats the champion's on the *same* test window by the promotion margin.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from campaignflow.errors import CorruptModel, ModelMismatch
 from campaignflow.io.lake import Lake
 from campaignflow.models import churn_lgbm, churn_rfm, churn_torch, drift, registry
 from campaignflow.models.calibration import Calibrator, fit_calibrator
-from campaignflow.models.metrics import evaluate, ranking_auc
+from campaignflow.models.metrics import evaluate, paired_auc_difference, ranking_auc
 from campaignflow.models.plots import churn_model_plots
 from campaignflow.models.reasons import REASON_COLUMNS, top_reasons
 from campaignflow.models.training_set import MODEL_COLUMNS, Splits, in_population, matrix
@@ -113,21 +115,60 @@ class Decision:
     test_auc: dict[str, float | None]
 
 
+BASELINE_CANDIDATES = frozenset({churn_rfm.NAME})  # the simple rules that serve unless beaten beyond noise
+BEYOND_NOISE_Z = 1.645  # a learned model's AUC gain over the baseline must clear one-sided 95 % (DeLong)
+
+
+def best_candidate(candidates: list[ChurnModel], splits: Splits) -> tuple[ChurnModel, str]:
+    """The candidate to serve and why: the best by test AUC, unless it is a learned model whose gain
+    over the best baseline candidate on the test window is within noise; then the baseline serves.
+
+    A few hundred churners leave a test AUC's error near 0.01: picking the highest number among
+    close candidates picks noise, and the noise does not carry over to D."""
+    ranked = sorted(candidates, key=lambda m: (m.metrics["test"]["auc"] or 0.0, -m.metrics["test"]["log_loss"]))
+    best = ranked[-1]
+    why = f"{best.label} (test AUC {best.metrics['test']['auc']})"
+    simple = [m for m in ranked if m.name in BASELINE_CANDIDATES]
+    if best.name in BASELINE_CANDIDATES or not simple:
+        return best, why
+    baseline, y = simple[-1], splits.test["churned"].to_numpy()
+    try:
+        gain, se = paired_auc_difference(y, best.predict(splits.test), baseline.predict(splits.test))
+    except ValueError:  # too few churners to tell: the simple rule serves
+        return baseline, f"{baseline.label}: too few churners on the test window to tell {best.label} from it"
+    evidence = f"gain over {baseline.label} {gain:+.4f}, standard error {se:.4f}"
+    if gain >= BEYOND_NOISE_Z * se:
+        return best, f"{why}; {evidence}"
+    return baseline, f"{baseline.label}: {best.label}'s {evidence}, within noise"
+
+
 def decide(candidates: list[ChurnModel], champion: ChurnModel | None, splits: Splits, margin: float) -> Decision:
-    """The promotion gate: the best candidate by test AUC, promoted only if it beats the champion by ``margin``."""
-    best = max(candidates, key=lambda m: (m.metrics["test"]["auc"] or 0.0, -m.metrics["test"]["log_loss"]))
+    """The promotion gate: the candidate :func:`best_candidate` picks, promoted only if it beats the
+    champion on the same test window by ``margin``."""
+    best, why = best_candidate(candidates, splits)
     aucs: dict[str, float | None] = {m.label: m.metrics["test"]["auc"] for m in candidates}
     best_auc = best.metrics["test"]["auc"] or 0.0
     if champion is None:
-        return Decision(best, f"first champion: {best.label} (test AUC {best_auc})", aucs)
+        return Decision(best, f"first champion: {why}", aucs)
     try:
         champion_auc = ranking_auc(splits.test["churned"].to_numpy(), champion.predict(splits.test)) or 0.0
     except (ModelMismatch, ValueError) as err:
-        return Decision(best, f"champion {champion.label} cannot score the current features ({err})", aucs)
+        return Decision(best, f"champion {champion.label} cannot score the current features ({err}); {why}", aucs)
     aucs[f"champion {champion.label}"] = champion_auc
     if best_auc >= champion_auc + margin:
-        return Decision(best, f"{best.label} AUC {best_auc} beats champion {champion_auc} by >= {margin}", aucs)
-    return Decision(None, f"kept {champion.label}: best challenger {best.label} AUC {best_auc} vs {champion_auc}", aucs)
+        return Decision(best, f"{why} beats champion {champion_auc} by >= {margin}", aucs)
+    return Decision(None, f"kept {champion.label} (test AUC {champion_auc}): best challenger {why}", aucs)
+
+
+def recalibrate(model: ChurnModel, window: pd.DataFrame, fitted_on: str) -> None:
+    """Refit ``model``'s serving map on ``window``, the newest labelled outcome at training time.
+
+    Called once the candidates are judged: their test metrics stay those of the map fitted on the
+    validation window (out of sample), while the map that serves comes one window closer to D, whose
+    base rate it should match (a moving base rate is most of a real shop's calibration error).
+    """
+    model.calibrator = fit_calibrator(model.raw(window), window["churned"].to_numpy())
+    model.metrics["calibration"] = {"fitted_on": fitted_on, "method": model.calibrator.method, "rows": len(window)}
 
 
 def save(lake: Lake, model: ChurnModel, meta: dict[str, Any]) -> None:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from campaignflow.models.calibration import IDENTITY, Calibrator, fit_calibrator
+from campaignflow.models.calibration import IDENTITY, Calibrator, fit_calibrator, fit_isotonic
 from campaignflow.models.metrics import expected_calibration_error
 
 
@@ -51,3 +53,26 @@ def test_small_windows_get_platt_large_ones_isotonic() -> None:
     assert len(np.unique(platt(fresh_raw))) > 1000  # a smooth curve, not a few levels
     assert fit_calibrator(*_distorted(2000, 6)).method == "isotonic"
     assert Calibrator.from_json(platt.to_json()) == platt
+
+
+def test_isotonic_blocks_without_both_outcomes_are_not_certainties() -> None:
+    """A block of n customers where none churned maps to 1/(2n + 2), not to the floor; the same at the top."""
+    raw = np.r_[np.linspace(0.0, 0.1, 1000), np.linspace(0.2, 0.8, 1000), np.linspace(0.9, 1.0, 9)]
+    y = np.r_[np.zeros(1000), (np.arange(1000) + 1) % 2, np.ones(9)]
+    cal = fit_isotonic(raw, y)
+    assert cal(np.array([0.05]))[0] == pytest.approx(0.5 / 1001)
+    assert cal(np.array([0.95]))[0] == pytest.approx(9.5 / 10)
+    assert cal(np.array([0.5]))[0] == pytest.approx(0.5)
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.integers(0, 10_000), st.integers(20, 400))
+def test_isotonic_stays_monotone_and_keeps_the_window_mean(seed: int, rows: int) -> None:
+    rng = np.random.default_rng(seed)
+    raw = rng.random(rows)
+    y = (rng.random(rows) < raw**2).astype(float)
+    fitted = fit_isotonic(raw, y)(raw)
+    assert np.all(np.diff(fitted[np.argsort(raw)]) >= -1e-12)
+    # the shrinkage moves the mean toward one half by at most what the pseudo-counts weigh
+    blocks = len(np.unique(fitted))
+    assert abs(fitted.mean() - y.mean()) <= blocks / rows + 1e-9

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import copy
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -10,6 +13,7 @@ from campaignflow.errors import ConfigError, CorruptModel, MissingPartition, Mod
 from campaignflow.io import datasets
 from campaignflow.io.lake import Dataset, Lake
 from campaignflow.models import churn, registry
+from campaignflow.models.metrics import evaluate
 from tests.unit.models.synthetic_rows import synthetic_splits
 
 
@@ -75,6 +79,40 @@ def test_a_worse_challenger_is_never_promoted(trained) -> None:  # type: ignore[
     assert churn.decide([good], good, splits, margin=0.005).promote is None
     assert churn.decide([good], noise, splits, margin=0.005).promote is good
     assert churn.decide([good], None, splits, margin=0.005).promote is good
+
+
+class _Jitter:
+    """Another model's raw score with a small seeded jitter: a learned model no better than it."""
+
+    def __init__(self, inner: object) -> None:
+        self.inner = inner
+
+    def raw(self, x: np.ndarray) -> np.ndarray:
+        return self.inner.raw(x) + np.random.default_rng(1).normal(scale=1e-3, size=len(x))  # type: ignore[attr-defined]
+
+
+def _judged(model: churn.ChurnModel, test: pd.DataFrame) -> churn.ChurnModel:
+    """``model`` with its test metrics measured on ``test``."""
+    metrics = {**model.metrics, "test": evaluate(test["churned"].to_numpy(), model.predict(test))}
+    return dataclasses.replace(model, metrics=metrics)
+
+
+def test_a_learned_model_serves_only_beyond_noise_over_the_baseline(trained) -> None:  # type: ignore[no-untyped-def]
+    splits, models = trained
+    rfm, lgbm = (next(m for m in models if m.name == name) for name in ("churn_rfm", "churn_lgbm"))
+    twin = dataclasses.replace(rfm, name="churn_lgbm", estimator=_Jitter(rfm.estimator))
+    twin.metrics = {**rfm.metrics, "test": {**rfm.metrics["test"], "auc": rfm.metrics["test"]["auc"] + 0.001}}
+    served, why = churn.best_candidate([twin, rfm], splits)
+    assert served is rfm and "within noise" in why and twin.label in why
+    assert churn.decide([twin, rfm], None, splits, margin=0.005).promote is rfm
+    # on a window whose outcome LightGBM ranks perfectly, its gain is far beyond noise
+    cut = np.median(lgbm.raw(splits.test))
+    test = splits.test.assign(churned=(lgbm.raw(splits.test) > cut).astype(int))
+    clear = dataclasses.replace(splits, test=test)
+    candidates = [_judged(m, test) for m in (rfm, lgbm)]
+    served, why = churn.best_candidate(candidates, clear)
+    assert served.name == "churn_lgbm" and "gain over churn_rfm" in why
+    assert churn.best_candidate([rfm], clear)[0] is rfm
 
 
 class _Noise:
@@ -211,3 +249,16 @@ def test_a_re_run_keeps_the_date_s_training_record(lake: Lake) -> None:
     assert registry.training_decision(lake, "2024-03-01", "churn") == retrained
     not_due = {"trained": False, "why": "newest model is 3 day(s) old"}
     assert registry.record_training_run(lake, "churn", "2024-03-04", not_due) == not_due  # nothing to keep: recorded
+
+
+def test_recalibrate_matches_the_newest_window_and_keeps_the_judgement(trained) -> None:  # type: ignore[no-untyped-def]
+    splits, models = trained
+    model = copy.deepcopy(next(m for m in models if m.name == "churn_lgbm"))
+    judged = copy.deepcopy(model.metrics["test"])
+    rng = np.random.default_rng(5)  # the newest window's base rate moved: a third of the retained churned
+    newest = splits.test.assign(churned=np.where(rng.random(len(splits.test)) < 0.33, 1, splits.test["churned"]))
+    before = model.predict(newest).mean()
+    churn.recalibrate(model, newest, "2024-03-01")
+    assert abs(model.predict(newest).mean() - newest["churned"].mean()) < 0.005 < abs(before - newest["churned"].mean())
+    assert model.metrics["calibration"] == {"fitted_on": "2024-03-01", "method": "isotonic", "rows": len(newest)}
+    assert model.metrics["test"] == judged  # the out-of-sample judgement is not rewritten
