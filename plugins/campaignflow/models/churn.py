@@ -7,7 +7,8 @@ against the same baselines (recency alone, frequency alone, an RFM logistic regr
 Once judged, each candidate's serving map is refitted on the test window (:func:`recalibrate`).
 A learned candidate serves only when its AUC gain over the baseline candidate on the test window is
 beyond noise (:func:`best_candidate`), and a challenger replaces the champion only if its test AUC
-beats the champion's on the *same* test window by the promotion margin.
+beats the champion's on the *same* test window by the promotion margin; the champion's own model,
+retrained, replaces it unless worse by more than the margin (:func:`decide`).
 """
 
 from __future__ import annotations
@@ -143,8 +144,11 @@ def best_candidate(candidates: list[ChurnModel], splits: Splits) -> tuple[ChurnM
 
 
 def decide(candidates: list[ChurnModel], champion: ChurnModel | None, splits: Splits, margin: float) -> Decision:
-    """The promotion gate: the candidate :func:`best_candidate` picks, promoted only if it beats the
-    champion on the same test window by ``margin``."""
+    """The promotion gate on the same test window: the candidate :func:`best_candidate` picks replaces
+    the champion if it beats it by ``margin``; otherwise the newer fit of the champion's own model
+    replaces it unless it is worse by more than ``margin`` (the same model on fresher windows, with a
+    fresher calibration: a champion kept only because its retrained self ties it would serve a
+    shop's base rate of months ago)."""
     best, why = best_candidate(candidates, splits)
     aucs: dict[str, float | None] = {m.label: m.metrics["test"]["auc"] for m in candidates}
     best_auc = best.metrics["test"]["auc"] or 0.0
@@ -157,6 +161,15 @@ def decide(candidates: list[ChurnModel], champion: ChurnModel | None, splits: Sp
     aucs[f"champion {champion.label}"] = champion_auc
     if best_auc >= champion_auc + margin:
         return Decision(best, f"{why} beats champion {champion_auc} by >= {margin}", aucs)
+    refresh = next((m for m in candidates if m.name == champion.name and m.version > champion.version), None)
+    refresh_auc = (refresh.metrics["test"]["auc"] or 0.0) if refresh else 0.0
+    if refresh is not None and refresh_auc >= champion_auc - margin:
+        return Decision(
+            refresh,
+            f"refreshed {champion.label} (test AUC {champion_auc}) with {refresh.label} ({refresh_auc}); "
+            f"best challenger {why}",
+            aucs,
+        )
     return Decision(None, f"kept {champion.label} (test AUC {champion_auc}): best challenger {why}", aucs)
 
 

@@ -81,6 +81,20 @@ def test_a_worse_challenger_is_never_promoted(trained) -> None:  # type: ignore[
     assert churn.decide([good], None, splits, margin=0.005).promote is good
 
 
+def test_the_champions_own_model_retrained_replaces_it_unless_worse_by_the_margin(trained) -> None:  # type: ignore[no-untyped-def]
+    splits, models = trained
+    fresh = next(m for m in models if m.name == "churn_rfm")
+    stale = dataclasses.replace(fresh, version="2024-01-05")
+    assert fresh.version > stale.version
+    refreshed = churn.decide([fresh], stale, splits, margin=0.005)
+    assert refreshed.promote is fresh and refreshed.reason.startswith("refreshed churn_rfm@2024-01-05")
+    worse = dataclasses.replace(fresh, estimator=_Noise())
+    worse.metrics = {**fresh.metrics, "test": {"auc": 0.5, "log_loss": 0.7}}
+    assert churn.decide([worse], stale, splits, margin=0.005).promote is None
+    # an older fit of the champion's model is no refresh
+    assert churn.decide([stale], fresh, splits, margin=0.005).promote is None
+
+
 class _Jitter:
     """Another model's raw score with a small seeded jitter: a learned model no better than it."""
 
