@@ -8,7 +8,7 @@ Once judged, each candidate's serving map is refitted on the test window (:func:
 A learned candidate serves only when its AUC gain over the baseline candidate on the test window is
 beyond noise (:func:`best_candidate`), and a challenger replaces the champion only if its test AUC
 beats the champion's on the *same* test window by the promotion margin; the champion's own model,
-retrained, replaces it unless worse by more than the margin (:func:`decide`).
+retrained, replaces it unless it is worse there beyond noise (:func:`decide`).
 """
 
 from __future__ import annotations
@@ -120,6 +120,16 @@ BASELINE_CANDIDATES = frozenset({churn_rfm.NAME})  # the simple rules that serve
 BEYOND_NOISE_Z = 1.645  # a learned model's AUC gain over the baseline must clear one-sided 95 % (DeLong)
 
 
+def _paired_gain(
+    y: np.ndarray, model: ChurnModel, other: ChurnModel, window: pd.DataFrame
+) -> tuple[float, float] | None:
+    """AUC(model) − AUC(other) on ``window`` and its standard error (None: too few churners to tell)."""
+    try:
+        return paired_auc_difference(y, model.predict(window), other.predict(window))
+    except ValueError:
+        return None
+
+
 def best_candidate(candidates: list[ChurnModel], splits: Splits) -> tuple[ChurnModel, str]:
     """The candidate to serve and why: the best by test AUC, unless it is a learned model whose gain
     over the best baseline candidate on the test window is within noise; then the baseline serves.
@@ -132,11 +142,11 @@ def best_candidate(candidates: list[ChurnModel], splits: Splits) -> tuple[ChurnM
     simple = [m for m in ranked if m.name in BASELINE_CANDIDATES]
     if best.name in BASELINE_CANDIDATES or not simple:
         return best, why
-    baseline, y = simple[-1], splits.test["churned"].to_numpy()
-    try:
-        gain, se = paired_auc_difference(y, best.predict(splits.test), baseline.predict(splits.test))
-    except ValueError:  # too few churners to tell: the simple rule serves
+    baseline = simple[-1]
+    paired = _paired_gain(splits.test["churned"].to_numpy(), best, baseline, splits.test)
+    if paired is None:  # too few churners to tell: the simple rule serves
         return baseline, f"{baseline.label}: too few churners on the test window to tell {best.label} from it"
+    gain, se = paired
     evidence = f"gain over {baseline.label} {gain:+.4f}, standard error {se:.4f}"
     if gain >= BEYOND_NOISE_Z * se:
         return best, f"{why}; {evidence}"
@@ -146,29 +156,28 @@ def best_candidate(candidates: list[ChurnModel], splits: Splits) -> tuple[ChurnM
 def decide(candidates: list[ChurnModel], champion: ChurnModel | None, splits: Splits, margin: float) -> Decision:
     """The promotion gate on the same test window: the candidate :func:`best_candidate` picks replaces
     the champion if it beats it by ``margin``; otherwise the newer fit of the champion's own model
-    replaces it unless it is worse by more than ``margin`` (the same model on fresher windows, with a
-    fresher calibration: a champion kept only because its retrained self ties it would serve a
-    shop's base rate of months ago)."""
+    replaces it unless it is worse there beyond noise (the same model on fresher windows, with a
+    fresher calibration: a champion kept because its refit never beats it by a margin serves a shop's
+    base rate of months ago, while a refit worse beyond noise is not fresher, only worse)."""
     best, why = best_candidate(candidates, splits)
     aucs: dict[str, float | None] = {m.label: m.metrics["test"]["auc"] for m in candidates}
     best_auc = best.metrics["test"]["auc"] or 0.0
     if champion is None:
         return Decision(best, f"first champion: {why}", aucs)
+    y = splits.test["churned"].to_numpy()
     try:
-        champion_auc = ranking_auc(splits.test["churned"].to_numpy(), champion.predict(splits.test)) or 0.0
+        champion_auc = ranking_auc(y, champion.predict(splits.test)) or 0.0
     except (ModelMismatch, ValueError) as err:
         return Decision(best, f"champion {champion.label} cannot score the current features ({err}); {why}", aucs)
     aucs[f"champion {champion.label}"] = champion_auc
     if best_auc >= champion_auc + margin:
         return Decision(best, f"{why} beats champion {champion_auc} by >= {margin}", aucs)
     refresh = next((m for m in candidates if m.name == champion.name and m.version > champion.version), None)
-    refresh_auc = (refresh.metrics["test"]["auc"] or 0.0) if refresh else 0.0
-    if refresh is not None and refresh_auc >= champion_auc - margin:
+    paired = _paired_gain(y, refresh, champion, splits.test) if refresh is not None else None
+    if refresh is not None and (paired is None or paired[0] >= -BEYOND_NOISE_Z * paired[1]):
+        evidence = "" if paired is None else f", AUC {paired[0]:+.4f} (standard error {paired[1]:.4f})"
         return Decision(
-            refresh,
-            f"refreshed {champion.label} (test AUC {champion_auc}) with {refresh.label} ({refresh_auc}); "
-            f"best challenger {why}",
-            aucs,
+            refresh, f"refreshed {champion.label} with {refresh.label}{evidence}; best challenger {why}", aucs
         )
     return Decision(None, f"kept {champion.label} (test AUC {champion_auc}): best challenger {why}", aucs)
 

@@ -81,13 +81,16 @@ def test_a_worse_challenger_is_never_promoted(trained) -> None:  # type: ignore[
     assert churn.decide([good], None, splits, margin=0.005).promote is good
 
 
-def test_the_champions_own_model_retrained_replaces_it_unless_worse_by_the_margin(trained) -> None:  # type: ignore[no-untyped-def]
+def test_the_champions_own_model_retrained_replaces_it_unless_worse_beyond_noise(trained) -> None:  # type: ignore[no-untyped-def]
     splits, models = trained
     fresh = next(m for m in models if m.name == "churn_rfm")
     stale = dataclasses.replace(fresh, version="2024-01-05")
     assert fresh.version > stale.version
     refreshed = churn.decide([fresh], stale, splits, margin=0.005)
     assert refreshed.promote is fresh and refreshed.reason.startswith("refreshed churn_rfm@2024-01-05")
+    # a refit that differs from the champion by noise alone is fresher, so it serves
+    jittered = dataclasses.replace(fresh, estimator=_Jitter(fresh.estimator))
+    assert churn.decide([jittered], stale, splits, margin=0.005).promote is jittered
     worse = dataclasses.replace(fresh, estimator=_Noise())
     worse.metrics = {**fresh.metrics, "test": {"auc": 0.5, "log_loss": 0.7}}
     assert churn.decide([worse], stale, splits, margin=0.005).promote is None
