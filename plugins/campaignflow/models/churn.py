@@ -117,15 +117,13 @@ class Decision:
 
 
 BASELINE_CANDIDATES = frozenset({churn_rfm.NAME})  # the simple rules that serve unless beaten beyond noise
-BEYOND_NOISE_Z = 1.645  # a learned model's AUC gain over the baseline must clear one-sided 95 % (DeLong)
+BEYOND_NOISE_Z = 1.645  # one-sided 95 % on a paired AUC difference (DeLong): a gain or a loss beyond noise
 
 
-def _paired_gain(
-    y: np.ndarray, model: ChurnModel, other: ChurnModel, window: pd.DataFrame
-) -> tuple[float, float] | None:
-    """AUC(model) − AUC(other) on ``window`` and its standard error (None: too few churners to tell)."""
+def _paired_gain(y: np.ndarray, scores: np.ndarray, other: np.ndarray) -> tuple[float, float] | None:
+    """AUC(scores) − AUC(other) on one window and its standard error (None: too few churners to tell)."""
     try:
-        return paired_auc_difference(y, model.predict(window), other.predict(window))
+        return paired_auc_difference(y, scores, other)
     except ValueError:
         return None
 
@@ -143,7 +141,7 @@ def best_candidate(candidates: list[ChurnModel], splits: Splits) -> tuple[ChurnM
     if best.name in BASELINE_CANDIDATES or not simple:
         return best, why
     baseline = simple[-1]
-    paired = _paired_gain(splits.test["churned"].to_numpy(), best, baseline, splits.test)
+    paired = _paired_gain(splits.test["churned"].to_numpy(), best.predict(splits.test), baseline.predict(splits.test))
     if paired is None:  # too few churners to tell: the simple rule serves
         return baseline, f"{baseline.label}: too few churners on the test window to tell {best.label} from it"
     gain, se = paired
@@ -166,14 +164,15 @@ def decide(candidates: list[ChurnModel], champion: ChurnModel | None, splits: Sp
         return Decision(best, f"first champion: {why}", aucs)
     y = splits.test["churned"].to_numpy()
     try:
-        champion_auc = ranking_auc(y, champion.predict(splits.test)) or 0.0
+        champion_scores = champion.predict(splits.test)
+        champion_auc = ranking_auc(y, champion_scores) or 0.0
     except (ModelMismatch, ValueError) as err:
         return Decision(best, f"champion {champion.label} cannot score the current features ({err}); {why}", aucs)
     aucs[f"champion {champion.label}"] = champion_auc
     if best_auc >= champion_auc + margin:
         return Decision(best, f"{why} beats champion {champion_auc} by >= {margin}", aucs)
     refresh = next((m for m in candidates if m.name == champion.name and m.version > champion.version), None)
-    paired = _paired_gain(y, refresh, champion, splits.test) if refresh is not None else None
+    paired = _paired_gain(y, refresh.predict(splits.test), champion_scores) if refresh is not None else None
     if refresh is not None and (paired is None or paired[0] >= -BEYOND_NOISE_Z * paired[1]):
         evidence = "" if paired is None else f", AUC {paired[0]:+.4f} (standard error {paired[1]:.4f})"
         return Decision(

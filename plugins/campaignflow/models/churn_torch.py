@@ -50,7 +50,8 @@ class InputTransform:
     @classmethod
     def fit(cls, x: np.ndarray) -> InputTransform:
         z = _expand(x)
-        std = np.where(z.std(axis=0) > 1e-9, z.std(axis=0), 1.0)
+        spread = z.std(axis=0)
+        std = np.where(spread > 1e-9, spread, 1.0)
         signed, seen = z[:, : x.shape[1]], np.isfinite(x)  # the range of the values present (not the nulls' 0)
         low = np.min(np.where(seen, signed, np.inf), axis=0, initial=np.inf)
         high = np.max(np.where(seen, signed, -np.inf), axis=0, initial=-np.inf)
