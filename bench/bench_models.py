@@ -110,7 +110,7 @@ def main() -> None:
     models = {}
     for name in settings.churn_candidates:
         t = time.perf_counter()
-        model = churn.train_candidate(name, splits, settings.seed, ds, baselines)
+        model = churn.train_candidate(name, splits, settings.seed, ds, baselines, args.horizon)
         seconds = time.perf_counter() - t
         report["seconds"][f"train {name}"] = round(seconds, 1)
         info = model.metrics["training"]

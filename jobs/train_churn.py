@@ -66,7 +66,9 @@ def train(rt: Runtime, ds: str, force: bool = False) -> dict[str, Any]:
     value_model = value.train(splits, s.churn_horizon_days, s.seed, ds)
     baselines = churn.baseline_scores(splits)
     baselines["BG/NBD expected orders"] = value.churn_score_from_bgnbd(value_model, splits.test)
-    candidates = [churn.train_candidate(name, splits, s.seed, ds, baselines) for name in s.churn_candidates]
+    candidates = [
+        churn.train_candidate(name, splits, s.seed, ds, baselines, s.churn_horizon_days) for name in s.churn_candidates
+    ]
     champion_model = churn.load(lake, current.name, current.version) if current else None
     decision = churn.decide(candidates, champion_model, splits, s.promotion_margin)
     for model in candidates:

@@ -32,6 +32,7 @@ CHURN_CANDIDATES = (
     "churn_lgbm",
     "churn_torch",
     "churn_rfm",
+    "churn_bgnbd",
 )  # the churn estimators (campaignflow.models.churn.ESTIMATORS)
 # campaignflow.recommend.bpr.NAME, and a baseline chosen to serve (campaignflow.recommend.serving.BASELINE_NAME)
 RECOMMENDER_CANDIDATES = ("recommender_bpr", "recommender_baseline")

@@ -33,7 +33,8 @@ def trained(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untype
     splits, plan = train_churn.training_splits(rt, TRAIN_AT)
     baselines = churn.baseline_scores(splits)
     models = {
-        name: churn.train_candidate(name, splits, 7, TRAIN_AT, baselines) for name in ("churn_lgbm", "churn_torch")
+        name: churn.train_candidate(name, splits, 7, TRAIN_AT, baselines, HORIZON)
+        for name in ("churn_lgbm", "churn_torch")
     }
     return models, splits, plan, pd.read_parquet(Path(truth.uri) / "customers.parquet")
 
@@ -98,7 +99,7 @@ def test_training_is_deterministic(trained) -> None:  # type: ignore[no-untyped-
     models, splits, _, _ = trained
     baselines = churn.baseline_scores(splits)
     for name, model in models.items():
-        again = churn.train_candidate(name, splits, 7, TRAIN_AT, baselines)
+        again = churn.train_candidate(name, splits, 7, TRAIN_AT, baselines, HORIZON)
         assert np.array_equal(again.predict(splits.test), model.predict(splits.test)), name
         assert again.metrics == model.metrics
 
@@ -153,7 +154,12 @@ def test_torch_trains_on_cuda_when_present(trained) -> None:  # type: ignore[no-
     models, splits, _, _ = trained
     x = {k: matrix(getattr(splits, k), list(MODEL_COLUMNS)) for k in ("train", "valid", "test")}
     est, info = churn_torch.fit(
-        x["train"], splits.train["churned"].to_numpy(), x["valid"], splits.valid["churned"].to_numpy(), 7
+        x["train"],
+        splits.train["churned"].to_numpy(),
+        x["valid"],
+        splits.valid["churned"].to_numpy(),
+        7,
+        horizon_days=HORIZON,
     )
     assert info["device"] == "cuda" and info["batch_size"] == churn_torch.CUDA_BATCH
     auc = roc_auc_score(splits.test["churned"], est.raw(x["test"]))
@@ -168,7 +174,7 @@ def test_the_rfm_baseline_is_a_serving_candidate_that_scores_as_the_baseline(tra
 
     _, splits, _, _ = trained
     baselines = churn.baseline_scores(splits)
-    rfm = churn.train_candidate("churn_rfm", splits, 7, TRAIN_AT, baselines)
+    rfm = churn.train_candidate("churn_rfm", splits, 7, TRAIN_AT, baselines, HORIZON)
     baseline_auc = rfm.metrics["baselines_test_auc"]["RFM logistic regression"]
     raw_auc = roc_auc_score(splits.test["churned"], rfm.raw(splits.test))
     assert raw_auc == pytest.approx(baseline_auc, abs=1e-4) and 0.6 < baseline_auc < 1.0

@@ -46,7 +46,7 @@ def shop(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
     value_model = value.train(splits, HORIZON, 7, TRAIN_AT)
     baselines = churn.baseline_scores(splits)
     baselines["BG/NBD expected orders"] = value.churn_score_from_bgnbd(value_model, splits.test)
-    model = churn.train_candidate("churn_lgbm", splits, 7, TRAIN_AT, baselines)
+    model = churn.train_candidate("churn_lgbm", splits, 7, TRAIN_AT, baselines, HORIZON)
     return {"name": request.param, "rt": rt, "plan": plan, "splits": splits, "model": model}
 
 

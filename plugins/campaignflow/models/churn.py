@@ -1,7 +1,7 @@
 """Churn models: train the candidates, calibrate, compare with the champion, save, load, score.
 
-Every candidate (LightGBM, torch MLP, and the RFM logistic regression, a baseline that serves when
-it is best) is fitted on the train window, early-stopped and calibrated
+Every candidate (LightGBM, torch MLP, and two baselines that serve when they are best: the RFM
+logistic regression and BG/NBD) is fitted on the train window, early-stopped and calibrated
 (isotonic, or Platt on a small window) on the validation window, and judged on the test window
 against the same baselines (recency alone, frequency alone, an RFM logistic regression, BG/NBD).
 Once judged, each candidate's serving map is refitted on the test window (:func:`recalibrate`).
@@ -23,7 +23,7 @@ import pandas as pd
 
 from campaignflow.errors import CorruptModel, ModelMismatch
 from campaignflow.io.lake import Lake
-from campaignflow.models import churn_lgbm, churn_rfm, churn_torch, drift, registry
+from campaignflow.models import churn_bgnbd, churn_lgbm, churn_rfm, churn_torch, drift, registry
 from campaignflow.models.calibration import Calibrator, fit_calibrator
 from campaignflow.models.metrics import evaluate, paired_auc_difference, ranking_auc
 from campaignflow.models.plots import churn_model_plots
@@ -41,7 +41,8 @@ SCORE_COLUMNS = {  # what score() writes, by the type campaign rules see
     **dict.fromkeys(REASON_COLUMNS, "string"),
 }
 SEGMENT_SCORE_COLUMNS = {"rfm_tier": "string", "cluster": "number"}  # joined from segments/customer
-ESTIMATORS: dict[str, Any] = {m.NAME: m for m in (churn_lgbm, churn_torch, churn_rfm)}  # each: fit() and Estimator
+# each: fit(x_train, y_train, x_valid, y_valid, seed, *, horizon_days) and Estimator (raw, to_files, from_files)
+ESTIMATORS: dict[str, Any] = {m.NAME: m for m in (churn_lgbm, churn_torch, churn_rfm, churn_bgnbd)}
 
 
 @dataclass
@@ -81,13 +82,16 @@ def baseline_scores(splits: Splits) -> dict[str, np.ndarray]:
     }
 
 
-def train_candidate(name: str, splits: Splits, seed: int, version: str, baselines: dict[str, np.ndarray]) -> ChurnModel:
-    """Fit one candidate, calibrate it on the validation window, measure it on the test window."""
+def train_candidate(
+    name: str, splits: Splits, seed: int, version: str, baselines: dict[str, np.ndarray], horizon_days: int
+) -> ChurnModel:
+    """Fit one candidate, calibrate it on the validation window, measure it on the test window
+    (``horizon_days``: the churn label's outcome window, which BG/NBD projects over)."""
     columns = list(MODEL_COLUMNS)
     x_train, y_train = matrix(splits.train, columns), splits.train["churned"].to_numpy()
     x_valid, y_valid = matrix(splits.valid, columns), splits.valid["churned"].to_numpy()
     x_test, y_test = matrix(splits.test, columns), splits.test["churned"].to_numpy()
-    estimator, info = ESTIMATORS[name].fit(x_train, y_train, x_valid, y_valid, seed)
+    estimator, info = ESTIMATORS[name].fit(x_train, y_train, x_valid, y_valid, seed, horizon_days=horizon_days)
     calibrator = fit_calibrator(estimator.raw(x_valid), y_valid)
     raw_test = estimator.raw(x_test)
     p_test = calibrator(raw_test)
@@ -116,7 +120,7 @@ class Decision:
     test_auc: dict[str, float | None]
 
 
-BASELINE_CANDIDATES = frozenset({churn_rfm.NAME})  # the simple rules that serve unless beaten beyond noise
+BASELINE_CANDIDATES = frozenset({churn_rfm.NAME, churn_bgnbd.NAME})  # simple rules: serve unless beaten beyond noise
 BEYOND_NOISE_Z = 1.645  # one-sided 95 % on a paired AUC difference (DeLong): a gain or a loss beyond noise
 
 
@@ -146,7 +150,7 @@ def best_candidate(candidates: list[ChurnModel], splits: Splits) -> tuple[ChurnM
         return baseline, f"{baseline.label}: too few churners on the test window to tell {best.label} from it"
     gain, se = paired
     evidence = f"gain over {baseline.label} {gain:+.4f}, standard error {se:.4f}"
-    if gain >= BEYOND_NOISE_Z * se:
+    if gain > 0 and gain >= BEYOND_NOISE_Z * se:  # a tie (identical rankings: no error) is no gain
         return best, f"{why}; {evidence}"
     return baseline, f"{baseline.label}: {best.label}'s {evidence}, within noise"
 

@@ -70,7 +70,7 @@ class LgbmEstimator:
 
 
 def fit(
-    x_train: np.ndarray, y_train: np.ndarray, x_valid: np.ndarray, y_valid: np.ndarray, seed: int
+    x_train: np.ndarray, y_train: np.ndarray, x_valid: np.ndarray, y_valid: np.ndarray, seed: int, *, horizon_days: int
 ) -> tuple[LgbmEstimator, dict[str, Any]]:
     """Train with early stopping on the validation window; the estimator and what training did."""
     import lightgbm as lgb

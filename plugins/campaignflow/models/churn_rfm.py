@@ -76,7 +76,7 @@ def fit_rfm(x_rfm: np.ndarray, y: np.ndarray, positions: list[int]) -> RfmEstima
 
 
 def fit(
-    x_train: np.ndarray, y_train: np.ndarray, x_valid: np.ndarray, y_valid: np.ndarray, seed: int
+    x_train: np.ndarray, y_train: np.ndarray, x_valid: np.ndarray, y_valid: np.ndarray, seed: int, *, horizon_days: int
 ) -> tuple[RfmEstimator, dict[str, Any]]:
     """Fit on the train window (the validation window is for calibration; no early stopping to do)."""
     positions = [list(MODEL_COLUMNS).index(c) for c in RFM]

@@ -132,6 +132,8 @@ def fit(
     x_valid: np.ndarray,
     y_valid: np.ndarray,
     seed: int,
+    *,
+    horizon_days: int,
     device: str | None = None,
 ) -> tuple[TorchEstimator, dict[str, Any]]:
     """Train on ``device`` (default: CUDA if visible, else CPU); the estimator (on CPU) and a report."""

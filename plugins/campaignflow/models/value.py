@@ -41,15 +41,24 @@ _LGB = {
 }
 
 
-def rfm_inputs(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(x repeat orders, t_x age of the last order, T age of the first order, mean order value) in days."""
-    n = frame["orders_total"].astype("float64").fillna(0).to_numpy()
-    age = frame["days_since_first_order"].astype("float64").to_numpy()
-    recency = frame["recency_days"].astype("float64").to_numpy()
+BTYD_COLUMNS = ("orders_total", "days_since_first_order", "recency_days")  # what BG/NBD reads of a customer
+
+
+def bgnbd_inputs(n: np.ndarray, age: np.ndarray, recency: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(x repeat orders, t_x age of the last order, T age of the first order) in days, from the
+    :data:`BTYD_COLUMNS` (null age or recency: never ordered)."""
+    n = np.nan_to_num(np.asarray(n, dtype="float64"), nan=0.0)
+    age, recency = np.asarray(age, dtype="float64"), np.asarray(recency, dtype="float64")
     x = np.maximum(n - 1, 0)
     big_t = np.where(np.isfinite(age), age, 0.0) + 1.0  # +1: an order today is one day of exposure
     t_x = np.clip(big_t - 1.0 - np.where(np.isfinite(recency), recency, 0.0), 0.0, None) + 1.0
     t_x = np.where(x > 0, t_x, 0.0)
+    return x, t_x, big_t
+
+
+def rfm_inputs(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(x repeat orders, t_x age of the last order, T age of the first order, mean order value) in days."""
+    x, t_x, big_t = bgnbd_inputs(*(frame[c].astype("float64").to_numpy() for c in BTYD_COLUMNS))
     m = frame["avg_order_value"].astype("float64").fillna(0).clip(lower=0).to_numpy()
     return x, t_x, big_t, m
 

@@ -21,7 +21,7 @@ from tests.unit.models.synthetic_rows import synthetic_splits
 def trained() -> tuple[object, list[churn.ChurnModel]]:
     splits = synthetic_splits(1200, seed=3)
     baselines = churn.baseline_scores(splits)
-    return splits, [churn.train_candidate(n, splits, 7, "2024-03-29", baselines) for n in registry.CANDIDATES]
+    return splits, [churn.train_candidate(n, splits, 7, "2024-03-29", baselines, 30) for n in registry.CANDIDATES]
 
 
 def test_every_registered_candidate_has_an_estimator() -> None:
