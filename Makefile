@@ -13,7 +13,7 @@ export GX_ANALYTICS_ENABLED ?= False
 
 PYTEST_ARGS ?=
 
-.PHONY: setup demo test test-fast lint style bench bench-features bench-generate bench-orchestration-1m bench-real airflow lock clean
+.PHONY: setup demo test test-unit lint style bench bench-features bench-generate bench-orchestration-1m bench-real airflow lock clean
 
 setup: $(STAMP)
 
@@ -24,13 +24,13 @@ $(STAMP): pyproject.toml constraints/constraints-py3.11.txt scripts/install.sh s
 demo: setup
 	$(BIN)/campaignflow demo
 
-## test: the whole suite (unit, data, model, DAG integrity, S3 over HTTP, end to end through Airflow)
-test: setup
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+## test: lint, then the whole suite, tier by tier (tests/<tier>/: see TIERS in tests/conftest.py), slowest 25 listed
+test: setup lint
+	$(BIN)/python -m pytest --durations=25 $(PYTEST_ARGS)
 
-## test-fast: skip the slow end-to-end checks
-test-fast: setup
-	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
+## test-unit: the unit tier alone (no JVM, no Airflow database, no server)
+test-unit: setup
+	$(BIN)/python -m pytest tests/unit --durations=10 $(PYTEST_ARGS)
 
 lint: setup
 	$(BIN)/ruff check plugins jobs dags tests bench

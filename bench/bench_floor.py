@@ -32,6 +32,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.airflow_stack import airflow_stack
 from bench.bench_orchestration import (
     add_runs_in_flight_arguments,
     backfill,
@@ -45,7 +46,6 @@ from bench.bench_orchestration import (
     task_seconds,
 )
 from campaignflow.orchestration.dag_defaults import DAILY
-from tests.scheduler.stack import airflow_stack
 
 ROOT = Path(__file__).resolve().parents[1]
 

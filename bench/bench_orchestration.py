@@ -48,13 +48,13 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.airflow_stack import AirflowStack, airflow_stack, spark_server, task_spark_env
 from campaignflow.io.spark_engine import SERVER_CLASS
 from campaignflow.io.storage import LocalStore
 from campaignflow.orchestration.dag_defaults import CAMPAIGN_DAILY, DAILY, INGEST_FEATURES, TRAIN_MODELS
 from campaignflow.runtime import Runtime
 from campaignflow.settings import Settings
 from campaignflow.synthetic.generate import ShopSpec, generate_shop
-from tests.scheduler.stack import AirflowStack, airflow_stack, spark_server, task_spark_env
 
 CHEAP_TASKS = ("validate_campaigns", "wait_for_landing", "wait_for_orders", "wait_for_features", "wait_for_models")
 

@@ -117,15 +117,46 @@ def backfilled_stack(scheduler_stack):  # type: ignore[no-untyped-def]
     return stack, shop, backfill_suite(stack)
 
 
+# the tiers, cheapest first: a test's folder is its tier, and the hook below marks it so (`-m unit`)
+TIERS = {
+    "unit": "pure Python: no JVM, no Airflow database, no server (make test-unit)",
+    "data": "Spark and Great Expectations on generated data",
+    "model": "models trained on a generated shop",
+    "dags": "the DAG files and plugins as Airflow parses them",
+    "deploy": "the deployment files",
+    "integration": "S3 over HTTP, Spark Connect, publishing",
+    "e2e": "the daily DAGs end to end through dag.test",
+    "scheduler": "a real Airflow scheduler on PostgreSQL",
+    "browser": "the Airflow UI in headless Chromium",
+}
 _LAST = ("tests/scheduler/test_celery.py", "tests/scheduler/test_backfill.py", "tests/browser/")
 
 
-def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
-    """The real-Airflow checks run last, Celery's own stack first, then the shared LocalExecutor stack
-    and the browser on it: the stack lives until the session ends, so nothing else runs beside it."""
+def pytest_configure(config: pytest.Config) -> None:
+    for tier, meaning in TIERS.items():
+        config.addinivalue_line("markers", f"{tier}: tier {meaning}")
 
-    def rank(item: pytest.Item) -> int:
+
+def tier_of(item: pytest.Item) -> str:
+    """The folder under tests/ that holds the test."""
+    parts = item.path.relative_to(ROOT / "tests").parts
+    if len(parts) < 2 or parts[0] not in TIERS:
+        raise pytest.UsageError(f"{item.nodeid}: every test lives in a tier folder ({', '.join(TIERS)})")
+    return parts[0]
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Each test is marked with its tier and the tiers run cheapest first (a broken unit fails in
+    seconds). The real-Airflow checks run last, Celery's own stack first, then the shared
+    LocalExecutor stack and the browser on it: the stack lives until the session ends, so nothing
+    else runs beside it."""
+    order = list(TIERS)
+    for item in items:
+        item.add_marker(tier_of(item))
+
+    def rank(item: pytest.Item) -> tuple[int, int]:
         path = item.nodeid
-        return next((i + 1 for i, prefix in enumerate(_LAST) if path.startswith(prefix)), 0)
+        last = next((i + 1 for i, prefix in enumerate(_LAST) if path.startswith(prefix)), 0)
+        return order.index(tier_of(item)), last
 
     items.sort(key=rank)  # stable: the order within each group is kept

@@ -12,13 +12,11 @@ from pathlib import Path
 
 import pytest
 
+from bench.airflow_stack import PASSWORD, USER
 from campaignflow.io import datasets
 from campaignflow.orchestration.dag_defaults import CAMPAIGN_MEASUREMENT
 from tests.conftest import ROOT
 from tests.daily_shop import D1, D2
-from tests.scheduler.stack import PASSWORD, USER
-
-pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.scheduler]
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(os.environ.get("CAMPAIGNFLOW_ARTIFACTS", ROOT / "var" / "test-artifacts"))

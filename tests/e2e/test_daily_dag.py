@@ -17,7 +17,7 @@ from campaignflow.orchestration.airflow_runner import run_dates
 from campaignflow.runtime import Runtime
 from tests.daily_shop import BAD, CAMPAIGNS, D1, D2, START, environment
 
-pytestmark = [pytest.mark.slow, pytest.mark.airflow, pytest.mark.spark, pytest.mark.s3]
+pytestmark = [pytest.mark.airflow, pytest.mark.spark, pytest.mark.s3]
 
 
 @pytest.fixture(scope="module")

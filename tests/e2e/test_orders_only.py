@@ -22,7 +22,7 @@ from campaignflow.runtime import Runtime
 from campaignflow.synthetic.generate import ShopSpec, generate_shop
 from tests.conftest import ROOT
 
-pytestmark = [pytest.mark.slow, pytest.mark.airflow, pytest.mark.spark]
+pytestmark = [pytest.mark.airflow, pytest.mark.spark]
 START = date(1997, 6, 1)
 
 

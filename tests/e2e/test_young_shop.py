@@ -21,7 +21,7 @@ from campaignflow.runtime import Runtime
 from jobs import load_history
 from tests.conftest import ROOT, make_shop
 
-pytestmark = [pytest.mark.slow, pytest.mark.airflow, pytest.mark.spark]
+pytestmark = [pytest.mark.airflow, pytest.mark.spark]
 START = date(2024, 1, 1)
 
 

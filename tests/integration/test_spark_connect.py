@@ -17,7 +17,7 @@ from campaignflow.io import datasets
 from campaignflow.io.spark_engine import start_local_server, stop_local_server
 from tests.conftest import ROOT
 
-pytestmark = [pytest.mark.spark, pytest.mark.slow]
+pytestmark = [pytest.mark.spark]
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +44,7 @@ def run_job(job: str, ds: str, lake: Path, url: str) -> dict:  # type: ignore[ty
 
 def test_feature_and_segment_jobs_on_spark_connect(connect_url: str, tmp_path: Path) -> None:
     from campaignflow.features.reference import reference_features
-    from tests.unit.features.test_customer_features import DATES, assert_same_features, random_raw, runtime, write_raw
+    from tests.data.test_customer_features import DATES, assert_same_features, random_raw, runtime, write_raw
 
     rt = runtime(tmp_path)
     write_raw(rt.lake, random_raw(11))

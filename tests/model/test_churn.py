@@ -16,7 +16,7 @@ from campaignflow.settings import Settings
 from campaignflow.synthetic.truth import true_churn_probability
 from tests.conftest import make_shop
 
-pytestmark = [pytest.mark.spark, pytest.mark.slow]
+pytestmark = [pytest.mark.spark]
 HORIZON = 60
 TRAIN_AT = "2024-08-27"  # day 239: D - H is day 179; calendar snapshots every 28 days from day 169 (test), 141, …
 

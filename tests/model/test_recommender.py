@@ -17,7 +17,6 @@ from campaignflow.recommend import bpr, training
 from campaignflow.recommend.interactions import interactions, load_activity, purchases_between
 from campaignflow.synthetic.generate import ShopSpec, generate_raw
 
-pytestmark = [pytest.mark.slow]
 START, DAYS, HORIZON = date(2024, 1, 1), 200, 28
 AS_OF = (START + timedelta(days=DAYS - 1)).isoformat()
 

@@ -21,7 +21,7 @@ from campaignflow.settings import Settings
 from campaignflow.synthetic.generate import ShopSpec, generate_raw
 from campaignflow.synthetic.seasonality import black_friday
 
-pytestmark = [pytest.mark.spark, pytest.mark.slow]
+pytestmark = [pytest.mark.spark]
 HORIZON = 60
 CUSTOMERS = 10_000  # below a few thousand customers without events, BG/NBD ties LightGBM (README)
 START, TRAIN_AT = date(2024, 5, 1), "2024-12-31"  # test snapshot 2024-11-01, outcomes through New Year's Eve

@@ -16,11 +16,12 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from bench.airflow_stack import S3_SECRET, AirflowStack
 from campaignflow.orchestration.policy import BACKFILL_POOL
 from tests.daily_shop import D1, D2, lake_fingerprint
-from tests.scheduler.stack import S3_SECRET, AirflowStack, copy_tree_bytes
+from tests.scheduler.stack import copy_tree_bytes
 
-pytestmark = [pytest.mark.slow, pytest.mark.scheduler, pytest.mark.airflow, pytest.mark.spark, pytest.mark.s3]
+pytestmark = [pytest.mark.airflow, pytest.mark.spark, pytest.mark.s3]
 
 INGEST_ZONES = ("raw", "daily", "state", "features", "segments", "dims")  # what ingest_features commits
 

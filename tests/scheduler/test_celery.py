@@ -17,7 +17,7 @@ from campaignflow.io import datasets
 from tests.daily_shop import D1, SPEC
 from tests.scheduler.stack import scheduler_with_shop
 
-pytestmark = [pytest.mark.slow, pytest.mark.scheduler, pytest.mark.airflow, pytest.mark.s3]
+pytestmark = [pytest.mark.airflow, pytest.mark.s3]
 
 SMALL = dataclasses.replace(SPEC, customers=150, days=(D1 - SPEC.start).days + 1)
 FIRST, LAST = D1 - timedelta(days=2), D1 - timedelta(days=1)  # validated orders exist (history)

@@ -155,28 +155,3 @@ def test_line_level_log_rejects_an_order_shared_by_two_customers(tmp_path: Path,
     assert import_lines(path) != 0
     assert "more than one customer (lines [2, 3])" in capsys.readouterr().err
     assert runtime_env.lake.store.list_keys("raw") == []
-
-
-@pytest.mark.spark
-def test_every_day_has_the_same_typed_schema(tmp_path: Path, runtime_env: Runtime, spark) -> None:  # type: ignore[no-untyped-def]
-    """An empty day keeps typed columns (not Parquet's null type), so all days of a table read alike."""
-    import io
-
-    import pyarrow.parquet as pq
-
-    from campaignflow.ingest.schemas import ORDERS
-    from campaignflow.io.spark import read_table
-
-    path = tmp_path / "shop.csv"
-    path.write_text(GOOD)
-    assert (
-        main(["import-orders", str(path), "--customer-col", "user", "--timestamp-col", "ts", "--amount-col", "total"])
-        == 0
-    )
-    lake = runtime_env.lake
-    for dt in ("2024-01-01", "2024-01-02"):
-        (key,) = lake.data_keys(lake_ref(dt))
-        assert pq.read_schema(io.BytesIO(lake.store.read_bytes(key))).remove_metadata() == ORDERS.arrow_schema()
-    orders = read_table(lake, Dataset("raw", "orders"))
-    assert orders is not None
-    assert [r["customer_id"] for r in orders.orderBy("order_ts").collect()] == ["u1", "u2", "u1"]

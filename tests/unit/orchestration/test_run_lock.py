@@ -7,8 +7,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 HOLD = """
 import sys, time
 from campaignflow.orchestration.airflow_runner import configure_airflow_env, migrate_db, run_lock
@@ -20,7 +18,6 @@ with run_lock(on_wait=lambda msg: print("WAITED", flush=True)):
 """
 
 
-@pytest.mark.slow
 def test_concurrent_runs_on_a_fresh_home_queue(tmp_path: Path) -> None:
     env = {**os.environ, "CAMPAIGNFLOW_HOME": str(tmp_path), "AIRFLOW_HOME": str(tmp_path / "airflow")}
     env.pop("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", None)
